@@ -1,0 +1,102 @@
+"""Shared dependencies: the database session, settings, and strict query parameters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.errors import DomainError
+from service.settings import Settings
+
+
+class UnknownQueryParameter(DomainError):
+    title = "Unknown query parameter"
+
+
+def _query_names(dependant: Dependant, out: set[str]) -> set[str]:
+    for field in dependant.query_params:
+        annotation = getattr(field.field_info, "annotation", None)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for name, info in annotation.model_fields.items():
+                out.add(info.alias or name)
+        else:
+            out.add(field.alias)
+    for sub in dependant.dependencies:
+        _query_names(sub, out)
+    return out
+
+
+_ALLOWED_CACHE: dict[int, frozenset[str]] = {}
+
+
+async def reject_unknown_query_params(request: Request) -> None:
+    """A typo in a filter must be an error, not silently ignored (which looks like 'no filter')."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    allowed = _ALLOWED_CACHE.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(route.dependant, set()))
+        _ALLOWED_CACHE[id(route)] = allowed
+    unknown = sorted(set(request.query_params.keys()) - allowed)
+    if unknown:
+        raise UnknownQueryParameter(
+            f"unknown query parameter(s): {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(allowed)) or 'none'}",
+            parameters=unknown,
+        )
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for one request; use cases open their own transaction on it."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on the read replica when one is configured, else the primary."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.read_session_factory
+    async with factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route can return."""
+    from api.schemas.common import Problem
+
+    descriptions = {
+        400: "Bad request (e.g. malformed cursor or JSON)",
+        404: "Not found",
+        409: "Conflict",
+        412: "Precondition failed (stale ETag)",
+        413: "Payload too large",
+        415: "Unsupported media type",
+        422: "Validation error",
+        428: "Precondition required (If-Match missing)",
+        503: "Database unavailable or query timed out",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": descriptions.get(s, "Error"),
+            "content": {"application/problem+json": {}},
+        }
+        for s in statuses
+    }

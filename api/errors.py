@@ -1,0 +1,153 @@
+"""Maps every failure to application/problem+json: domain errors, validation, HTTP errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.problems import problem_response
+from service import errors as domain
+
+logger = logging.getLogger(__name__)
+
+DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.NotFound, 404),
+    (domain.InvalidCursor, 400),
+    (domain.InvalidInput, 422),
+    (domain.Conflict, 409),
+    (domain.PreconditionFailed, 412),
+    (domain.PreconditionRequired, 428),
+    (domain.PayloadTooLarge, 413),
+    (domain.Unavailable, 503),
+]
+
+HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation error",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def status_for(exc: domain.DomainError) -> int:
+    for cls, status in DOMAIN_STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "request"
+    path = [str(p) for p in loc[1:]]
+    return where, ".".join(path) if path else where
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        where, field = _location(tuple(err.get("loc", ())))
+        item: dict[str, Any] = {
+            "in": where,
+            "field": field,
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type"),
+        }
+        if where == "body":
+            item["pointer"] = "#/" + "/".join(str(p) for p in err.get("loc", ())[1:])
+        out.append(item)
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(domain.DomainError)
+    async def _domain(request: Request, exc: domain.DomainError) -> Response:
+        status = status_for(exc)
+        return problem_response(
+            status,
+            exc.title,
+            exc.detail,
+            type_=type(exc).__name__,
+            instance=request.url.path,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = validation_errors(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem_response(
+                400,
+                "Malformed JSON",
+                "the request body is not valid JSON: "
+                + "; ".join(e["message"] for e in errors if e["type"] == "json_invalid"),
+                instance=request.url.path,
+            )
+        summary = "; ".join(f"{e['in']} {e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(
+            422,
+            "Validation error",
+            f"the request is invalid: {summary}",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTP_TITLES.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail in (None, "Not Found"):
+            detail = f"no route matches {request.url.path}; see /docs for the API"
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return problem_response(
+            exc.status_code,
+            title,
+            detail,
+            instance=request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(TimeoutError)
+    async def _db_unavailable(request: Request, exc: Exception) -> Response:
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(
+            503,
+            "Service unavailable",
+            "the database is unavailable or too slow right now; retry shortly",
+            instance=request.url.path,
+            headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        text = str(exc.orig) if exc.orig else ""
+        if "statement timeout" in text or "canceling statement" in text:
+            return problem_response(
+                503,
+                "Service unavailable",
+                "the query took longer than the statement timeout; narrow the filters or retry",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        if exc.connection_invalidated or "connection" in text.lower():
+            return await _db_unavailable(request, exc)
+        raise exc

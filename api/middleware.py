@@ -1,0 +1,159 @@
+"""Pure ASGI middleware: request ids and access logs, a last-resort 500, body limits."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.logging import request_id_var
+from api.problems import PROBLEM_CONTENT_TYPE, problem_body
+
+logger = logging.getLogger("article_store.access")
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+async def _send_problem(send: Send, status: int, body: dict[str, Any], rid: str) -> None:
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                (REQUEST_ID_HEADER, rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (X-Request-ID, echoed back), logs it, and turns any
+    unhandled exception into a 500 problem without a stack trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
+        status_holder = {"status": 500, "started": False}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            logger.exception(
+                "unhandled error", extra={"path": scope.get("path"), "method": scope.get("method")}
+            )
+            if not status_holder["started"]:
+                await _send_problem(
+                    send,
+                    500,
+                    problem_body(
+                        500,
+                        "Internal server error",
+                        "an unexpected error occurred; it has been logged with this request id",
+                        request_id=rid,
+                    ),
+                    rid,
+                )
+            status_holder["status"] = 500
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info(
+                "%s %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                status_holder["status"],
+                extra={"status": status_holder["status"], "duration_ms": round(elapsed_ms, 2)},
+            )
+            request_id_var.reset(token)
+
+
+class BodyGuardMiddleware:
+    """Rejects bodies over ``max_bytes`` (413) and non-JSON bodies on writes (415)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        rid = scope.get("state", {}).get("request_id", "")
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(send, rid)
+            return
+        ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        has_body = (length not in (None, b"0")) or b"transfer-encoding" in headers
+        if has_body and not (ctype == "application/json" or ctype.endswith("+json")):
+            await _send_problem(
+                send,
+                415,
+                problem_body(
+                    415,
+                    "Unsupported media type",
+                    f"request bodies must be application/json, not {ctype or 'unspecified'}",
+                    instance=scope.get("path"),
+                ),
+                rid,
+            )
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._too_large(send, rid)
+
+    async def _too_large(self, send: Send, rid: str) -> None:
+        await _send_problem(
+            send,
+            413,
+            problem_body(
+                413,
+                "Payload too large",
+                f"the request body exceeds the limit of {self.max_bytes} bytes",
+                max_bytes=self.max_bytes,
+            ),
+            rid,
+        )
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,44 @@
+"""Schemas shared by every resource."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProblemField(BaseModel):
+    in_: str = Field(alias="in", description="Where the problem is: query, path, body, header.")
+    field: str = Field(description="The offending parameter or dotted body path.")
+    message: str
+    type: str | None = None
+    pointer: str | None = Field(default=None, description="JSON pointer into the body.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: every error response has this shape."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "/problems/ArticleNotFound",
+                "title": "Article not found",
+                "status": 404,
+                "detail": "no article with id 42",
+                "instance": "/v1/articles/42",
+            }
+        },
+    )
+
+    type: str = Field(description="A URI reference naming the problem type.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemField] | None = Field(
+        default=None, description="For validation errors: each offending field and why."
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    database: str | None = Field(default=None, examples=["ok"])

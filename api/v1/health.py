@@ -1,0 +1,43 @@
+"""Liveness and readiness probes (outside /v1: they describe the process, not the data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import SessionDep
+from api.problems import problem_response
+from api.schemas.common import Health, Problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    response_model_exclude_none=True,
+    summary="Liveness: the process is up",
+)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    summary="Readiness: the database answers",
+    responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
+)
+async def readyz(session: SessionDep) -> JSONResponse:
+    try:
+        await session.execute(text("SELECT 1"))
+    except Exception:
+        return problem_response(  # type: ignore[return-value]
+            503,
+            "Service unavailable",
+            "the database is not reachable",
+            database="down",
+            headers={"Retry-After": "2"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})

