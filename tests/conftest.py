@@ -91,6 +91,8 @@ async def _reset_store(url: str) -> None:
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             from sqlalchemy import text
 
+            # a test that left a transaction open would otherwise hang the suite here
+            await session.execute(text("SET LOCAL lock_timeout = '15s'"))
             await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             await load_seeds(session, SEEDS_DIR)
     finally:
@@ -131,5 +133,7 @@ async def clean_store(database_url: str) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def db_session(app: FastAPI) -> AsyncIterator[object]:
+    """A session for direct SQL checks; request it *after* ``clean_store``."""
     async with app.state.session_factory() as session:
         yield session
+        await session.rollback()

@@ -1,0 +1,158 @@
+"""The real thing: `article-store serve` as a process, spoken to over a socket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CLI = [sys.executable, "-m", "api.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"server not ready in {timeout}s:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="as-e2e-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def server_env(data_dir: Path, make_database: Callable[[], str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
+    env["ARTICLE_STORE_DATA_DIR"] = str(data_dir)
+    env["ARTICLE_STORE_LOG_FORMAT"] = "json"
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = make_database()
+    return env
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    pid_file = data_dir / "pg" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_starts_with_seeds_and_stops_cleanly(
+    server_env: dict[str, str], data_dir: Path
+) -> None:
+    embedded = "DATABASE_URL" not in server_env
+    port = _free_port()
+    log = data_dir / "serve.log"
+    proc = _start(server_env, port, log)
+    try:
+        _wait_ready(proc, port, log)
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/articles", timeout=5)
+        assert r.status_code == 200
+        assert len(r.json()["items"]) == 5
+        assert r.headers["x-request-id"]
+        bad = httpx.get(f"http://127.0.0.1:{port}/v1/articles?limit=0", timeout=5)
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+        if embedded:
+            assert _postgres_running(data_dir)
+            # a second server on the same data dir must refuse, not share or corrupt it
+            second = subprocess.run(
+                [*CLI, "serve", "--port", str(_free_port())],
+                env=server_env,
+                capture_output=True,
+                timeout=60,
+            )
+            assert second.returncode != 0
+            assert b"in use" in second.stderr + second.stdout
+            assert b"Traceback" not in second.stderr
+    finally:
+        code = _stop(proc)
+    assert code == 0, log.read_text()
+    if embedded:
+        assert not _postgres_running(data_dir), "embedded PostgreSQL left running"
+
+    # a second start reuses the data: the same five articles, nothing loaded twice
+    proc = _start(server_env, port, log)
+    try:
+        _wait_ready(proc, port, log)
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/v1/articles",
+            headers={"Prefer": "count=exact"},
+            timeout=5,
+        )
+        assert r.json()["total"] == 5
+    finally:
+        assert _stop(proc) == 0
+
+
+def test_cli_user_errors_are_readable(server_env: dict[str, str]) -> None:
+    env = dict(server_env)
+    env["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/none"
+    r = subprocess.run([*CLI, "migrate"], env=env, capture_output=True, timeout=60)
+    assert r.returncode == 1
+    assert b"error:" in r.stderr
+    assert b"Traceback" not in r.stderr
+    r = subprocess.run([*CLI, "migrate", "sideways"], env=env, capture_output=True, timeout=60)
+    assert r.returncode == 2
+    assert b"upgrade" in r.stderr
+
+
+def test_db_url_prints_the_url_in_use(server_env: dict[str, str]) -> None:
+    r = subprocess.run([*CLI, "db-url"], env=server_env, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    url = r.stdout.decode().strip()
+    assert url.startswith("postgresql://")
+    if "DATABASE_URL" in server_env:
+        assert url == server_env["DATABASE_URL"]
