@@ -1,0 +1,698 @@
+"""Attribution: who says what, from quotation marks plus the dependency parse.
+
+The rules, in order (see docs/nlp.md for the reasoning):
+
+1. Quotation marks are paired on the raw text (:mod:`nlp.quotemarks`).
+2. Cues are speech-verb lemmas outside quotation marks (:data:`nlp.lexicon.SPEECH_VERBS`) and
+   "according to". A cue's *source* is its subject (``nsubj``), the subject of the verb it hangs
+   off for participles ("..., adding that"), the object of "cite ... as saying", or the object
+   of "according to". Its *content* is its clausal complement (``ccomp``), or, when the parser
+   hung the cue off the reported clause ("..., he said"), that clause minus the cue.
+3. A quote span that opens its sentence (or follows "X said:" / "said X,") and ends in
+   punctuation is *direct*. Its cue is the cue whose content covers it, else the nearest cue in
+   the sentence; without one it inherits the speaker of the previous direct quote in the same
+   or previous paragraph, or of the paragraph it continues.
+4. A cue whose content holds quoted fragments of two or more words besides unquoted words gives
+   a *mixed* quote (text = the whole content, marks included); a cue whose content has no
+   quote gives an *indirect* quote. Quoted fragments outside any content are scare quotes,
+   titles or nicknames and are dropped.
+5. Sources resolve to entities: a named entity, an appositive name ("a spokesperson, John
+   Kirby"), a role noun ("the spokesman" -> the person introduced with that role), an outlet or
+   organisation ("the agency" -> the ORG whose name holds the noun), a pronoun (he/she -> the
+   latest person speaker nearby, else the latest person subject; it -> the latest organisation).
+   Unnamed sources ("officials", "analysts") keep their text and no entity key.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+from nlp.entities import EntityIndex, name_tokens
+from nlp.lexicon import (
+    CLAUSE_ONLY_VERBS,
+    DIRECT_ONLY_VERBS,
+    DOCUMENT_NOUNS,
+    KEEP_TYPES_FOR_SPEAKERS,
+    MIN_MIXED_FRAGMENT_WORDS,
+    MIN_UNATTRIBUTED_QUOTE_WORDS,
+    NEGATING_HEADS,
+    ORG_ROLE_NOUNS,
+    PERSON_ROLE_NOUNS,
+    PERSONAL_PRONOUNS,
+    ROLE_SYNONYMS,
+    SPEECH_VERBS,
+    UNNAMED_SOURCE_NOUNS,
+)
+from nlp.quotemarks import QuoteSpan
+
+_SUBJ = frozenset({"nsubj", "nsubjpass", "csubj"})
+_CLAUSE_COMP = frozenset({"ccomp", "parataxis"})
+_NP_LEFT = frozenset({"det", "amod", "compound", "poss", "nummod", "nmod", "quantmod", "case"})
+_EDGE_PUNCT = frozenset(",;:—–-()[]")
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    start: int
+    end: int
+    text: str
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRecord:
+    """A quote in character offsets; the public :class:`nlp.types.Quote` is built from it."""
+
+    kind: str
+    start: int
+    end: int
+    speaker: Speaker | None
+    cue_start: int | None
+    cue_end: int | None
+    confidence: float
+
+
+@dataclass
+class _Cue:
+    token: Token  # the verb, or "according"
+    end_token: Token  # last token of the cue phrase ("to" of "according to")
+    source: Token | None
+    content: tuple[int, int] | None  # token range [a, b)
+    speaker: Speaker | None = None
+    resolved: bool = False
+
+
+@dataclass
+class _State:
+    doc: Doc
+    ents: EntityIndex
+    quotes: list[QuoteSpan]
+    token_quote: dict[int, int]  # token index -> quote index (tokens within the marks)
+    token_para: list[int]
+    speakers: list[tuple[int, int, str, str]] = field(default_factory=list)  # tok, para, key, type
+    roles: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)  # tok, key, words
+    # Token.sent rescans the whole Doc on every call: look sentences up here instead
+    sents: list[Span] = field(default_factory=list)
+    text: str = ""  # Doc.text joins every token on each access: read it once
+    sent_of: list[Span] = field(default_factory=list)
+
+
+def _role(word: str) -> str:
+    return ROLE_SYNONYMS.get(word, word)
+
+
+def _paragraph_of_tokens(doc: Doc) -> list[int]:
+    paras: list[int] = []
+    p = 0
+    for t in doc:
+        paras.append(p)
+        if t.is_space and ("\n" in t.text or "\r" in t.text or "\u2029" in t.text):
+            p += 1
+    return paras
+
+
+def _token_quote_map(doc: Doc, quotes: list[QuoteSpan]) -> dict[int, int]:
+    mapping: dict[int, int] = {}
+    for qi, q in enumerate(quotes):
+        span = doc.char_span(q.outer_start, q.outer_end, alignment_mode="expand")
+        if span is None:
+            continue
+        for t in span:
+            mapping.setdefault(t.i, qi)
+    return mapping
+
+
+def _person_roles(doc: Doc, ents: EntityIndex) -> list[tuple[int, str, frozenset[str]]]:
+    """Role words around each person mention: "State Department spokesman Matthew Miller"."""
+    out: list[tuple[int, str, frozenset[str]]] = []
+    for ts, te, key in ents.mention_tokens:
+        if ents.type_of(key) != "PERSON":
+            continue
+        root = doc[ts:te].root
+        words: set[str] = set()
+
+        def add_np(tok: Token, words: set[str], ts: int, te: int, limit: int = 10) -> None:
+            for t in list(tok.subtree)[:40]:
+                if t.i in range(ts, te) or t.is_punct or t.is_space:
+                    continue
+                if abs(t.i - tok.i) <= limit:
+                    words.add(_role(t.lemma_.lower()))
+
+        for child in root.children:
+            if child.i in range(ts, te):
+                continue
+            if child.dep_ in {"compound", "amod", "nmod", "appos"}:
+                add_np(child, words, ts, te)
+        if root.dep_ in {"appos", "compound"} and root.head.pos_ in {"NOUN", "PROPN"}:
+            head = root.head
+            words.add(_role(head.lemma_.lower()))
+            for child in head.children:
+                if child.dep_ in {"compound", "amod", "nmod"} and child.i != root.i:
+                    add_np(child, words, ts, te, 6)
+        # names preceded by their title inside the NER span's left context
+        i = ts - 1
+        while (
+            i >= 0
+            and i >= ts - 4
+            and doc[i].pos_ in {"NOUN", "PROPN", "ADJ"}
+            and doc[i].ent_type_ != "PERSON"
+        ):
+            words.add(_role(doc[i].lemma_.lower()))
+            i -= 1
+        if words:
+            out.append((ts, key, frozenset(words)))
+    return out
+
+
+def _np_range(head: Token) -> tuple[int, int]:
+    """Token range of a noun phrase without its appositives, relative clauses or trailing PPs."""
+    start = head.i
+    for child in head.lefts:
+        if child.dep_ in _NP_LEFT or child.dep_ in {"advmod", "compound"}:
+            start = min(start, child.left_edge.i)
+    end = head.i + 1
+    for child in head.rights:
+        if child.dep_ in {"compound", "flat", "case"} and child.i == end:
+            end = child.i + 1
+    return start, end
+
+
+def _speaker_from_tokens(state: _State, a: int, b: int, key: str | None) -> Speaker:
+    doc = state.doc
+    while a < b and (doc[a].is_punct or doc[a].is_space):
+        a += 1
+    while b > a and (doc[b - 1].is_punct or doc[b - 1].is_space):
+        b -= 1
+    if b <= a:
+        b = a + 1
+    s, e = doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)
+    return Speaker(s, e, state.text[s:e], key)
+
+
+def _mention_range(state: _State, i: int) -> tuple[int, int] | None:
+    for ts, te, _ in state.ents.mention_tokens:
+        if ts <= i < te:
+            return ts, te
+    return None
+
+
+def _entity_in(state: _State, tokens: list[Token], prefer_person: bool) -> Token | None:
+    best: Token | None = None
+    for t in tokens:
+        key = state.ents.entity_of_token(t.i)
+        if key is None or state.ents.type_of(key) not in KEEP_TYPES_FOR_SPEAKERS:
+            continue
+        if prefer_person and state.ents.type_of(key) == "PERSON":
+            return t
+        if best is None:
+            best = t
+    return best
+
+
+def _resolve_person_role(state: _State, head: Token) -> str | None:
+    role = _role(head.lemma_.lower())
+    modifiers = {
+        _role(t.lemma_.lower())
+        for t in head.subtree
+        if t.i != head.i and not t.is_punct and t.pos_ in {"PROPN", "NOUN", "ADJ"}
+    }
+    best: tuple[int, int, str] | None = None
+    for tok_i, key, words in state.roles:
+        if role not in words:
+            continue
+        score = len(modifiers & words)
+        before = tok_i < head.i
+        distance = head.i - tok_i if before else 10_000 + tok_i - head.i
+        cand = (score, -distance, key)
+        if best is None or cand > best:
+            best = cand
+    return best[2] if best else None
+
+
+def _resolve_org_role(state: _State, head: Token) -> str | None:
+    noun = head.lemma_.lower()
+    best: tuple[int, str] | None = None
+    for ts, _te, key in state.ents.mention_tokens:
+        entity = state.ents.entities[key]
+        if entity.type == "PERSON" or noun not in name_tokens(entity.name, entity.type):
+            continue
+        distance = head.i - ts if ts < head.i else 10_000 + ts - head.i
+        if best is None or distance < best[0]:
+            best = (distance, key)
+    return best[1] if best else None
+
+
+def _resolve_pronoun(state: _State, tok: Token) -> str | None:
+    kind = PERSONAL_PRONOUNS.get(tok.lower_)
+    para = state.token_para[tok.i]
+    if kind == "person":
+        for s_tok, s_para, key, etype in reversed(state.speakers):
+            if s_tok < tok.i and etype == "PERSON" and para - s_para <= 2:
+                return key
+        sent_start = state.sent_of[tok.i].start
+        prev_sents_start = max(0, sent_start - 80)
+        fallback: str | None = None
+        for ts, _te, key in reversed(state.ents.mention_tokens):
+            if ts >= tok.i or ts < prev_sents_start or state.ents.type_of(key) != "PERSON":
+                continue
+            if state.doc[ts:_te].root.dep_ in _SUBJ:
+                return key
+            fallback = fallback or key
+        return fallback
+    if kind == "org":
+        # "The agency ... but it said": a subject earlier in the same sentence first
+        for t in state.sent_of[tok.i]:
+            if t.i >= tok.i:
+                break
+            if t.dep_ in _SUBJ and t.pos_ in {"NOUN", "PROPN"}:
+                org_key = _resolve_noun(state, t)
+                if org_key is not None and state.ents.type_of(org_key) != "PERSON":
+                    return org_key
+        for s_tok, _s_para, key, etype in reversed(state.speakers):
+            if s_tok < tok.i and etype != "PERSON":
+                return key
+    return None
+
+
+def _resolve_noun(state: _State, head: Token) -> str | None:
+    """Entity key for a non-pronoun source head, or None for unnamed/unknown sources."""
+    key = state.ents.entity_of_token(head.i)
+    if key is not None and state.ents.type_of(key) in KEEP_TYPES_FOR_SPEAKERS:
+        return key
+    for child in head.children:
+        if child.dep_ == "appos":
+            t = _entity_in(state, list(child.subtree), prefer_person=True)
+            if t is not None and state.ents.type_of(state.ents.token_key[t.i]) == "PERSON":
+                return state.ents.token_key[t.i]
+    if head.pos_ == "PROPN":  # a name the NER missed here but found elsewhere ("KCNA reported")
+        a, b = _np_range(head)
+        key = state.ents.lookup(state.doc[a:b].text)
+        if key is not None:
+            return key
+    lemma = head.lemma_.lower()
+    plural = head.tag_ in {"NNS", "NNPS"}
+    if lemma in PERSON_ROLE_NOUNS and not plural:
+        key = _resolve_person_role(state, head)
+        if key is not None:
+            return key
+    if lemma in UNNAMED_SOURCE_NOUNS and lemma not in DOCUMENT_NOUNS:
+        return None
+    if lemma in PERSON_ROLE_NOUNS:
+        return None
+    mods = [t for c in head.children if c.dep_ in {"compound", "nmod", "appos"} for t in c.subtree]
+    t = _entity_in(state, mods, prefer_person=False)
+    if t is not None and state.ents.type_of(state.ents.token_key[t.i]) not in {"NORP"}:
+        return state.ents.token_key[t.i]
+    if lemma in ORG_ROLE_NOUNS:
+        key = _resolve_org_role(state, head)
+        if key is not None:
+            return key
+    if lemma in DOCUMENT_NOUNS:
+        t = _entity_in(state, list(head.subtree), prefer_person=True)
+        if t is not None and state.ents.type_of(state.ents.token_key[t.i]) != "NORP":
+            return state.ents.token_key[t.i]
+    return None
+
+
+def _resolve_source(state: _State, source: Token) -> Speaker:
+    if source.pos_ == "PRON" or source.lower_ in PERSONAL_PRONOUNS:
+        key = _resolve_pronoun(state, source)
+        return _speaker_from_tokens(state, source.i, source.i + 1, key)
+    key = _resolve_noun(state, source)
+    mention = _mention_range(state, source.i)
+    if mention is not None and state.ents.entity_of_token(source.i) == key:
+        return _speaker_from_tokens(state, mention[0], mention[1], key)
+    if key is not None:
+        for child in source.children:  # "a spokesperson, John F. Kirby" -> the name
+            if child.dep_ == "appos":
+                for t in child.subtree:
+                    m = _mention_range(state, t.i)
+                    if m is not None and state.ents.entity_of_token(t.i) == key:
+                        return _speaker_from_tokens(state, m[0], m[1], key)
+    a, b = _np_range(source)
+    return _speaker_from_tokens(state, a, b, key)
+
+
+def _find_source(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in _SUBJ and child.dep_ != "csubj":
+            return child
+    # "said Matthew Miller" sometimes parsed as an object or attribute of the verb
+    for child in verb.rights:
+        if child.dep_ in {"dobj", "attr", "npadvmod", "appos"} and child.pos_ == "PROPN":
+            return child
+    head = verb.head
+    if verb.dep_ in {"advcl", "xcomp", "conj", "pcomp", "acl"} and head.i != verb.i:
+        if head.lemma_ == "cite":  # "cited Russian officials as saying"
+            for child in head.children:
+                if child.dep_ == "dobj":
+                    return child
+        if verb.dep_ == "pcomp" and head.head.lemma_ == "cite":
+            for child in head.head.children:
+                if child.dep_ == "dobj":
+                    return child
+        if head.pos_ not in {"VERB", "AUX"}:
+            return None
+        outer = head.head
+        if head.dep_ == "ccomp" and outer.lemma_ in SPEECH_VERBS and verb.tag_ == "VBG":
+            # "X said W will monitor ..., reminding ...": X reminds, not W
+            return _find_source(outer)
+        return _find_source(head)
+    return None
+
+
+def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, int] | None:
+    """Token range of what the cue reports."""
+    comps = [c for c in verb.children if c.dep_ in _CLAUSE_COMP]
+    if comps:
+        a = min(c.left_edge.i for c in comps)
+        b = max(c.right_edge.i for c in comps) + 1
+        return a, b
+    doc = verb.doc
+    # "CONTENT, they said." / "A, an official said, B" whatever the parser made of it
+    source = _find_source(verb)
+    if source is not None and source.i < verb.i:
+        left, right = source.left_edge.i, verb.i + 1
+        if any(t.pos_ in {"VERB", "AUX"} for t in doc[source.right_edge.i + 1 : verb.i]):
+            left = -1
+    elif source is not None:
+        left, right = verb.i, source.right_edge.i + 1
+    else:
+        left, right = -1, verb.i + 1
+    if left - 1 > sent.start and doc[left - 1].text in {",", "—"} and right < sent.end:
+        rest = doc[right : sent.end]
+        if not any(t.pos_ in {"VERB", "AUX"} or t.text in '"“”' for t in rest):
+            return sent.start, left - 1
+        if verb.dep_ == "parataxis" and doc[right].text == ",":
+            return sent.start, sent.end
+    # "said in a statement that ..." where the parser hung the clause off the noun
+    for i in range(verb.i + 1, min(sent.end, verb.i + 10)):
+        t = doc[i]
+        if t.lower_ in {"that", ":"} and i + 2 < sent.end:
+            return i + 1, sent.end
+        if t.pos_ in {"VERB", "AUX", "PUNCT"} or t.i in cue_tokens:
+            break
+    head = verb.head
+    if verb.dep_ in {"parataxis", "ccomp", "advcl"} and head.i != verb.i and head.i < verb.i:
+        # "Putin wants ..., the officials said": the parser hung the cue off the content
+        between = [t for t in verb.doc[head.i : verb.left_edge.i] if t.text in {",", "—"}]
+        if between or verb.dep_ == "parataxis":
+            a = max(head.left_edge.i, sent.start)
+            b = verb.left_edge.i
+            return a, b
+    return None
+
+
+def _according_content(tok: Token, sent: Span) -> tuple[int, int] | None:
+    head = sent.root
+    a, b = max(head.left_edge.i, sent.start), min(head.right_edge.i + 1, sent.end)
+    pp_a, pp_b = tok.left_edge.i, tok.right_edge.i + 1
+    if pp_a <= a + 1:  # "According to X, CONTENT"
+        return pp_b, b
+    return a, pp_a  # "CONTENT, according to X"
+
+
+def _trim_range(state: _State, a: int, b: int) -> tuple[int, int]:
+    doc = state.doc
+    while a < b and (
+        doc[a].is_space
+        or doc[a].text in _EDGE_PUNCT
+        or (doc[a].lower_ == "that" and doc[a].dep_ == "mark")
+        or (doc[a].dep_ == "cc" and a + 1 < b)
+    ):
+        a += 1
+    while b > a and (
+        doc[b - 1].is_space or doc[b - 1].text in _EDGE_PUNCT or doc[b - 1].text == "."
+    ):
+        b -= 1
+    return a, b
+
+
+_DATELINE_LEAD = re.compile(r"^[A-Z][A-Z.'’ -]+(?:,[A-Za-z.'’ ]+)?(?:\([A-Za-z .]+\))?\s*[—–-]+\s*")
+
+
+def _char_range(state: _State, a: int, b: int) -> tuple[int, int]:
+    """Characters of tokens [a, b), widened to whole quotation marks it cuts through."""
+    doc = state.doc
+    s = doc[a].idx
+    dateline = _DATELINE_LEAD.match(state.text[s : s + 80])
+    if dateline:  # "SEOUL, South Korea (AP) — ..." is not part of what anyone said
+        s += dateline.end()
+    e = doc[b - 1].idx + len(doc[b - 1].text)
+    for q in state.quotes:
+        if q.outer_start < s <= q.start:
+            s = q.outer_start
+        if q.end <= e < q.outer_end or (q.start < e <= q.end and e < q.outer_end):
+            e = q.outer_end
+    return s, e
+
+
+def _words(doc: Doc, a: int, b: int) -> int:
+    return sum(1 for t in doc[a:b] if not (t.is_punct or t.is_space))
+
+
+def _quote_tokens(doc: Doc, q: QuoteSpan) -> tuple[int, int] | None:
+    span = doc.char_span(q.start, q.end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return None
+    return span.start, span.end
+
+
+def _is_direct(state: _State, qi: int, sent: Span, cue_index: set[int]) -> bool:
+    doc = state.doc
+    q = state.quotes[qi]
+    if q.continues is not None:
+        return True
+    open_tok = doc.char_span(q.outer_start, q.outer_start + 1, alignment_mode="expand")
+    if open_tok is None:
+        return False
+    i = open_tok.start - 1
+    lead: list[Token] = []
+    while i >= sent.start and state.token_quote.get(i) is None:
+        lead.append(doc[i])
+        i -= 1
+    lead_words = [t for t in lead if not (t.is_punct or t.is_space)]
+    content_text = state.text[q.start : q.end]
+    ends_in_punct = content_text[-1:] in {",", ".", "?", "!", "…", ":", ";", "—"}
+    after = state.text[q.outer_end : q.outer_end + 2].lstrip(" ")
+    closes_sentence = not q.closed or after[:1] in {"", ".", ",", "?", "!", ")", "\n", "\r"}
+    if not lead_words:
+        if i >= sent.start:  # another quote precedes in the same sentence: "“a,” “b”" lists
+            return ends_in_punct and _words(doc, *(_quote_tokens(doc, q) or (0, 0))) >= 3
+        return (
+            ends_in_punct or closes_sentence or _words(doc, *(_quote_tokens(doc, q) or (0, 0))) >= 4
+        )
+    # "X said: “...”" or "said X, “...”": attribution then a comma or colon
+    last = lead[0]
+    if last.text in {":", ","} and any(t.i in cue_index for t in lead):
+        return _words(doc, *(_quote_tokens(doc, q) or (0, 0))) >= 2
+    return False
+
+
+def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[QuoteRecord]:
+    """Find direct, mixed and indirect quotes in a parsed ``doc``."""
+    state = _State(doc, ents, quotes, _token_quote_map(doc, quotes), _paragraph_of_tokens(doc))
+    state.roles = _person_roles(doc, ents)
+    state.sents = list(doc.sents)
+    state.text = doc.text
+    state.sent_of = [sent for sent in state.sents for _ in range(sent.start, sent.end)]
+
+    cues: list[_Cue] = []
+    for t in doc:
+        if t.i in state.token_quote:
+            continue
+        if t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
+            pobj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+            if pobj is None:
+                pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
+            cues.append(_Cue(t, doc[t.i + 1], pobj, _according_content(t, state.sent_of[t.i])))
+        elif (
+            t.lemma_.lower() in SPEECH_VERBS
+            and t.pos_ in {"VERB", "AUX"}
+            and t.dep_ not in {"amod", "aux", "auxpass"}
+            and not any(c.dep_ in {"agent", "auxpass", "nsubjpass", "neg"} for c in t.children)
+            and not (t.dep_ == "xcomp" and t.head.lemma_ in NEGATING_HEADS)
+        ):
+            cues.append(_Cue(t, t, _find_source(t), None))
+    cue_index = {c.token.i for c in cues}
+    for c in cues:
+        if c.token.lower_ != "according":
+            c.content = _content_range(c.token, state.sent_of[c.token.i], cue_index)
+
+    # nested participle cues ("..., reminding both countries that ...") cut outer contents
+    cue_positions = [c.token.i for c in cues]  # ascending: cues were found in token order
+    for c in cues:
+        if c.content is None:
+            continue
+        a, b = c.content
+        for other in cues[bisect_right(cue_positions, a) : bisect_left(cue_positions, b)]:
+            if (
+                other is not c
+                and other.token.dep_ in {"advcl", "conj"}
+                and (other.token.tag_ == "VBG" or other.token.lower_ == "according")
+            ):
+                b = min(b, other.token.left_edge.i)
+        # "... that “A,” and that B": a second reported clause the parser hung elsewhere
+        j = b
+        sent_end = state.sent_of[c.token.i].end
+        while j < sent_end and (doc[j].is_punct or doc[j].is_space):
+            j += 1
+        if (
+            j + 1 < sent_end
+            and doc[j].dep_ == "cc"
+            and doc[j + 1].lower_ == "that"
+            and doc[j + 1].dep_ == "mark"
+        ):
+            b = max(b, doc[j + 1].head.right_edge.i + 1)
+        c.content = _trim_range(state, a, b) if b > a else None
+
+    records: list[QuoteRecord] = []
+    direct_speaker: dict[int, tuple[Speaker | None, _Cue | None, float]] = {}
+    used_cues: set[int] = set()
+
+    def speaker_of(c: _Cue) -> Speaker | None:
+        if not c.resolved:
+            c.resolved = True
+            c.speaker = _resolve_source(state, c.source) if c.source is not None else None
+            if c.speaker is not None and c.speaker.key is not None:
+                etype = ents.type_of(c.speaker.key)
+                state.speakers.append(
+                    (c.token.i, state.token_para[c.token.i], c.speaker.key, etype)
+                )
+        return c.speaker
+
+    quote_toks = {qi: r for qi, q in enumerate(quotes) if (r := _quote_tokens(doc, q)) is not None}
+    for sent in state.sents:
+        s_cues = cues[bisect_left(cue_positions, sent.start) : bisect_left(cue_positions, sent.end)]
+        s_quotes = sorted(
+            {
+                qi
+                for i in range(sent.start, sent.end)
+                if (qi := state.token_quote.get(i)) is not None
+            }
+        )
+        direct = {
+            qi for qi in s_quotes if qi in quote_toks and _is_direct(state, qi, sent, cue_index)
+        }
+        # a quote that only starts in this sentence (parser split inside it) is handled once
+        direct -= set(direct_speaker)
+        for c in s_cues:
+            if c.token.lower_ != "according" and c.source is None:
+                continue
+            covered = [
+                qi for qi in direct
+                if c.content and qi in quote_toks
+                and c.content[0] <= quote_toks[qi][1] and quote_toks[qi][0] <= c.content[1]
+            ]  # fmt: skip
+            if covered:
+                for qi in covered:
+                    if qi not in direct_speaker:
+                        direct_speaker[qi] = (speaker_of(c), c, 0.95)
+                        used_cues.add(c.token.i)
+        # direct quotes with no cue covering them: nearest cue in the sentence
+        for qi in sorted(direct):
+            if qi in direct_speaker:
+                continue
+            q_tok = quote_toks[qi]
+            candidates = [
+                c for c in s_cues if c.source is not None and c.token.lower_ != "according"
+            ]
+            if candidates:
+                c = min(candidates, key=lambda c: (abs(c.token.i - q_tok[0]), c.token.i < q_tok[0]))
+                direct_speaker[qi] = (speaker_of(c), c, 0.9)
+                used_cues.add(c.token.i)
+        # mixed and indirect quotes from the remaining cues
+        for c in s_cues:
+            if c.token.i in used_cues or c.content is None:
+                continue
+            a, b = c.content
+            if b - a < 2:
+                continue
+            if c.token.lower_ != "according" and c.source is None:
+                continue
+            in_content = [
+                qi
+                for qi in s_quotes
+                if qi in quote_toks and a <= quote_toks[qi][1] and quote_toks[qi][0] < b
+            ]
+            frag_words = sum(_words(doc, *quote_toks[qi]) for qi in in_content)
+            free_words = sum(
+                1
+                for t in doc[a:b]
+                if state.token_quote.get(t.i) is None and not (t.is_punct or t.is_space)
+            )
+            if in_content and free_words == 0:
+                for qi in in_content:
+                    if qi not in direct_speaker:
+                        direct_speaker[qi] = (speaker_of(c), c, 0.9)
+                continue
+            has_verb = any(t.pos_ in {"VERB", "AUX"} for t in doc[a:b])
+            if in_content and frag_words >= MIN_MIXED_FRAGMENT_WORDS:
+                kind, conf = "mixed", 0.8
+            elif has_verb and _words(doc, a, b) >= 3 and c.token.lemma_ not in DIRECT_ONLY_VERBS:
+                kind, conf = "indirect", 0.7
+            else:
+                continue
+            if c.token.lemma_ in CLAUSE_ONLY_VERBS and not has_verb:
+                continue
+            sp = speaker_of(c)
+            if sp is None or sp.key is None:
+                conf -= 0.1
+            s, e = _char_range(state, a, b)
+            cue_s, cue_e = c.token.idx, c.end_token.idx + len(c.end_token.text)
+            records.append(QuoteRecord(kind, s, e, sp, cue_s, cue_e, conf))
+
+        # direct quotes still without a speaker: inherit from the previous direct quote
+        for qi in sorted(direct):
+            if qi in direct_speaker:
+                continue
+            q = quotes[qi]
+            prev: tuple[Speaker | None, _Cue | None, float] | None = None
+            if q.continues is not None and q.continues in direct_speaker:
+                prev = direct_speaker[q.continues]
+            else:
+                for pj in range(qi - 1, -1, -1):
+                    if pj in direct_speaker and q.paragraph - quotes[pj].paragraph <= 1:
+                        prev = direct_speaker[pj]
+                        break
+                    if q.paragraph - quotes[pj].paragraph > 1:
+                        break
+            if prev is not None and prev[0] is not None:
+                direct_speaker[qi] = (prev[0], None, 0.7)
+            else:
+                direct_speaker[qi] = (None, None, 0.4)
+
+    # a continued quote whose later paragraph carries the attribution gives it to earlier ones
+    for qi in sorted(direct_speaker, reverse=True):
+        q = quotes[qi]
+        if (
+            q.continues is not None
+            and direct_speaker[q.continues][0] is None
+            and direct_speaker[qi][0]
+        ):
+            sp, _c, _conf = direct_speaker[qi]
+            direct_speaker[q.continues] = (sp, None, 0.7)
+
+    for qi, (sp, dcue, conf) in direct_speaker.items():
+        q = quotes[qi]
+        toks = quote_toks.get(qi)
+        if (
+            dcue is None
+            and sp is None
+            and (toks is None or _words(doc, *toks) < MIN_UNATTRIBUTED_QUOTE_WORDS)
+        ):
+            continue
+        end = q.end
+        if state.text[end - 1 : end] == "," and end - 1 > q.start:
+            end -= 1
+        dcue_s = dcue.token.idx if dcue else None
+        dcue_e = (dcue.end_token.idx + len(dcue.end_token.text)) if dcue else None
+        if sp is not None and sp.key is None:
+            conf -= 0.1
+        records.append(QuoteRecord("direct", q.start, end, sp, dcue_s, dcue_e, conf))
+    records.sort(key=lambda r: (r.start, r.end))
+    return records

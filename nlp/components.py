@@ -1,0 +1,66 @@
+"""spaCy components: registered once, configured by name (see :class:`nlp.pipeline.Pipeline`).
+
+``quote_marks`` runs before the parser: it pairs quotation marks, stores the quoted spans in
+``doc.spans["quote_marks"]`` and keeps the parser from splitting sentences inside a quote (and
+starts a sentence at every paragraph). ``attribution`` runs last: it clusters entities and
+finds quotes, writing ``doc._.entity_index``, ``doc._.quote_records`` and
+``doc.spans["quotes"]`` (labelled direct/indirect/mixed).
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attribution import attribute
+from nlp.entities import build_entities
+from nlp.quotemarks import find_quote_spans
+
+if not Doc.has_extension("entity_index"):
+    Doc.set_extension("entity_index", default=None)
+if not Doc.has_extension("quote_records"):
+    Doc.set_extension("quote_records", default=None)
+
+_BREAKS = ("\n", "\r", "\u2028", "\u2029")
+
+
+@Language.component("quote_marks")
+def quote_marks(doc: Doc) -> Doc:
+    spans = find_quote_spans(doc.text)
+    token_spans = []
+    for q in spans:
+        inner = doc.char_span(q.outer_start, q.outer_end, alignment_mode="expand")
+        if inner is None:
+            continue
+        token_spans.append(doc.char_span(q.start, q.end, alignment_mode="expand") or inner)
+        for t in inner[1:]:
+            t.is_sent_start = False
+    doc.spans["quote_marks"] = [s for s in token_spans if len(s)]
+    after_break = False
+    for t in doc:
+        if t.is_space:
+            after_break = after_break or any(b in t.text for b in _BREAKS)
+            continue
+        if after_break and t.i > 0:
+            t.is_sent_start = True
+        after_break = False
+    return doc
+
+
+@Language.factory("attribution")
+class Attribution:
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = build_entities(doc)
+        records = attribute(doc, ents, find_quote_spans(doc.text))
+        doc._.entity_index = ents
+        doc._.quote_records = records
+        spans = []
+        for r in records:
+            span = doc.char_span(r.start, r.end, label=r.kind, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        doc.spans["quotes"] = spans
+        return doc

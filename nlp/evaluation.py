@@ -1,0 +1,246 @@
+"""Score a pipeline against hand-written gold quotes (format in docs/nlp.md).
+
+Matching: a predicted quote matches a gold quote when their character spans overlap by at
+least half of the longer span; matching is one-to-one, greedy by overlap. Per kind (direct,
+indirect, mixed) only quotes of that kind are matched; for "all" the kind is ignored.
+Speaker accuracy is measured over the quotes matched for "all": a named gold speaker is right
+when the predicted entity's canonical name or the predicted speaker text names the same person
+(case/accent-insensitive; equal, same last word, or one name's words contained in the other's);
+an unnamed gold speaker (null) is right when no entity is predicted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nlp.entities import name_tokens
+from nlp.types import Annotations, Quote
+
+KINDS = ("direct", "indirect", "mixed")
+MIN_OVERLAP = 0.5
+
+
+class Annotator(Protocol):
+    def annotate_many(self, texts: Sequence[str], batch_size: int = ...) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GoldQuote:
+    article: str
+    kind: str
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+    speaker_text: str | None
+    cue: str | None
+
+
+@dataclass
+class KindScore:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
+
+
+@dataclass
+class EvalReport:
+    scores: dict[str, KindScore] = field(
+        default_factory=lambda: {k: KindScore() for k in (*KINDS, "all")}
+    )
+    speaker_total: int = 0
+    speaker_correct: int = 0
+    named_speaker_total: int = 0
+    named_speaker_correct: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def speaker_accuracy(self) -> float:
+        return self.speaker_correct / self.speaker_total if self.speaker_total else 0.0
+
+    @property
+    def named_speaker_accuracy(self) -> float:
+        return (
+            self.named_speaker_correct / self.named_speaker_total
+            if self.named_speaker_total
+            else 0.0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scores": {k: v.to_dict() for k, v in self.scores.items()},
+            "speaker_accuracy": round(self.speaker_accuracy, 4),
+            "speaker_total": self.speaker_total,
+            "named_speaker_accuracy": round(self.named_speaker_accuracy, 4),
+            "named_speaker_total": self.named_speaker_total,
+            "errors": self.errors,
+        }
+
+
+def load_gold(gold: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, list[GoldQuote]]:
+    """Resolve gold quote texts to character spans in ``texts`` (the article bodies)."""
+    articles = gold.get("articles", gold)
+    out: dict[str, list[GoldQuote]] = {}
+    for article, quotes in articles.items():
+        body = texts[article]
+        resolved = []
+        for q in quotes:
+            start = -1
+            for _ in range(int(q.get("occurrence", 0)) + 1):
+                start = body.find(q["text"], start + 1)
+                if start < 0:
+                    raise ValueError(f"{article}: gold text not in body: {q['text'][:60]!r}")
+            resolved.append(
+                GoldQuote(
+                    article, q["kind"], start, start + len(q["text"]), q["text"],
+                    q.get("speaker"), q.get("speaker_text"), q.get("cue"),
+                )
+            )  # fmt: skip
+        out[article] = resolved
+    return out
+
+
+def span_overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    longest = max(a[1] - a[0], b[1] - b[0])
+    return inter / longest if inter > 0 and longest > 0 else 0.0
+
+
+def match(gold: Sequence[GoldQuote], pred: Sequence[Quote]) -> list[tuple[int, int]]:
+    """One-to-one (gold index, predicted index) pairs, greedy by overlap."""
+    pairs = []
+    for gi, g in enumerate(gold):
+        for pi, p in enumerate(pred):
+            ov = span_overlap((g.start, g.end), (p.start, p.end))
+            if ov >= MIN_OVERLAP:
+                pairs.append((ov, gi, pi))
+    used_g: set[int] = set()
+    used_p: set[int] = set()
+    out = []
+    for _ov, gi, pi in sorted(pairs, reverse=True):
+        if gi not in used_g and pi not in used_p:
+            used_g.add(gi)
+            used_p.add(pi)
+            out.append((gi, pi))
+    return out
+
+
+def same_speaker(gold_name: str, candidates: Sequence[str]) -> bool:
+    """Does any candidate name the gold speaker (last-name or contained-name match allowed)?"""
+    g = name_tokens(gold_name, "PERSON")
+    for cand in candidates:
+        c = name_tokens(cand, "PERSON")
+        if not g or not c:
+            continue
+        if g == c or g[-1] == c[-1]:
+            return True
+        short, long_ = (g, c) if len(g) <= len(c) else (c, g)
+        if set(short) <= set(long_):
+            return True
+    return False
+
+
+def _score_article(
+    report: EvalReport, article: str, gold: list[GoldQuote], ann: Annotations
+) -> None:
+    pred = list(ann.quotes)
+    names = {e.key: e.name for e in ann.entities}
+    for kind in KINDS:
+        g_k = [g for g in gold if g.kind == kind]
+        p_k = [p for p in pred if p.kind == kind]
+        n = len(match(g_k, p_k))
+        s = report.scores[kind]
+        s.tp += n
+        s.fp += len(p_k) - n
+        s.fn += len(g_k) - n
+    pairs = match(gold, pred)
+    s = report.scores["all"]
+    s.tp += len(pairs)
+    s.fp += len(pred) - len(pairs)
+    s.fn += len(gold) - len(pairs)
+    matched_g = {gi for gi, _ in pairs}
+    matched_p = {pi for _, pi in pairs}
+    for gi, pi in pairs:
+        g, p = gold[gi], pred[pi]
+        report.speaker_total += 1
+        if g.speaker is None:
+            ok = p.speaker_key is None
+        else:
+            report.named_speaker_total += 1
+            cands = [c for c in (names.get(p.speaker_key or ""), p.speaker_text) if c]
+            ok = same_speaker(g.speaker, cands)
+            report.named_speaker_correct += ok
+        report.speaker_correct += ok
+        if not ok or g.kind != p.kind:
+            report.errors.append(
+                {
+                    "article": article, "error": "speaker" if not ok else "kind",
+                    "gold_kind": g.kind, "pred_kind": p.kind, "text": g.text[:80],
+                    "gold_speaker": g.speaker,
+                    "pred_speaker": names.get(p.speaker_key or "") or p.speaker_text,
+                }
+            )  # fmt: skip
+    for gi, g in enumerate(gold):
+        if gi not in matched_g:
+            report.errors.append(
+                {"article": article, "error": "missed", "gold_kind": g.kind, "text": g.text[:80]}
+            )
+    for pi, p in enumerate(pred):
+        if pi not in matched_p:
+            report.errors.append(
+                {"article": article, "error": "spurious", "pred_kind": p.kind, "text": p.text[:80]}
+            )
+
+
+def evaluate(
+    pipeline: Annotator,
+    gold: Mapping[str, Any],
+    texts: Mapping[str, str],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalReport:
+    """Annotate the gold articles' ``texts`` (bodies) with ``pipeline`` and score the quotes."""
+    resolved = load_gold(gold, texts)
+    articles = list(resolved)
+    report = EvalReport()
+    annotations = pipeline.annotate_many([texts[a] for a in articles])
+    for done, (article, ann) in enumerate(zip(articles, annotations, strict=True), start=1):
+        _score_article(report, article, resolved[article], ann)
+        if progress is not None:
+            progress(article, done, len(articles))
+    return report
+
+
+__all__ = [
+    "EvalReport",
+    "GoldQuote",
+    "KindScore",
+    "evaluate",
+    "load_gold",
+    "same_speaker",
+    "span_overlap",
+]

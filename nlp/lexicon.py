@@ -1,0 +1,161 @@
+"""Every word list the rules use, in one place.
+
+Change a list here and bump ``RULES_VERSION`` so stored annotations can be told apart.
+"""
+
+from __future__ import annotations
+
+RULES_VERSION = "1"
+
+# Lemmas of verbs that introduce reported speech (PARC-style attribution cues).
+SPEECH_VERBS: frozenset[str] = frozenset(
+    {
+        "say", "tell", "add", "warn", "write", "report", "state", "claim", "announce",
+        "argue", "explain", "note", "insist", "assert", "declare", "acknowledge", "admit",
+        "allege", "contend", "continue", "reply", "respond", "remark", "comment", "observe",
+        "predict", "promise", "pledge", "vow", "suggest", "stress", "emphasize", "emphasise",
+        "reiterate", "repeat", "recall", "remind", "confirm", "deny", "concede", "complain",
+        "caution", "urge", "estimate", "conclude", "maintain", "mention", "disclose", "reveal",
+        "testify", "tweet", "post", "quip", "ask", "answer", "boast", "charge", "counter",
+        "indicate", "signal", "underscore", "proclaim", "affirm", "agree", "believe", "think",
+        "recount", "joke", "lament", "describe", "brief", "shout",
+    }
+)  # fmt: skip
+
+# Cues that only count as speech when a clause (not just an object) follows them.
+CLAUSE_ONLY_VERBS: frozenset[str] = frozenset(
+    {"continue", "post", "believe", "think", "indicate", "signal", "agree", "describe", "brief",
+     "maintain", "charge", "counter", "answer", "ask", "report", "note", "add"}
+)  # fmt: skip
+
+# Verbs that are speech cues only with a clausal complement and a quote adjacent, never alone
+# for indirect speech (too often used for non-speech: "think" in narration).
+DIRECT_ONLY_VERBS: frozenset[str] = frozenset({"think", "believe", "continue", "answer", "ask"})
+
+# "declined to say", "refused to comment": a cue under these heads reports nothing.
+NEGATING_HEADS: frozenset[str] = frozenset({"decline", "refuse", "fail", "deny"})
+
+# Multi-word prepositional cues: "according to X, ...".
+ACCORDING_TO = ("according", "to")
+
+# Unnamed group or generic sources: speaker text kept, no entity.
+UNNAMED_SOURCE_NOUNS: frozenset[str] = frozenset(
+    {
+        "official", "analyst", "expert", "source", "diplomat", "observer", "critic",
+        "people", "person", "resident", "witness", "lawmaker", "legislator", "investigator",
+        "researcher", "scholar", "economist", "activist", "supporter", "opponent", "aide",
+        "insider", "authority", "government", "leader", "member", "report", "media",
+        "officer", "commentator", "statement", "document", "someone", "other", "many",
+        "some", "several", "voter", "worker", "student", "scientist", "defector",
+    }
+)  # fmt: skip
+
+# Singular role nouns for people: "the spokesman said" is resolved to a named person with that role.
+PERSON_ROLE_NOUNS: frozenset[str] = frozenset(
+    {
+        "spokesman", "spokeswoman", "spokesperson", "minister", "president", "secretary",
+        "ambassador", "envoy", "chairman", "chairwoman", "chair", "director", "chief",
+        "commander", "general", "senator", "representative", "governor", "mayor", "premier",
+        "chancellor", "leader", "adviser", "advisor", "official", "prosecutor", "judge",
+        "lawyer", "attorney", "analyst", "expert", "professor", "fellow", "researcher",
+        "economist", "negotiator", "diplomat", "aide", "head", "executive", "ceo", "founder",
+        "speaker", "lawmaker", "candidate", "king", "queen", "prime", "officer", "correspondent",
+    }
+)  # fmt: skip
+
+# Spokes* are one role.
+ROLE_SYNONYMS: dict[str, str] = {
+    "spokesman": "spokesperson",
+    "spokeswoman": "spokesperson",
+    "advisor": "adviser",
+    "chairwoman": "chairman",
+    "chair": "chairman",
+}
+
+# Nouns for organisations and outlets that speak: "the agency said", "the ministry said".
+ORG_ROLE_NOUNS: frozenset[str] = frozenset(
+    {
+        "agency", "ministry", "department", "newspaper", "broadcaster", "outlet", "office",
+        "government", "kremlin", "administration", "company", "group", "party", "military",
+        "army", "council", "committee", "court", "embassy", "service", "network", "station",
+        "daily", "paper", "website", "statement", "report", "union", "organization",
+        "organisation", "commission", "bureau", "board", "firm", "campaign", "white",
+    }
+)  # fmt: skip
+
+# Document nouns whose source is an entity inside them: "a statement on the Kremlin's website".
+DOCUMENT_NOUNS: frozenset[str] = frozenset(
+    {"statement", "report", "website", "post", "letter", "communique", "release", "readout",
+     "dispatch", "article", "editorial", "commentary", "message", "tweet", "video"}
+)  # fmt: skip
+
+PERSONAL_PRONOUNS: dict[str, str] = {
+    "he": "person", "him": "person", "she": "person", "her": "person",
+    "it": "org", "they": "plural", "them": "plural", "we": "plural", "i": "self",
+}  # fmt: skip
+
+# Honorifics and titles dropped when normalising person names.
+HONORIFICS: frozenset[str] = frozenset(
+    {
+        "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady", "sen", "rep",
+        "gov", "gen", "col", "lt", "maj", "capt", "sgt", "adm", "president", "premier",
+        "minister", "secretary", "chairman", "leader", "king", "queen", "prince", "princess",
+        "pope", "rev", "judge", "justice", "mayor", "governor", "senator", "representative",
+        "marshal", "admiral", "spokesman", "spokeswoman", "spokesperson", "former", "the",
+        "prime", "vice", "deputy", "chief", "ambassador", "general", "cabinet", "navy",
+    }
+)  # fmt: skip
+
+# Words ignored when building or checking an acronym from a long form.
+ACRONYM_STOPWORDS: frozenset[str] = frozenset({"of", "the", "and", "for", "on", "in", "&", "de"})
+
+# Well-known short forms that name the same entity as a long form, for cross-article keys.
+KNOWN_ALIASES: dict[str, str] = {
+    "us": "united states",
+    "usa": "united states",
+    "united states of america": "united states",
+    "america": "united states",
+    "uk": "united kingdom",
+    "britain": "united kingdom",
+    "great britain": "united kingdom",
+    "un": "united nations",
+    "eu": "european union",
+    "dprk": "north korea",
+    "democratic peoples republic of korea": "north korea",
+    "rok": "south korea",
+    "republic of korea": "south korea",
+    "prc": "china",
+    "peoples republic of china": "china",
+    "kcna": "korean central news agency",
+    "nato": "north atlantic treaty organization",
+    "ap": "associated press",
+    "the associated press": "associated press",
+}
+
+# Entity labels kept from the NER (the rest, dates and numbers, are not entities to store).
+KEPT_LABELS: frozenset[str] = frozenset(
+    {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
+)
+
+# Coarse type used in cross-article keys: the small model often swaps ORG/GPE/FAC.
+KEY_TYPE: dict[str, str] = {
+    "PERSON": "person",
+    "ORG": "org",
+    "GPE": "org",
+    "FAC": "org",
+    "LOC": "org",
+    "NORP": "norp",
+    "EVENT": "event",
+    "LAW": "law",
+    "PRODUCT": "product",
+    "WORK_OF_ART": "work",
+}
+
+# Minimum words in a quoted fragment inside reported speech for it to make the quote "mixed";
+# a single quoted word there is treated as a scare quote.
+MIN_MIXED_FRAGMENT_WORDS = 2
+# Minimum words for a stand-alone quoted sentence with no cue to count as a direct quote.
+MIN_UNATTRIBUTED_QUOTE_WORDS = 4
+
+# Entity types that can be the source of a quote.
+KEEP_TYPES_FOR_SPEAKERS: frozenset[str] = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC"})
