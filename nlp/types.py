@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
@@ -48,3 +48,72 @@ class Annotations:
     entities: tuple[Entity, ...]
     mentions: tuple[Mention, ...]
     quotes: tuple[Quote, ...]
+    claims: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    """A topic a text was classified under; ``score`` in (0, 1]."""
+
+    slug: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A check-worthy claim: a sentence asserting something verifiable (see docs/nlp.md).
+
+    ``text == source[start:end]``. The claimant is the speaker of the quote the claim lies in
+    (``quote_index`` into ``Annotations.quotes``), or the reporter (``is_reporter``, both
+    claimant fields ``None``: the service substitutes the outlet). ``features`` are the inputs
+    of ``score`` (see :data:`nlp.claims.WEIGHTS`); ``entity_keys`` the entities mentioned inside.
+    """
+
+    start: int
+    end: int
+    text: str
+    score: float
+    claimant_text: str | None
+    claimant_key: str | None
+    is_reporter: bool
+    quote_index: int | None
+    entity_keys: tuple[str, ...] = ()
+    topics: tuple[TopicMatch, ...] = ()
+    features: dict[str, float] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRules:
+    """How a topic is recognised (see :func:`nlp.topics.classify`).
+
+    Each distinct keyword (a word or phrase, matched case-, accent-, hyphen- and
+    inflection-insensitively) adds ``weight`` (or its own weight from ``keyword_weights``); an
+    entity of one of ``entity_types`` adds ``entity_weight`` when at least one keyword matched.
+    """
+
+    keywords: tuple[str, ...] = ()
+    entity_types: tuple[str, ...] = ()
+    weight: float = 0.7
+    entity_weight: float = 0.2
+    keyword_weights: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDef:
+    """One node of the topic taxonomy (``nlp/data/taxonomy.json`` or the database)."""
+
+    slug: str
+    name: str
+    parent: str | None
+    iptc_code: str | None
+    description: str
+    rules: TopicRules = TopicRules()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimForClustering:
+    """A claim as :func:`nlp.clusters.cluster_claims` sees it: claims of one article never link."""
+
+    article_id: str
+    text: str
+    entity_keys: tuple[str, ...] = ()

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from nlp.pipeline import Pipeline
 from nlp.text import strip_dateline
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
@@ -14,11 +13,6 @@ GOLD = Path(__file__).parent / "gold" / "seeds.json"
 
 def seed_dir() -> Path:
     return SEEDS_DIR if any(SEEDS_DIR.glob("*.txt")) else SHARED_SEEDS
-
-
-@pytest.fixture(scope="session")
-def pipeline() -> Pipeline:
-    return Pipeline()
 
 
 @pytest.fixture(scope="session")
