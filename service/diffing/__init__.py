@@ -1,0 +1,43 @@
+"""Pure text diffs between article revisions (no database, no HTTP).
+
+diff = diff_texts(old, new, granularity="sentence", ignore=frozenset({"quotes"}))
+diff.to_dict()                      # ops with code-point offsets, stats, changes
+render_unified(diff, old, new)      # one unit per line
+render_html(diff)                   # <div class="article-diff"> with <ins>/<del>
+"""
+
+from service.diffing.engine import (
+    EDIT_THRESHOLD,
+    IGNORABLE,
+    MOVE_THRESHOLD,
+    DiffOp,
+    DiffStats,
+    Granularity,
+    InvalidDiffRequest,
+    SentenceChange,
+    TextDiff,
+    classify_sentences,
+    diff_texts,
+)
+from service.diffing.render import render_html, render_unified
+from service.diffing.text import count_words, normalize_quotes, paragraph_spans, sentence_spans
+
+__all__ = [
+    "EDIT_THRESHOLD",
+    "IGNORABLE",
+    "MOVE_THRESHOLD",
+    "DiffOp",
+    "DiffStats",
+    "Granularity",
+    "InvalidDiffRequest",
+    "SentenceChange",
+    "TextDiff",
+    "classify_sentences",
+    "count_words",
+    "diff_texts",
+    "normalize_quotes",
+    "paragraph_spans",
+    "render_html",
+    "render_unified",
+    "sentence_spans",
+]
