@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
-from service.errors import ArticleNotFound, InvalidInput
+from service import annotation, stories
+from service.diffing import diff_texts
+from service.errors import (
+    ArticleNotFound,
+    DomainError,
+    InvalidEncoding,
+    InvalidInput,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    RevisionNotFound,
+)
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.urls import normalize_url
+
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BATCH = 1000
 
 ArticleSort = Literal["published", "updated"]
 CountMode = Literal["exact", "estimated"]
@@ -47,6 +61,7 @@ class IngestResult:
     revision_id: int | None
     created: bool
     changed: bool
+    run_id: int | None = None  # the annotation run to enqueue once the transaction commits
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,7 @@ class ArticleListQuery:
     until: datetime | None = None
     story_id: int | None = None
     has_revisions: bool | None = None
+    q: str | None = None
     sort: ArticleSort = "published"
     cursor: str | None = None
     limit: int = 50
@@ -77,22 +93,34 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         until=query.until,
         story_id=query.story_id,
         has_revisions=query.has_revisions,
-    )
-    kind = f"articles:{query.sort}"
-    after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
-    rows = await repo.find_articles(
-        session,
-        flt,
-        sort=query.sort,
-        after=after,
-        limit=query.limit + 1,
+        q=query.q,
     )
     next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        last = rows[-1]
-        key = last.published_sort if query.sort == "published" else last.updated_at
-        next_cursor = encode_cursor(kind, (key, last.id))
+    if query.q is not None:
+        # Relevance is the order when searching; the cursor carries (rank, id).
+        kind = "articles:rank"
+        ranked_after = decode_cursor(query.cursor, kind, (float, int)) if query.cursor else None
+        rows = await repo.find_articles_ranked(
+            session, flt, after=ranked_after, limit=query.limit + 1
+        )
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            next_cursor = encode_cursor(kind, (float(rows[-1].rank), rows[-1].id))
+    else:
+        kind = f"articles:{query.sort}"
+        after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
+        rows = await repo.find_articles(
+            session,
+            flt,
+            sort=query.sort,
+            after=after,
+            limit=query.limit + 1,
+        )
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1]
+            key = last.published_sort if query.sort == "published" else last.updated_at
+            next_cursor = encode_cursor(kind, (key, last.id))
     total: int | None = None
     if query.count == "exact":
         total = await repo.count_articles(session, flt)
@@ -117,34 +145,157 @@ async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
     return article
 
 
+def etag_for(article_id: int, revision: int) -> str:
+    """The article's entity tag: strong, changes with every new revision."""
+    return f'"{article_id}-{revision}"'
+
+
 def _validate_text(value: str | None, field_name: str) -> None:
-    if value is not None and "\x00" in value:
+    if value is None:
+        return
+    if "\x00" in value:
         raise InvalidInput(f"{field_name} contains a NUL character (U+0000)", field=field_name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidEncoding(
+            f"{field_name} is not valid UTF-8: unpaired surrogate at code point {exc.start}",
+            field=field_name,
+        ) from exc
 
 
-async def ingest_article(session: AsyncSession, data: ArticleInput) -> IngestResult:
-    """Create the article, or its next revision when the body changed; no-op when identical.
-
-    Runs inside the caller's transaction; the article row is locked while its next
-    revision number is chosen, so concurrent ingests of one article serialise.
-    """
-    for name in ("body", "title", "byline", "url", "external_id", "raw_html"):
+def _validate(data: ArticleInput, max_bytes: int) -> None:
+    for name in ("body", "title", "byline", "url", "external_id", "raw_html", "language"):
         _validate_text(getattr(data, name), name)
-    if data.url is None and data.external_id is None:
-        raise InvalidInput("an article needs a url or an external_id", field="url")
+    size = len(data.body.encode("utf-8"))
+    if size > max_bytes:
+        raise PayloadTooLarge(
+            f"the body is {size} bytes; the limit is {max_bytes}", max_bytes=max_bytes
+        )
+    if not data.body.strip():
+        raise InvalidInput("the body is empty (only whitespace)", field="body")
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlExtract:
+    text: str
+    title: str | None
+    byline: str | None
+    published_at: datetime | None
+    language: str | None
+
+
+def extract_html(html: str) -> HtmlExtract:
+    """Main text and metadata of a full HTML page (trafilatura).
+
+    Raises InvalidInput when the page yields no article text."""
+    import trafilatura
+
+    if not html.strip():
+        raise InvalidInput("html is empty", field="html")
+    doc = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, favor_recall=True
+    )
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if not text:
+        raise InvalidInput(
+            "the HTML yields no article text: no main content was found (only markup, "
+            "scripts, navigation or boilerplate); send the page with its article, or `body`",
+            field="html",
+        )
+    published = None
+    raw_date = getattr(doc, "date", None)
+    if raw_date:
+        try:
+            published = datetime.fromisoformat(raw_date).replace(tzinfo=UTC)
+        except ValueError:
+            published = None
+    return HtmlExtract(
+        text=text,
+        title=getattr(doc, "title", None) or None,
+        byline=getattr(doc, "author", None) or None,
+        published_at=published,
+        language=getattr(doc, "language", None) or None,
+    )
+
+
+def build_input(
+    *,
+    outlet: str | int,
+    url: str | None = None,
+    external_id: str | None = None,
+    title: str | None = None,
+    byline: str | None = None,
+    published_at: datetime | None = None,
+    language: str | None = None,
+    body: str | None = None,
+    html: str | None = None,
+    fetched_at: datetime | None = None,
+) -> ArticleInput:
+    """An ArticleInput from plain text or from a page's HTML (explicit metadata wins)."""
+    if (body is None) == (html is None):
+        raise InvalidInput("send exactly one of `body` (plain text) or `html`", field="body")
+    if html is not None:
+        _validate_text(html, "html")
+        page = extract_html(html)
+        return ArticleInput(
+            outlet=outlet,
+            url=url,
+            external_id=external_id,
+            title=title or page.title,
+            byline=byline or page.byline,
+            published_at=published_at or page.published_at,
+            language=language or page.language,
+            body=page.text,
+            source_format="html",
+            raw_html=html,
+            fetched_at=fetched_at,
+        )
+    assert body is not None
+    return ArticleInput(
+        outlet=outlet,
+        url=url,
+        external_id=external_id,
+        title=title,
+        byline=byline,
+        published_at=published_at,
+        language=language,
+        body=body,
+        fetched_at=fetched_at,
+    )
+
+
+async def _resolve_outlet(session: AsyncSession, data: ArticleInput) -> int:
     if isinstance(data.outlet, int):
         outlet_id = await repo.find_outlet_id(session, data.outlet)
         if outlet_id is None:
             raise InvalidInput(f"no outlet with id {data.outlet}", field="outlet")
-    else:
-        outlet_id = await repo.find_outlet_id(session, data.outlet)
-        if outlet_id is None:
-            outlet_id = await repo.upsert_outlet(session, data.outlet, data.outlet_domain)
+        return outlet_id
+    name = data.outlet.strip()
+    if not name:
+        raise InvalidInput("outlet is empty", field="outlet")
+    outlet_id = await repo.find_outlet_id(session, name)
+    if outlet_id is None:
+        outlet_id = await repo.upsert_outlet(session, name, data.outlet_domain)
+    return outlet_id
+
+
+async def ingest_article(
+    session: AsyncSession, data: ArticleInput, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> IngestResult:
+    """Create the article, or its next revision when the body changed; no-op when identical.
+
+    Runs inside the caller's transaction; the article row is locked while its next
+    revision number is chosen, so concurrent ingests of one article serialise. The new
+    revision is fingerprinted and the article grouped into a story (service.stories).
+    """
+    _validate(data, max_bytes)
+    if data.url is None and data.external_id is None:
+        raise InvalidInput("an article needs a url or an external_id", field="url")
+    outlet_id = await _resolve_outlet(session, data)
     url = normalize_url(data.url) if data.url else None
-    sha = body_sha256(data.body)
 
     existing = await repo.lock_article_by_identity(session, outlet_id, url, data.external_id)
-    created = False
     if existing is None:
         article_id = await repo.insert_article(
             session,
@@ -159,22 +310,30 @@ async def ingest_article(session: AsyncSession, data: ArticleInput) -> IngestRes
                 "current_revision": 1,
             },
         )
-        if article_id is None:  # lost a race: someone inserted it since our lookup
-            existing = await repo.lock_article_by_identity(
-                session, outlet_id, url, data.external_id
-            )
-            assert existing is not None
-        else:
-            created = True
-    if existing is not None:
-        article_id = int(existing.id)
-        latest = await repo.latest_revision_hash(session, article_id)
-        if latest is not None and latest[1] == sha:
-            return IngestResult(article_id, latest[0], None, created=False, changed=False)
-        number = (latest[0] + 1) if latest else 1
-    else:
-        number = 1
-    assert article_id is not None
+        if article_id is not None:
+            return await _add_revision(session, article_id, data, created=True)
+        # lost a race: someone inserted it since our lookup
+        existing = await repo.lock_article_by_identity(session, outlet_id, url, data.external_id)
+        assert existing is not None
+    return await _add_revision(session, int(existing.id), data, created=False)
+
+
+async def _add_revision(
+    session: AsyncSession, article_id: int, data: ArticleInput, *, created: bool
+) -> IngestResult:
+    """The next revision of a locked article (or nothing when the text is unchanged)."""
+    sha = body_sha256(data.body)
+    latest = None if created else await repo.latest_revision(session, article_id)
+    if latest is not None and latest.sha256 == sha:
+        return IngestResult(article_id, int(latest.number), None, created=False, changed=False)
+    number = int(latest.number) + 1 if latest is not None else 1
+    change_stats = None
+    similarity = None
+    if latest is not None:
+        diff_stats = diff_texts(latest.body, data.body, "word").stats
+        change_stats = diff_stats.to_dict()
+        similarity = diff_stats.similarity
+    fingerprint = stories.fingerprint_bytes(data.body)
     revision_id = await repo.insert_revision(
         session,
         {
@@ -188,6 +347,9 @@ async def ingest_article(session: AsyncSession, data: ArticleInput) -> IngestRes
             "raw_html": data.raw_html,
             "char_count": len(data.body),
             "fetched_at": data.fetched_at,
+            "fingerprint": fingerprint,
+            "change_stats": change_stats,
+            "similarity_to_previous": similarity,
         },
     )
     if not created:
@@ -197,4 +359,183 @@ async def ingest_article(session: AsyncSession, data: ArticleInput) -> IngestRes
             if value is not None:
                 updates[name] = value
         await repo.update_article(session, article_id, updates)
-    return IngestResult(article_id, number, revision_id, created=created, changed=True)
+    await stories.group_article(session, article_id, fingerprint, data.body, title=data.title)
+    run_id = await annotation.request_annotation(session, revision_id)
+    return IngestResult(
+        article_id, number, revision_id, created=created, changed=True, run_id=run_id
+    )
+
+
+# --- use cases: each is one transaction -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What a write did, and the article as it is afterwards."""
+
+    result: IngestResult
+    article: dict[str, Any]
+
+    @property
+    def status(self) -> Literal["created", "revised", "unchanged"]:
+        if self.result.created:
+            return "created"
+        return "revised" if self.result.changed else "unchanged"
+
+    @property
+    def etag(self) -> str:
+        return etag_for(self.result.article_id, int(self.article["current_revision"]))
+
+
+async def _article_row(session: AsyncSession, article_id: int) -> dict[str, Any]:
+    row = await repo.get_article(session, article_id)
+    if row is None:
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    return dict(row._mapping)
+
+
+async def create_article(
+    session: AsyncSession, data: ArticleInput, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> WriteOutcome:
+    """Ingest one article in its own transaction (all or nothing)."""
+    async with session.begin():
+        result = await ingest_article(session, data, max_bytes=max_bytes)
+        return WriteOutcome(result, await _article_row(session, result.article_id))
+
+
+def _parse_if_match(if_match: str) -> list[str]:
+    tags = []
+    for part in if_match.split(","):
+        tag = part.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag:
+            tags.append(tag)
+    return tags
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInput:
+    """A new text (and optional metadata) for an existing article, as sent to PUT."""
+
+    body: str | None = None
+    html: str | None = None
+    title: str | None = None
+    byline: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    fetched_at: datetime | None = None
+
+
+async def replace_article_text(
+    session: AsyncSession,
+    article_id: int,
+    if_match: str | None,
+    change: RevisionInput,
+    *,
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> WriteOutcome:
+    """PUT semantics: a new revision only if ``if_match`` names the current one.
+
+    The article row is locked before the ETag is compared, so of many concurrent
+    requests with the same ETag exactly one succeeds; the rest get PreconditionFailed.
+    """
+    if not if_match:
+        raise PreconditionRequired(
+            "send If-Match with the article's current ETag (from GET or the last write) "
+            "so a concurrent edit is never overwritten"
+        )
+    async with session.begin():
+        locked = await repo.lock_article(session, article_id)
+        if locked is None:
+            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+        current = etag_for(article_id, int(locked.current_revision))
+        tags = _parse_if_match(if_match)
+        if "*" not in tags and current not in tags:
+            raise PreconditionFailed(
+                f"the article changed: If-Match {if_match} is stale, the current ETag is "
+                f"{current}; GET the article, reapply your change and retry",
+                current_etag=current,
+            )
+        row = await _article_row(session, article_id)
+        data = build_input(
+            outlet=int(row["outlet_id"]),
+            url=row["url"],
+            external_id=row["external_id"],
+            title=change.title,
+            byline=change.byline,
+            published_at=change.published_at,
+            language=change.language,
+            body=change.body,
+            html=change.html,
+            fetched_at=change.fetched_at,
+        )
+        _validate(data, max_bytes)
+        result = await _add_revision(session, article_id, data, created=False)
+        return WriteOutcome(result, await _article_row(session, article_id))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItemResult:
+    index: int
+    outcome: WriteOutcome | None = None
+    error: DomainError | None = None
+
+
+async def ingest_batch(
+    session: AsyncSession,
+    items: list[ArticleInput | DomainError],
+    *,
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> list[BatchItemResult]:
+    """Ingest many articles in one transaction, each item all-or-nothing (a savepoint).
+
+    Items that already failed to parse are passed as their DomainError and reported."""
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} articles", field="items")
+    results: list[BatchItemResult] = []
+    async with session.begin():
+        for index, item in enumerate(items):
+            if isinstance(item, DomainError):
+                results.append(BatchItemResult(index, error=item))
+                continue
+            try:
+                async with session.begin_nested():
+                    result = await ingest_article(session, item, max_bytes=max_bytes)
+                    row = await _article_row(session, result.article_id)
+            except DomainError as exc:
+                results.append(BatchItemResult(index, error=exc))
+            else:
+                results.append(BatchItemResult(index, outcome=WriteOutcome(result, row)))
+    return results
+
+
+# --- revisions -------------------------------------------------------------------------
+
+
+async def list_revisions(
+    session: AsyncSession, article_id: int, *, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    if await repo.get_article(session, article_id) is None:
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    kind = "revisions"
+    after = decode_cursor(cursor, kind, (int,))[0] if cursor else None
+    rows = await repo.list_revisions(session, article_id, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(kind, (rows[-1].number,))
+    return Page(items=[dict(r._mapping) for r in rows], next_cursor=next_cursor)
+
+
+async def get_revision(session: AsyncSession, article_id: int, number: int) -> dict[str, Any]:
+    row = await repo.get_revision(session, article_id, number)
+    if row is None:
+        if await repo.get_article(session, article_id) is None:
+            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+        raise RevisionNotFound(
+            f"article {article_id} has no revision {number}",
+            article_id=article_id,
+            revision=number,
+        )
+    return dict(row._mapping)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,14 +16,23 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created_at_column
+
+# Full-text document of a revision: title weighted A, body B. Only the first 500,000
+# characters of the body are indexed so no accepted body can exceed tsvector's 1 MB cap.
+SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, left(body, 500000)), 'B')"
+)
 
 
 class Outlet(Base):
@@ -70,6 +80,9 @@ class Article(Base):
         DateTime(timezone=True), Computed("coalesce(published_at, created_at)", persisted=True)
     )
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    # True once a client confirmed, split or merged the article's story: automatic
+    # grouping never moves it again.
+    story_locked: Mapped[bool] = mapped_column(default=False, server_default="false")
     current_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
@@ -86,6 +99,7 @@ class ArticleRevision(Base):
         CheckConstraint("number >= 1", name="number_positive"),
         CheckConstraint("char_length(sha256) = 64", name="sha256_length"),
         CheckConstraint("source_format IN ('text', 'html')", name="source_format"),
+        Index("ix_article_revisions_search", "search", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -100,5 +114,24 @@ class ArticleRevision(Base):
     char_count: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     similarity_to_previous: Mapped[float | None] = mapped_column(Float)
+    # Word-diff statistics against the previous revision (None for revision 1).
+    change_stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True
+    )
     fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ArticleLshBand(Base):
+    """MinHash LSH buckets of an article's current revision: two articles sharing any
+    (band, bucket) are story candidates, found through the primary key index."""
+
+    __tablename__ = "article_lsh_bands"
+    __table_args__ = (Index("ix_article_lsh_bands_article_id", "article_id"),)
+
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )

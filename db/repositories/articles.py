@@ -48,13 +48,31 @@ class ArticleFilter:
     until: datetime | None = None
     story_id: int | None = None
     has_revisions: bool | None = None
+    q: str | None = None  # a web-search style query over title and body
 
 
 def _sort_column(sort: ArticleSort) -> Any:
     return articles.c.published_sort if sort == "published" else articles.c.updated_at
 
 
+def search_query(q: str) -> Any:
+    """The tsquery for ``q`` (web-search syntax: words, "phrases", OR, -exclusion)."""
+    return func.websearch_to_tsquery(text("'english'::regconfig"), q)
+
+
+def _current_revision_join(stmt: Any) -> Any:
+    return stmt.join(
+        revisions,
+        and_(
+            revisions.c.article_id == articles.c.id,
+            revisions.c.number == articles.c.current_revision,
+        ),
+    )
+
+
 def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
+    if flt.q is not None:
+        stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(search_query(flt.q)))
     if flt.outlet_ids:
         stmt = stmt.where(articles.c.outlet_id.in_(flt.outlet_ids))
     if flt.outlet_names:
@@ -92,6 +110,24 @@ async def find_articles(
     return list((await session.execute(stmt)).all())
 
 
+async def find_articles_ranked(
+    session: AsyncSession,
+    flt: ArticleFilter,
+    *,
+    after: tuple[float, int] | None = None,
+    limit: int = 50,
+) -> list[DbRow]:
+    """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated."""
+    assert flt.q is not None
+    rank = func.ts_rank(revisions.c.search, search_query(flt.q)).label("rank")
+    stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, flt)
+    if after is not None:
+        stmt = stmt.where(tuple_(rank, articles.c.id) < tuple_(after[0], after[1]))
+    stmt = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
 async def count_articles(session: AsyncSession, flt: ArticleFilter) -> int:
     stmt = select(func.count()).select_from(
         articles.join(outlets, outlets.c.id == articles.c.outlet_id)
@@ -119,9 +155,59 @@ async def get_article(session: AsyncSession, article_id: int) -> DbRow | None:
     return (await session.execute(stmt)).first()
 
 
+REVISION_META_COLUMNS = (
+    revisions.c.id,
+    revisions.c.article_id,
+    revisions.c.number,
+    revisions.c.sha256,
+    revisions.c.title,
+    revisions.c.byline,
+    revisions.c.source_format,
+    revisions.c.char_count,
+    func.octet_length(revisions.c.body).label("byte_count"),
+    revisions.c.similarity_to_previous,
+    revisions.c.change_stats,
+    revisions.c.fetched_at,
+    revisions.c.created_at,
+)
+
+
 async def get_revision(session: AsyncSession, article_id: int, number: int) -> DbRow | None:
-    stmt = select(revisions).where(
-        and_(revisions.c.article_id == article_id, revisions.c.number == number)
+    """One revision with its text, raw HTML and fingerprint."""
+    stmt = select(
+        *REVISION_META_COLUMNS, revisions.c.body, revisions.c.raw_html, revisions.c.fingerprint
+    ).where(and_(revisions.c.article_id == article_id, revisions.c.number == number))
+    return (await session.execute(stmt)).first()
+
+
+async def list_revisions(
+    session: AsyncSession, article_id: int, *, after: int | None = None, limit: int = 50
+) -> list[DbRow]:
+    """Revisions oldest first (by number), without their text."""
+    stmt = select(*REVISION_META_COLUMNS).where(revisions.c.article_id == article_id)
+    if after is not None:
+        stmt = stmt.where(revisions.c.number > after)
+    stmt = stmt.order_by(revisions.c.number).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def latest_revision(session: AsyncSession, article_id: int) -> DbRow | None:
+    """The newest revision's number, sha256, body and fingerprint."""
+    stmt = (
+        select(revisions.c.number, revisions.c.sha256, revisions.c.body, revisions.c.fingerprint)
+        .where(revisions.c.article_id == article_id)
+        .order_by(revisions.c.number.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def lock_article(session: AsyncSession, article_id: int) -> DbRow | None:
+    """The article row, locked ``FOR UPDATE`` until the transaction ends."""
+    stmt = (
+        select(articles.c.id, articles.c.current_revision, articles.c.story_id)
+        .where(articles.c.id == article_id)
+        .with_for_update()
     )
     return (await session.execute(stmt)).first()
 
@@ -157,7 +243,7 @@ async def lock_article_by_identity(
     if external_id is not None:
         conds.append(articles.c.external_id == external_id)
     stmt = (
-        select(articles.c.id, articles.c.current_revision)
+        select(articles.c.id, articles.c.current_revision, articles.c.story_id)
         .where(articles.c.outlet_id == outlet_id, or_(*conds))
         .order_by(articles.c.id)
         .limit(1)
@@ -196,3 +282,63 @@ async def update_article(session: AsyncSession, article_id: int, values: dict[st
 
 async def count_all_articles(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(articles))).scalar_one())
+
+
+async def find_revision_annotations(
+    session: AsyncSession, revision_id: int
+) -> dict[str, list[DbRow]]:
+    """The quotes, entity mentions and claims stored for one revision."""
+    from db.models import Claim, Entity, Mention, Quote
+
+    quotes: Table = Quote.__table__  # type: ignore[assignment]
+    mentions: Table = Mention.__table__  # type: ignore[assignment]
+    claims: Table = Claim.__table__  # type: ignore[assignment]
+    entities: Table = Entity.__table__  # type: ignore[assignment]
+    speakers = entities.alias("speakers")
+    claimants = entities.alias("claimants")
+    q_rows = await session.execute(
+        select(
+            quotes.c.id,
+            quotes.c.kind,
+            quotes.c.text,
+            quotes.c.span_start,
+            quotes.c.span_end,
+            quotes.c.speaker_id,
+            func.coalesce(speakers.c.name, quotes.c.speaker_text).label("speaker"),
+        )
+        .outerjoin(speakers, speakers.c.id == quotes.c.speaker_id)
+        .where(quotes.c.revision_id == revision_id)
+        .order_by(quotes.c.span_start, quotes.c.id)
+    )
+    m_rows = await session.execute(
+        select(
+            mentions.c.entity_id,
+            entities.c.name,
+            entities.c.type,
+            func.count().label("count"),
+            func.min(mentions.c.span_start).label("first_start"),
+        )
+        .join(entities, entities.c.id == mentions.c.entity_id)
+        .where(mentions.c.revision_id == revision_id)
+        .group_by(mentions.c.entity_id, entities.c.name, entities.c.type)
+        .order_by(func.min(mentions.c.span_start))
+    )
+    c_rows = await session.execute(
+        select(
+            claims.c.id,
+            claims.c.text,
+            claims.c.span_start,
+            claims.c.span_end,
+            claims.c.score,
+            claims.c.claimant_id,
+            func.coalesce(claimants.c.name, claims.c.claimant_text).label("claimant"),
+        )
+        .outerjoin(claimants, claimants.c.id == claims.c.claimant_id)
+        .where(claims.c.revision_id == revision_id)
+        .order_by(claims.c.span_start, claims.c.id)
+    )
+    return {
+        "quotes": list(q_rows.all()),
+        "entities": list(m_rows.all()),
+        "claims": list(c_rows.all()),
+    }

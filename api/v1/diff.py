@@ -1,0 +1,119 @@
+"""Diffs: between two revisions of an article, or between any two stored texts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from api.deps import ReadSessionDep, problem_responses
+from api.schemas.diffs import DiffRead
+from service import diffs as svc
+
+router = APIRouter(tags=["diffs"])
+
+GranularityQuery = Annotated[
+    Literal["word", "sentence", "paragraph"],
+    Query(
+        description="Unit of change. `sentence` also classifies each changed sentence as "
+        "added, deleted, edited or moved."
+    ),
+]
+FormatQuery = Annotated[
+    Literal["json", "unified", "html"],
+    Query(
+        description="`json` (operations with code-point offsets, stats, annotations), "
+        "`unified` (text/plain, one unit per line) or `html` (a fragment with <ins>/<del>)."
+    ),
+]
+IgnoreQuery = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="Comma-separated: `whitespace`, `quotes` (curly vs straight) — such "
+        "differences count as no change.",
+        examples=["whitespace,quotes"],
+    ),
+]
+
+DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The diff, in the requested format.",
+        "content": {
+            "text/plain": {"example": "--- article 2 revision 1\n+++ article 4 revision 1\n"},
+            "text/html": {"example": '<div class="article-diff">a <del>b</del><ins>c</ins></div>'},
+        },
+    },
+    **problem_responses(400, 404, 422),
+}
+
+
+def _render(out: svc.DiffOutput) -> Any:
+    if out.format == "unified":
+        return PlainTextResponse(out.text or "")
+    if out.format == "html":
+        return HTMLResponse(out.text or "")
+    return out.json
+
+
+@router.get(
+    "/articles/{article_id:id}/diff",
+    response_model=DiffRead,
+    summary="Diff two revisions of an article",
+    description=(
+        "Defaults to previous → current. `from` greater than `to` is allowed and diffs "
+        "backwards. Unknown revision numbers are 404."
+    ),
+    responses=DIFF_RESPONSES,
+)
+async def diff_revisions(
+    session: ReadSessionDep,
+    article_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    from_: Annotated[
+        int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
+    ] = None,
+    to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")] = None,
+    granularity: GranularityQuery = "word",
+    format: FormatQuery = "json",
+    ignore: IgnoreQuery = None,
+) -> Response | dict[str, Any]:
+    out = await svc.diff_article_revisions(
+        session,
+        article_id,
+        from_revision=from_,
+        to_revision=to,
+        granularity=granularity,
+        ignore=svc.parse_ignore(ignore),
+        fmt=format,
+    )
+    return _render(out)
+
+
+@router.get(
+    "/diff",
+    response_model=DiffRead,
+    summary="Diff any two stored texts",
+    description=(
+        "`left` and `right` are `article_id` (current revision) or `article_id@revision`, "
+        "e.g. two outlets' reports of one event: `?left=2&right=4@1`."
+    ),
+    responses=DIFF_RESPONSES,
+)
+async def diff_texts(
+    session: ReadSessionDep,
+    left: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+    right: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+    granularity: GranularityQuery = "word",
+    format: FormatQuery = "json",
+    ignore: IgnoreQuery = None,
+) -> Response | dict[str, Any]:
+    out = await svc.diff_stored_texts(
+        session,
+        left,
+        right,
+        granularity=granularity,
+        ignore=svc.parse_ignore(ignore),
+        fmt=format,
+    )
+    return _render(out)

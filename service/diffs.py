@@ -1,0 +1,288 @@
+"""Diff use cases: two revisions of one article, or any two stored texts.
+
+The text diff is the pure engine in service.diffing; this module finds the texts, adds
+who/what the revisions are, and compares their annotations (quotes, entities, claims),
+matched by speaker and text rather than by offset, since offsets move between revisions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import articles as repo
+from service.diffing import (
+    IGNORABLE,
+    Granularity,
+    InvalidDiffRequest,
+    diff_texts,
+    normalize_quotes,
+    render_html,
+    render_unified,
+)
+from service.errors import ArticleNotFound, InvalidInput, RevisionNotFound
+
+DiffFormat = Literal["json", "unified", "html"]
+_REF_RE = re.compile(r"^\s*(\d{1,18})\s*(?:@\s*(\d{1,9})\s*)?$")
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class TextRef:
+    """One stored text: an article's revision."""
+
+    article_id: int
+    revision: int
+    revision_id: int
+    body: str
+    sha256: str
+    title: str | None
+    outlet: str
+    published_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"article {self.article_id} revision {self.revision}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "revision": self.revision,
+            "sha256": self.sha256,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published_at": self.published_at,
+            "char_count": len(self.body),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOutput:
+    format: DiffFormat
+    json: dict[str, Any] | None = None
+    text: str | None = None
+
+
+def parse_ignore(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    options = frozenset(p.strip().lower() for p in value.split(",") if p.strip())
+    unknown = options - IGNORABLE
+    if unknown:
+        raise InvalidInput(
+            f"unknown ignore option(s): {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(IGNORABLE))}",
+            field="ignore",
+        )
+    return options
+
+
+def parse_ref(value: str, name: str) -> tuple[int, int | None]:
+    """``"42"`` or ``"42@3"`` → (article id, revision number or None for current)."""
+    m = _REF_RE.match(value)
+    if not m or int(m.group(1)) < 1 or (m.group(2) is not None and int(m.group(2)) < 1):
+        raise InvalidInput(
+            f"{name} must be an article id, optionally with @revision (e.g. 12 or 12@2), "
+            f"not {value!r}",
+            field=name,
+        )
+    return int(m.group(1)), int(m.group(2)) if m.group(2) else None
+
+
+async def _load(
+    session: AsyncSession, article_id: int, number: int | None, article: Any = None
+) -> TextRef:
+    if article is None:
+        article = await repo.get_article(session, article_id)
+        if article is None:
+            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    number = int(article.current_revision) if number is None else number
+    rev = await repo.get_revision(session, article_id, number)
+    if rev is None:
+        raise RevisionNotFound(
+            f"article {article_id} has no revision {number} "
+            f"(revisions are 1..{article.current_revision})",
+            article_id=article_id,
+            revision=number,
+        )
+    return TextRef(
+        article_id=article_id,
+        revision=number,
+        revision_id=int(rev.id),
+        body=rev.body,
+        sha256=rev.sha256,
+        title=rev.title,
+        outlet=article.outlet_name,
+        published_at=article.published_at,
+    )
+
+
+async def diff_article_revisions(
+    session: AsyncSession,
+    article_id: int,
+    *,
+    from_revision: int | None,
+    to_revision: int | None,
+    granularity: Granularity = "word",
+    ignore: frozenset[str] = frozenset(),
+    fmt: DiffFormat = "json",
+) -> DiffOutput:
+    """Diff two revisions of one article; defaults are previous → current.
+
+    ``from`` may be greater than ``to``: the diff then runs backwards."""
+    article = await repo.get_article(session, article_id)
+    if article is None:
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    current = int(article.current_revision)
+    to_n = current if to_revision is None else to_revision
+    from_n = max(1, to_n - 1) if from_revision is None else from_revision
+    old = await _load(session, article_id, from_n, article)
+    new = await _load(session, article_id, to_n, article)
+    return await _diff(session, old, new, granularity, ignore, fmt)
+
+
+async def diff_stored_texts(
+    session: AsyncSession,
+    left: str,
+    right: str,
+    *,
+    granularity: Granularity = "word",
+    ignore: frozenset[str] = frozenset(),
+    fmt: DiffFormat = "json",
+) -> DiffOutput:
+    """Diff any two stored texts, named ``article_id[@revision]``."""
+    left_id, left_rev = parse_ref(left, "left")
+    right_id, right_rev = parse_ref(right, "right")
+    old = await _load(session, left_id, left_rev)
+    new = await _load(session, right_id, right_rev)
+    return await _diff(session, old, new, granularity, ignore, fmt)
+
+
+async def _diff(
+    session: AsyncSession,
+    old: TextRef,
+    new: TextRef,
+    granularity: Granularity,
+    ignore: frozenset[str],
+    fmt: DiffFormat,
+) -> DiffOutput:
+    try:
+        diff = diff_texts(old.body, new.body, granularity, ignore)
+    except InvalidDiffRequest as exc:
+        raise InvalidInput(str(exc), field="granularity") from exc
+    if fmt == "unified":
+        text = render_unified(diff, old.body, new.body, from_label=old.label, to_label=new.label)
+        return DiffOutput(fmt, text=text)
+    if fmt == "html":
+        return DiffOutput(fmt, text=render_html(diff))
+    out = {"old": old.describe(), "new": new.describe(), **diff.to_dict()}
+    out.setdefault("changes", None)
+    out["annotations"] = await compare_annotations(session, old.revision_id, new.revision_id)
+    return DiffOutput(fmt, json=out)
+
+
+# --- annotations -----------------------------------------------------------------------
+
+
+def _key(value: str | None) -> str:
+    return _WS_RE.sub(" ", normalize_quotes(value or "")).strip().casefold()
+
+
+def _split(
+    old_items: list[tuple[Any, dict[str, Any]]], new_items: list[tuple[Any, dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Partition items by key into only_old / only_new / both (first occurrence wins)."""
+    old_by_key: dict[Any, dict[str, Any]] = {}
+    for key, item in old_items:
+        old_by_key.setdefault(key, item)
+    new_by_key: dict[Any, dict[str, Any]] = {}
+    for key, item in new_items:
+        new_by_key.setdefault(key, item)
+    both = []
+    for key, item in new_by_key.items():
+        if key in old_by_key:
+            both.append({**item, "old": old_by_key[key]["new"], "new": item["new"]})
+    only_old = [
+        {**item, "old": item["new"], "new": None}
+        for key, item in old_by_key.items()
+        if key not in new_by_key
+    ]
+    only_new = [{**item, "old": None} for key, item in new_by_key.items() if key not in old_by_key]
+    return {"only_old": only_old, "only_new": only_new, "both": both}
+
+
+def _quote_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    return [
+        (
+            (_key(r.speaker), _key(r.text)),
+            {
+                "speaker": r.speaker,
+                "speaker_id": r.speaker_id,
+                "kind": r.kind,
+                "text": r.text,
+                "new": {"quote_id": r.id, "start": r.span_start, "end": r.span_end},
+            },
+        )
+        for r in rows
+    ]
+
+
+def _entity_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    return [
+        (
+            r.entity_id,
+            {
+                "entity_id": r.entity_id,
+                "name": r.name,
+                "type": r.type,
+                "new": {"mentions": int(r.count), "first_start": r.first_start},
+            },
+        )
+        for r in rows
+    ]
+
+
+def _claim_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    return [
+        (
+            (_key(r.claimant), _key(r.text)),
+            {
+                "claimant": r.claimant,
+                "claimant_id": r.claimant_id,
+                "text": r.text,
+                "new": {
+                    "claim_id": r.id,
+                    "start": r.span_start,
+                    "end": r.span_end,
+                    "score": r.score,
+                },
+            },
+        )
+        for r in rows
+    ]
+
+
+async def compare_annotations(
+    session: AsyncSession, old_revision_id: int, new_revision_id: int
+) -> dict[str, Any]:
+    """Which quotes, entities and claims are only in the old text, only in the new, or in
+    both. Quotes match on (speaker, text), claims on (claimant, text), entities on id;
+    texts compare case-, quote-style- and whitespace-insensitively. ``available`` is false
+    while neither revision has been annotated."""
+    old = await repo.find_revision_annotations(session, old_revision_id)
+    new = (
+        old
+        if new_revision_id == old_revision_id
+        else await repo.find_revision_annotations(session, new_revision_id)
+    )
+    available = any(old[k] or new[k] for k in ("quotes", "entities", "claims"))
+    return {
+        "available": available,
+        "quotes": _split(_quote_items(old["quotes"]), _quote_items(new["quotes"])),
+        "entities": _split(_entity_items(old["entities"]), _entity_items(new["entities"])),
+        "claims": _split(_claim_items(old["claims"]), _claim_items(new["claims"])),
+    }

@@ -1,0 +1,267 @@
+"""Stories: grouping the versions (and syndicated copies) of one report.
+
+On every new revision, ``group_article`` takes the text's MinHash fingerprint
+(service.similarity, stored on the revision), finds candidates through MinHash LSH
+buckets (``article_lsh_bands``: 64 bands of 2 values, an index lookup, never a scan)
+and among the articles published within a few days, verifies each with
+``version_similarity`` (>= STORY_THRESHOLD) and joins the best match's story, or creates
+one with it. Client decisions are kept: an article whose story a client confirmed,
+split or merged has ``story_locked`` set and is never moved automatically again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import articles as article_repo
+from db.repositories import stories as repo
+from service.errors import ArticleNotFound, InvalidInput, StoryNotFound
+from service.similarity import (
+    NUM_PERM,
+    STORY_THRESHOLD,
+    fingerprint,
+    related_score,
+    version_similarity,
+)
+
+BANDS = 64
+ROWS = NUM_PERM // BANDS
+_EMPTY = 0xFFFFFFFF  # MinHash value of a text with no shingles
+
+# Candidates verified per new revision: LSH matches, plus the articles published nearest
+# in time whose estimated Jaccard is at least JACCARD_FLOOR (heavily edited versions can
+# share few 5-shingles yet most sentences; version_similarity decides).
+MAX_CANDIDATES = 50
+NEARBY_WINDOW = timedelta(days=3)
+NEARBY_CANDIDATES = 200
+JACCARD_FLOOR = 0.02
+RELATED_WINDOW = timedelta(days=14)
+RELATED_CANDIDATES = 300
+PAIRWISE_TEXT_LIMIT = 12
+
+
+def fingerprint_bytes(text: str) -> bytes:
+    """The MinHash signature of ``text`` (service.similarity) as 128 uint32, 512 bytes."""
+    return fingerprint(text).to_bytes()
+
+
+def _signature(fp: bytes) -> np.ndarray[Any, Any]:
+    return np.frombuffer(fp, dtype="<u4")
+
+
+def fingerprint_similarity(a: bytes | None, b: bytes | None) -> float:
+    """Estimated Jaccard similarity of two stored fingerprints (0 if either is empty)."""
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    sa, sb = _signature(a), _signature(b)
+    if bool(np.all(sa == _EMPTY)) or bool(np.all(sb == _EMPTY)):
+        return 0.0
+    return float(np.count_nonzero(sa == sb)) / len(sa)
+
+
+def lsh_buckets(fp: bytes) -> list[tuple[int, int]]:
+    """(band, bucket): the signature cut into BANDS bands of ROWS values, each packed
+    into one signed 64-bit bucket. Two texts share a bucket with probability
+    1 - (1 - J**2)**64: 0.47 at J=0.1, 0.93 at J=0.2, > 0.99 at J=0.3."""
+    sig = _signature(fp)
+    if bool(np.all(sig == _EMPTY)):
+        return []
+    out = []
+    for band in range(BANDS):
+        h = 0
+        for v in sig[band * ROWS : (band + 1) * ROWS]:
+            h = (h << 32) | int(v)
+        h &= 0xFFFFFFFFFFFFFFFF
+        out.append((band, h - (1 << 64) if h >= (1 << 63) else h))
+    return out
+
+
+async def group_article(
+    session: AsyncSession,
+    article_id: int,
+    fp: bytes,
+    body: str,
+    *,
+    title: str | None = None,
+) -> int | None:
+    """Index the article's new fingerprint and put it in a story if it has a match.
+
+    Runs inside the caller's transaction. An article already in a story keeps it (a new
+    revision does not make it another report; a client can split it), so a locked
+    article is never moved. Returns the article's story id."""
+    buckets = lsh_buckets(fp)
+    await repo.replace_bands(session, article_id, buckets)
+    row = await article_repo.lock_article(session, article_id)
+    assert row is not None
+    if row.story_id is not None:
+        return int(row.story_id)
+    candidates: dict[int, Any] = {}
+    for cand in await repo.find_band_candidates(session, buckets, article_id, MAX_CANDIDATES):
+        candidates[int(cand.id)] = cand
+    nearby = await repo.find_nearby_fingerprints(
+        session, article_id, NEARBY_WINDOW, NEARBY_CANDIDATES
+    )
+    for cand in nearby:
+        if int(cand.id) not in candidates and (
+            fingerprint_similarity(fp, cand.fingerprint) >= JACCARD_FLOOR
+        ):
+            candidates[int(cand.id)] = cand
+    if not candidates:
+        return None
+    bodies = await repo.current_bodies(session, list(candidates))
+    best: Any = None
+    best_score = 0.0
+    for cid, cand in sorted(candidates.items()):
+        score = version_similarity(body, bodies[cid])
+        if score >= STORY_THRESHOLD and score > best_score:
+            best, best_score = cand, score
+    if best is None:
+        return None
+    story_id = best.story_id
+    if story_id is None:
+        story_id = await repo.insert_story(session, title)
+        await repo.assign_story(session, [int(best.id)], story_id)
+    await repo.assign_story(session, [article_id], int(story_id))
+    return int(story_id)
+
+
+# --- reads -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    story: dict[str, Any]
+    members: list[dict[str, Any]]
+    similarities: list[dict[str, Any]]
+
+
+async def get_story(session: AsyncSession, story_id: int) -> StoryView:
+    row = await repo.get_story(session, story_id)
+    if row is None:
+        raise StoryNotFound(f"no story with id {story_id}", story_id=story_id)
+    members = await repo.find_members(session, story_id)
+    bodies = (
+        await repo.current_bodies(session, [int(m.id) for m in members])
+        if len(members) <= PAIRWISE_TEXT_LIMIT
+        else None
+    )
+    pairs = []
+    for a, b in combinations(members[:50], 2):
+        if bodies is not None:
+            score, measure = version_similarity(bodies[a.id], bodies[b.id]), "version"
+        else:
+            score, measure = fingerprint_similarity(a.fingerprint, b.fingerprint), "jaccard"
+        pairs.append(
+            {
+                "article_ids": [int(a.id), int(b.id)],
+                "similarity": round(score, 4),
+                "measure": measure,
+            }
+        )
+    out_members = []
+    for m in members:
+        d = dict(m._mapping)
+        d.pop("fingerprint", None)
+        out_members.append(d)
+    return StoryView(dict(row._mapping), out_members, pairs)
+
+
+async def related_articles(
+    session: AsyncSession, article_id: int, *, limit: int = 10, min_score: float = 0.0
+) -> list[dict[str, Any]]:
+    """Other articles about the same event, best first, each with a score in [0, 1].
+
+    Candidates are articles published within RELATED_WINDOW; the score is
+    ``related_score`` of the two current texts. Versions of the same story are
+    included and flagged (``same_story``); ``version_similarity`` tells a version
+    (high) from a rewrite of the report (low)."""
+    article = await article_repo.get_article(session, article_id)
+    if article is None:
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    current = await article_repo.get_revision(session, article_id, int(article.current_revision))
+    assert current is not None
+    candidates = await repo.find_related_candidates(
+        session, article_id, article.published_sort, RELATED_WINDOW, RELATED_CANDIDATES
+    )
+    scored: list[dict[str, Any]] = []
+    for cand in candidates:
+        score = float(related_score(current.body, cand.body))
+        if score <= min_score:
+            continue
+        d = dict(cand._mapping)
+        d.pop("body")
+        d.pop("fingerprint")
+        scored.append(
+            {
+                "article": d,
+                "score": round(score, 4),
+                "version_similarity": round(version_similarity(current.body, cand.body), 4),
+                "same_story": article.story_id is not None and cand.story_id == article.story_id,
+            }
+        )
+    scored.sort(key=lambda item: (-float(item["score"]), int(item["article"]["id"])))
+    return scored[:limit]
+
+
+# --- client decisions (each one transaction) -------------------------------------------
+
+
+async def _locked_story(session: AsyncSession, story_id: int) -> Any:
+    row = await repo.lock_story(session, story_id)
+    if row is None:
+        raise StoryNotFound(f"no story with id {story_id}", story_id=story_id)
+    return row
+
+
+async def confirm_story(session: AsyncSession, story_id: int) -> None:
+    """The grouping is right: keep every current member in it for good."""
+    async with session.begin():
+        await _locked_story(session, story_id)
+        await repo.set_confirmed(session, story_id)
+        await repo.lock_members(session, story_id)
+
+
+async def split_story(session: AsyncSession, story_id: int, article_ids: list[int]) -> int:
+    """Move ``article_ids`` out into a new confirmed story; both stories are locked.
+
+    Returns the new story's id."""
+    ids = sorted(set(article_ids))
+    async with session.begin():
+        await _locked_story(session, story_id)
+        members = set(await repo.member_ids(session, story_id))
+        strangers = [i for i in ids if i not in members]
+        if strangers:
+            raise InvalidInput(
+                f"article(s) {strangers} are not members of story {story_id}",
+                field="article_ids",
+            )
+        if len(ids) == len(members):
+            raise InvalidInput(
+                "cannot split off every member; leave at least one article in the story",
+                field="article_ids",
+            )
+        new_id = await repo.insert_story(session, None, confirmed=True)
+        await repo.assign_story(session, ids, new_id, locked=True)
+        await repo.set_confirmed(session, story_id)
+        await repo.lock_members(session, story_id)
+        return new_id
+
+
+async def merge_stories(session: AsyncSession, story_id: int, other_id: int) -> None:
+    """Move every member of ``other_id`` into ``story_id`` (confirmed) and drop the other."""
+    if other_id == story_id:
+        raise InvalidInput("cannot merge a story with itself", field="story_id")
+    async with session.begin():
+        # lock in id order so two opposite merges cannot deadlock
+        for sid in sorted((story_id, other_id)):
+            await _locked_story(session, sid)
+        await repo.move_members(session, other_id, story_id, locked=True)
+        await repo.delete_story(session, other_id)
+        await repo.set_confirmed(session, story_id)
+        await repo.lock_members(session, story_id)
