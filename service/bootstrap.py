@@ -80,3 +80,19 @@ async def seed_if_empty(settings: Settings, url: str, *, force: bool = False) ->
 
 def migrate_to_head(url: str) -> None:
     migrate.upgrade(url, "head")
+
+
+async def run_worker(settings: Settings, url: str, *, concurrency: int = 1) -> None:
+    """Run annotation jobs until SIGINT/SIGTERM.
+
+    First retry jobs left by dead workers and hand over runs nobody enqueued, so a
+    restarted deployment resumes at once instead of at the next minute's sweep."""
+    from service.queue import JobQueue
+
+    queue = JobQueue(settings.model_copy(update={"database_url": url}))
+    await queue.open()
+    try:
+        await queue.sweep(orphans_older_than=0)
+        await queue.run_worker(concurrency=concurrency)
+    finally:
+        await queue.close()

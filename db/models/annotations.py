@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +55,13 @@ class EntityAlias(Base):
     __table_args__ = (
         UniqueConstraint("entity_id", "alias"),
         Index("ix_entity_aliases_normalized", "normalized", "entity_id"),
+        # token search of names ("Miller" finds "matthew miller"): the speaker filter
+        Index(
+            "ix_entity_aliases_normalized_tsv",
+            text("to_tsvector('simple'::regconfig, normalized)"),
+            postgresql_using="gin",
+        ),
+        Index("ix_entity_aliases_entity_id", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -120,6 +128,17 @@ class Quote(Base):
         Index("ix_quotes_outlet_id_published_at_id", "outlet_id", "published_at", "id"),
         Index("ix_quotes_kind_published_at_id", "kind", "published_at", "id"),
         Index("ix_quotes_published_at_id", "published_at", "id"),
+        # full-text search inside quotes (`q` on GET /v1/quotes)
+        Index(
+            "ix_quotes_text_tsv",
+            text("to_tsvector('english'::regconfig, text)"),
+            postgresql_using="gin",
+        ),
+        Index(
+            "ix_quotes_revision_id_curated",
+            "revision_id",
+            postgresql_where=text("curated"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -145,4 +164,6 @@ class Quote(Base):
     anchor_prefix: Mapped[str | None] = mapped_column(Text)
     anchor_suffix: Mapped[str | None] = mapped_column(Text)
     anchor_status: Mapped[str | None] = mapped_column(String(10))
+    # A curated deletion: the row stays as a tombstone so re-annotation cannot revive it.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,149 @@
+"""/v1/quotes: search and correct quotes; /v1/articles/{id}/annotations: one revision's view."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.schemas.common import JsonDateTime
+from api.schemas.quotes import QuoteKind, QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
+from service import quotes as svc
+from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+articles_router = APIRouter(prefix="/articles", tags=["articles"])
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+@router.get(
+    "",
+    response_model=QuotePage,
+    summary="Search quotes",
+    description=(
+        "Quotes in the current revision of each article, newest article first, "
+        "keyset-paginated (follow `next_cursor`). `speaker` is a name or any alias, case- "
+        "and accent-insensitive, matched word by word: `Miller` finds Matthew Miller, "
+        "`Putin` finds Vladimir Putin's quotes whatever the text called him. A speaker "
+        "nobody answers to gives an empty list, not 404. Filters combine with AND."
+    ),
+    responses=problem_responses(400, 422),
+)
+async def list_quotes(
+    session: ReadSessionDep,
+    speaker: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=200, description="Speaker name or alias.", examples=["Miller"]
+        ),
+    ] = None,
+    speaker_id: Annotated[OptionalId, Query(description="Speaker entity id.")] = None,
+    article_id: OptionalId = None,
+    outlet: Annotated[
+        list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
+    ] = None,
+    kind: Annotated[list[QuoteKind] | None, Query(description="direct, indirect, mixed.")] = None,
+    since: Annotated[JsonDateTime | None, Query(description="Published at or after.")] = None,
+    until: Annotated[JsonDateTime | None, Query(description="Published before.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=500,
+            description='Full-text search in the quoted text (web-search syntax: words, "a '
+            'phrase", `or`, `-word`).',
+            examples=["sanctions"],
+        ),
+    ] = None,
+    story_id: OptionalId = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor`, unchanged.")
+    ] = None,
+) -> dict[str, Any]:
+    page = await svc.list_quotes(
+        session,
+        svc.QuoteListQuery(
+            speaker=speaker,
+            speaker_id=speaker_id,
+            article_id=article_id,
+            outlet=outlet or [],
+            kind=list(kind or []),
+            since=since,
+            until=until,
+            q=q,
+            story_id=story_id,
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/{quote_id:id}",
+    response_model=QuoteRead,
+    summary="Get one quote",
+    description="A quote by id. Deleted (tombstoned) quotes are 404.",
+    responses=problem_responses(404, 422),
+)
+async def get_quote(session: ReadSessionDep, quote_id: Id) -> dict[str, Any]:
+    return await svc.get_quote(session, quote_id)
+
+
+@router.patch(
+    "/{quote_id:id}",
+    response_model=QuoteRead,
+    summary="Correct a quote",
+    description=(
+        "Change the speaker (`speaker_id`, null for none; `speaker_text`), the span "
+        "(`start`/`end`: code points into the quote's revision, `text` follows) or the "
+        "`kind`. The quote becomes `curated`: re-annotation keeps it (machine quotes "
+        "overlapping it are dropped) and new revisions carry it over, re-anchored."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 415, 422),
+)
+async def update_quote(session: SessionDep, quote_id: Id, change: QuoteUpdate) -> dict[str, Any]:
+    return await svc.update_quote(
+        session,
+        quote_id,
+        svc.QuoteChange(fields=frozenset(change.model_fields_set), **change.model_dump()),
+    )
+
+
+@router.delete(
+    "/{quote_id:id}",
+    status_code=204,
+    summary="Delete a quote",
+    description=(
+        "Removes a wrong quote for good: it is kept as a curated tombstone so that "
+        "re-annotating the article does not bring it back. A second delete is 404."
+    ),
+    responses={204: {"description": "Deleted"}, **problem_responses(401, 403, 404, 422)},
+)
+async def delete_quote(session: SessionDep, quote_id: Id) -> Response:
+    await svc.delete_quote(session, quote_id)
+    return Response(status_code=204)
+
+
+@articles_router.get(
+    "/{article_id:id}/annotations",
+    response_model=RevisionAnnotations,
+    summary="Everything annotated on one revision",
+    description=(
+        "For a viewer: the revision's text with its quotes, entity mentions and the entities "
+        "they refer to (merges resolved). The current revision unless `revision` is given."
+    ),
+    responses=problem_responses(404, 422),
+)
+async def revision_annotations(
+    session: ReadSessionDep,
+    article_id: Id,
+    revision: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Revision number.")
+    ] = None,
+) -> dict[str, Any]:
+    return await svc.revision_annotations(session, article_id, revision)

@@ -1,0 +1,228 @@
+"""All SQL about annotation runs and the annotations they write (entities, mentions, quotes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    AnnotationRun,
+    Article,
+    ArticleRevision,
+    Claim,
+    ClaimTopic,
+    Entity,
+    EntityAlias,
+    Mention,
+    Outlet,
+    Quote,
+    Topic,
+)
+
+runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
+revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
+articles: Table = Article.__table__  # type: ignore[assignment]
+entities: Table = Entity.__table__  # type: ignore[assignment]
+aliases: Table = EntityAlias.__table__  # type: ignore[assignment]
+mentions: Table = Mention.__table__  # type: ignore[assignment]
+quotes: Table = Quote.__table__  # type: ignore[assignment]
+outlets: Table = Outlet.__table__  # type: ignore[assignment]
+claims: Table = Claim.__table__  # type: ignore[assignment]
+topics: Table = Topic.__table__  # type: ignore[assignment]
+claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
+
+DbRow = Any
+
+
+async def create_run(session: AsyncSession, revision_id: int, pipeline_name: str) -> int:
+    stmt = (
+        insert(runs)
+        .values(revision_id=revision_id, pipeline_name=pipeline_name, status="pending")
+        .returning(runs.c.id)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def set_run_job(session: AsyncSession, run_id: int, job_id: int) -> None:
+    await session.execute(update(runs).where(runs.c.id == run_id).values(job_id=job_id))
+
+
+async def runs_waiting_for_a_job(session: AsyncSession, older_than: datetime) -> list[int]:
+    """Pending runs that were never handed to the queue (e.g. a crash right after commit)."""
+    stmt = (
+        select(runs.c.id)
+        .where(runs.c.status == "pending", runs.c.job_id.is_(None), runs.c.queued_at < older_than)
+        .order_by(runs.c.id)
+        .limit(1000)
+    )
+    return [int(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def claim_run(session: AsyncSession, run_id: int) -> DbRow | None:
+    """Lock the run and return it with its revision, or None when it no longer exists."""
+    stmt = (
+        select(
+            runs.c.id,
+            runs.c.status,
+            runs.c.revision_id,
+            revisions.c.body,
+            revisions.c.article_id,
+            revisions.c.number,
+            articles.c.outlet_id,
+            articles.c.published_sort,
+            outlets.c.name.label("outlet_name"),
+        )
+        .join(revisions, revisions.c.id == runs.c.revision_id)
+        .join(articles, articles.c.id == revisions.c.article_id)
+        .join(outlets, outlets.c.id == articles.c.outlet_id)
+        .where(runs.c.id == run_id)
+        .with_for_update(of=runs)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def newer_run_exists(session: AsyncSession, run_id: int, revision_id: int) -> bool:
+    stmt = select(func.count()).where(runs.c.revision_id == revision_id, runs.c.id > run_id)
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def mark_run(session: AsyncSession, run_id: int, **values: Any) -> None:
+    await session.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+async def upsert_entities(
+    session: AsyncSession, items: Sequence[tuple[str, str, str, str]]
+) -> dict[tuple[str, str], int]:
+    """(key, type, name, normalized_name) → entity id."""
+    if not items:
+        return {}
+    ins = pg_insert(entities).values(
+        [{"key": k, "type": t, "name": n, "normalized_name": nn} for k, t, n, nn in items]
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=[entities.c.key, entities.c.type],
+        # keep the fullest name seen so far as the canonical one
+        set_={
+            "name": case(
+                (func.length(ins.excluded.name) > func.length(entities.c.name), ins.excluded.name),
+                else_=entities.c.name,
+            )
+        },
+    ).returning(entities.c.id, entities.c.key, entities.c.type, entities.c.merged_into_id)
+    out: dict[tuple[str, str], int] = {}
+    for row in (await session.execute(stmt)).all():
+        # the entity itself, not a merge survivor: merges are resolved when reading, so an
+        # unmerge can still separate the rows written while the merge was in force
+        out[(row.key, row.type)] = int(row.id)
+    return out
+
+
+async def add_aliases(
+    session: AsyncSession, items: Iterable[tuple[int, str, str]], source: str = "auto"
+) -> None:
+    values = [{"entity_id": e, "alias": a, "normalized": n, "source": source} for e, a, n in items]
+    if values:
+        await session.execute(pg_insert(aliases).values(values).on_conflict_do_nothing())
+
+
+async def delete_machine_annotations(session: AsyncSession, revision_id: int) -> None:
+    await session.execute(delete(mentions).where(mentions.c.revision_id == revision_id))
+    await session.execute(
+        delete(quotes).where(and_(quotes.c.revision_id == revision_id, quotes.c.curated.is_(False)))
+    )
+
+
+async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(mentions), rows)
+
+
+async def insert_quotes(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert quotes; returns their ids in the order of ``rows``."""
+    if not rows:
+        return []
+    stmt = insert(quotes).returning(quotes.c.id, sort_by_parameter_order=True)
+    return [int(r) for r in (await session.execute(stmt, rows)).scalars()]
+
+
+async def delete_machine_claims(session: AsyncSession, revision_id: int) -> None:
+    await session.execute(
+        delete(claims).where(and_(claims.c.revision_id == revision_id, claims.c.curated.is_(False)))
+    )
+
+
+async def insert_claims(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    stmt = insert(claims).returning(claims.c.id, sort_by_parameter_order=True)
+    return [int(r) for r in (await session.execute(stmt, rows)).scalars()]
+
+
+async def topic_ids_by_slug(session: AsyncSession) -> dict[str, int]:
+    return {str(s): int(i) for s, i in await session.execute(select(topics.c.slug, topics.c.id))}
+
+
+async def insert_claim_topics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(pg_insert(claim_topics).values(rows).on_conflict_do_nothing())
+
+
+async def latest_runs_for_articles(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> dict[int, DbRow]:
+    """The newest run of each article's current revision."""
+    if not article_ids:
+        return {}
+    stmt = (
+        select(
+            articles.c.id.label("article_id"),
+            runs.c.id,
+            runs.c.status,
+            runs.c.pipeline_version,
+            runs.c.error,
+            runs.c.queued_at,
+            runs.c.started_at,
+            runs.c.finished_at,
+        )
+        .select_from(articles)
+        .join(
+            revisions,
+            and_(
+                revisions.c.article_id == articles.c.id,
+                revisions.c.number == articles.c.current_revision,
+            ),
+        )
+        .join(runs, runs.c.revision_id == revisions.c.id)
+        .where(articles.c.id.in_(article_ids))
+        .order_by(articles.c.id, runs.c.id.desc())
+        .ext(distinct_on(articles.c.id))
+    )
+    return {int(r.article_id): r for r in (await session.execute(stmt)).all()}
+
+
+async def current_revision(session: AsyncSession, article_id: int) -> DbRow | None:
+    stmt = (
+        select(revisions.c.id, revisions.c.number)
+        .join(
+            articles,
+            and_(
+                articles.c.id == revisions.c.article_id,
+                articles.c.current_revision == revisions.c.number,
+            ),
+        )
+        .where(articles.c.id == article_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def previous_revision_id(session: AsyncSession, article_id: int, number: int) -> int | None:
+    stmt = select(revisions.c.id).where(
+        revisions.c.article_id == article_id, revisions.c.number == number - 1
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

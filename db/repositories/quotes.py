@@ -1,0 +1,260 @@
+"""All SQL about reading and curating quotes. Hot reads use Core with explicit columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
+
+quotes: Table = Quote.__table__  # type: ignore[assignment]
+mentions: Table = Mention.__table__  # type: ignore[assignment]
+revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
+articles: Table = Article.__table__  # type: ignore[assignment]
+entities: Table = Entity.__table__  # type: ignore[assignment]
+outlets: Table = Outlet.__table__  # type: ignore[assignment]
+
+DbRow = Any
+
+# The speaker as clients see it: merges are resolved at read time (one level: a merge
+# always points at a surviving entity), so undoing a merge is clearing merged_into_id.
+speaker = entities.alias("speaker")
+survivor = entities.alias("survivor")
+SPEAKER_ID = func.coalesce(speaker.c.merged_into_id, speaker.c.id).label("speaker_id")
+SPEAKER_NAME = func.coalesce(survivor.c.name, speaker.c.name).label("speaker_name")
+
+QUOTE_COLUMNS = (
+    quotes.c.id,
+    quotes.c.article_id,
+    revisions.c.number.label("revision"),
+    quotes.c.kind,
+    quotes.c.text,
+    quotes.c.span_start,
+    quotes.c.span_end,
+    SPEAKER_ID,
+    SPEAKER_NAME,
+    quotes.c.speaker_text,
+    quotes.c.cue,
+    quotes.c.confidence,
+    quotes.c.curated,
+    quotes.c.anchor_status,
+    quotes.c.published_at,
+    quotes.c.outlet_id,
+)
+
+
+def _with_speaker(stmt: Any) -> Any:
+    return stmt.outerjoin(speaker, speaker.c.id == quotes.c.speaker_id).outerjoin(
+        survivor, survivor.c.id == speaker.c.merged_into_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFilter:
+    speaker_ids: Sequence[int] | None = None  # every entity id (merged ones included)
+    article_id: int | None = None
+    outlet_ids: Sequence[int] | None = None
+    outlet_names: Sequence[str] | None = None
+    kinds: Sequence[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+    story_id: int | None = None
+
+
+async def find_quotes(
+    session: AsyncSession,
+    flt: QuoteFilter,
+    *,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> list[DbRow]:
+    """Quotes of each article's current revision, newest first, keyset on (published_at, id).
+
+    Curated deletions (tombstones) are never listed."""
+    stmt = (
+        select(*QUOTE_COLUMNS)
+        .select_from(quotes)
+        .join(revisions, revisions.c.id == quotes.c.revision_id)
+        .join(
+            articles,
+            and_(
+                articles.c.id == quotes.c.article_id,
+                articles.c.current_revision == revisions.c.number,
+            ),
+        )
+        .where(quotes.c.deleted_at.is_(None))
+    )
+    stmt = _with_speaker(stmt)
+    if flt.speaker_ids is not None:
+        stmt = stmt.where(quotes.c.speaker_id.in_(list(flt.speaker_ids)))
+    if flt.article_id is not None:
+        stmt = stmt.where(quotes.c.article_id == flt.article_id)
+    if flt.outlet_ids or flt.outlet_names:
+        conds = []
+        if flt.outlet_ids:
+            conds.append(quotes.c.outlet_id.in_(list(flt.outlet_ids)))
+        if flt.outlet_names:
+            names = [n.lower() for n in flt.outlet_names]
+            conds.append(
+                quotes.c.outlet_id.in_(
+                    select(outlets.c.id).where(func.lower(outlets.c.name).in_(names))
+                )
+            )
+        stmt = stmt.where(or_(*conds))
+    if flt.kinds:
+        stmt = stmt.where(quotes.c.kind.in_(list(flt.kinds)))
+    if flt.since is not None:
+        stmt = stmt.where(quotes.c.published_at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(quotes.c.published_at < flt.until)
+    if flt.q is not None:
+        stmt = stmt.where(
+            func.to_tsvector(text("'english'::regconfig"), quotes.c.text).op("@@")(
+                func.websearch_to_tsquery(text("'english'::regconfig"), flt.q)
+            )
+        )
+    if flt.story_id is not None:
+        stmt = stmt.where(articles.c.story_id == flt.story_id)
+    if after is not None:
+        stmt = stmt.where(tuple_(quotes.c.published_at, quotes.c.id) < tuple_(after[0], after[1]))
+    stmt = stmt.order_by(quotes.c.published_at.desc(), quotes.c.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def get_quote(session: AsyncSession, quote_id: int, *, lock: bool = False) -> DbRow | None:
+    """One quote (tombstones included) with its revision body, for curation."""
+    stmt = _with_speaker(
+        select(
+            *QUOTE_COLUMNS,
+            quotes.c.revision_id,
+            quotes.c.deleted_at,
+            revisions.c.body,
+        )
+        .select_from(quotes)
+        .join(revisions, revisions.c.id == quotes.c.revision_id)
+    ).where(quotes.c.id == quote_id)
+    if lock:
+        stmt = stmt.with_for_update(of=quotes)
+    return (await session.execute(stmt)).first()
+
+
+async def update_quote(session: AsyncSession, quote_id: int, values: dict[str, Any]) -> None:
+    await session.execute(update(quotes).where(quotes.c.id == quote_id).values(**values))
+
+
+async def curated_quotes_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
+    """Every curated quote of a revision, tombstones included, in text order."""
+    stmt = (
+        select(quotes)
+        .where(quotes.c.revision_id == revision_id, quotes.c.curated.is_(True))
+        .order_by(quotes.c.span_start, quotes.c.id)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def curated_spans(session: AsyncSession, revision_id: int) -> list[tuple[int, int]]:
+    stmt = select(quotes.c.span_start, quotes.c.span_end).where(
+        quotes.c.revision_id == revision_id, quotes.c.curated.is_(True)
+    )
+    return [(int(s), int(e)) for s, e in (await session.execute(stmt)).all()]
+
+
+async def revision_for_article(session: AsyncSession, revision_id: int) -> DbRow | None:
+    stmt = (
+        select(
+            revisions.c.id,
+            revisions.c.article_id,
+            revisions.c.number,
+            revisions.c.body,
+            articles.c.outlet_id,
+            articles.c.published_sort,
+        )
+        .join(articles, articles.c.id == revisions.c.article_id)
+        .where(revisions.c.id == revision_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def delete_machine_quotes_overlapping(
+    session: AsyncSession, revision_id: int, spans: Sequence[tuple[int, int]]
+) -> int:
+    """Drop machine quotes that overlap any of ``spans`` (curated ones win). Returns count."""
+    if not spans:
+        return 0
+    conds = [and_(quotes.c.span_start < e, quotes.c.span_end > s) for s, e in spans]
+    result = await session.execute(
+        quotes.delete().where(
+            quotes.c.revision_id == revision_id, quotes.c.curated.is_(False), or_(*conds)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def insert_quotes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(quotes), rows)
+
+
+async def current_revision(session: AsyncSession, article_id: int) -> DbRow | None:
+    stmt = (
+        select(revisions.c.id, revisions.c.number, revisions.c.body, articles.c.title)
+        .join(
+            articles,
+            and_(
+                articles.c.id == revisions.c.article_id,
+                articles.c.current_revision == revisions.c.number,
+            ),
+        )
+        .where(articles.c.id == article_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def revision_by_number(session: AsyncSession, article_id: int, number: int) -> DbRow | None:
+    stmt = select(revisions.c.id, revisions.c.number, revisions.c.body).where(
+        revisions.c.article_id == article_id, revisions.c.number == number
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def article_exists(session: AsyncSession, article_id: int) -> bool:
+    stmt = select(articles.c.id).where(articles.c.id == article_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def quotes_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
+    stmt = _with_speaker(
+        select(*QUOTE_COLUMNS)
+        .select_from(quotes)
+        .join(revisions, revisions.c.id == quotes.c.revision_id)
+    ).where(quotes.c.revision_id == revision_id, quotes.c.deleted_at.is_(None))
+    stmt = stmt.order_by(quotes.c.span_start, quotes.c.id)
+    return list((await session.execute(stmt)).all())
+
+
+async def mentions_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
+    ent = entities.alias("ent")
+    surv = entities.alias("surv")
+    stmt = (
+        select(
+            mentions.c.id,
+            mentions.c.span_start,
+            mentions.c.span_end,
+            mentions.c.text,
+            mentions.c.label,
+            func.coalesce(ent.c.merged_into_id, ent.c.id).label("entity_id"),
+            func.coalesce(surv.c.name, ent.c.name).label("entity_name"),
+            func.coalesce(surv.c.type, ent.c.type).label("entity_type"),
+        )
+        .join(ent, ent.c.id == mentions.c.entity_id)
+        .outerjoin(surv, surv.c.id == ent.c.merged_into_id)
+        .where(mentions.c.revision_id == revision_id)
+        .order_by(mentions.c.span_start, mentions.c.id)
+    )
+    return list((await session.execute(stmt)).all())

@@ -1,0 +1,294 @@
+"""Annotation use cases: request a run, execute it (pipeline → rows), report status.
+
+A run replaces the revision's machine annotations in ONE transaction, so readers see the
+old set or the new set, never half. Curated quotes are never deleted by a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.engine import transaction
+from db.repositories import annotations as repo
+from nlp.types import Annotations
+from service import claims as claims_service
+from service import quotes as quotes_svc
+from service import topics as topics_service
+from service.errors import ArticleNotFound
+from service.names import normalize_name
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "article-store-spacy"
+ANCHOR_CONTEXT = 32
+
+RunOutcome = Literal["done", "failed", "skipped", "missing"]
+
+
+class Annotator(Protocol):
+    name: str
+    version: str
+
+    def annotate(self, text: str) -> Annotations: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationStatus:
+    status: Literal["pending", "running", "done", "failed"] | None
+    pipeline_version: str | None
+    error: str | None
+    queued_at: datetime | None
+    finished_at: datetime | None
+
+
+async def request_annotation(session: AsyncSession, revision_id: int) -> int:
+    """Record a pending run for this revision (inside the caller's transaction).
+
+    The caller enqueues the returned run id after its transaction commits."""
+    return await repo.create_run(session, revision_id, PIPELINE_NAME)
+
+
+async def runs_waiting_for_a_job(
+    factory: async_sessionmaker[AsyncSession], older_than_seconds: float = 0
+) -> list[int]:
+    async with transaction(factory) as session:
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        return await repo.runs_waiting_for_a_job(session, cutoff)
+
+
+async def record_job(factory: async_sessionmaker[AsyncSession], run_id: int, job_id: int) -> None:
+    async with transaction(factory) as session:
+        await repo.set_run_job(session, run_id, job_id)
+
+
+def _anchor(body: str, start: int, end: int) -> tuple[str, str]:
+    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
+
+
+async def _write_annotations(
+    session: AsyncSession, row: Any, run_id: int, ann: Annotations
+) -> None:
+    body: str = row.body
+    entity_ids = await repo.upsert_entities(
+        session, [(e.key, e.type, e.name, normalize_name(e.name)) for e in ann.entities]
+    )
+    by_key = {e.key: entity_ids[(e.key, e.type)] for e in ann.entities}
+    alias_rows: set[tuple[int, str, str]] = set()
+    for e in ann.entities:
+        for alias in {e.name, *e.aliases}:
+            if alias.strip():
+                alias_rows.add((by_key[e.key], alias, normalize_name(alias)))
+    await repo.delete_machine_annotations(session, row.revision_id)
+    await repo.add_aliases(session, sorted(alias_rows))
+    await repo.insert_mentions(
+        session,
+        [
+            {
+                "revision_id": row.revision_id,
+                "run_id": run_id,
+                "entity_id": by_key[m.entity_key],
+                "span_start": m.start,
+                "span_end": m.end,
+                "text": body[m.start : m.end],
+                "label": m.label,
+            }
+            for m in ann.mentions
+            if m.entity_key in by_key
+        ],
+    )
+    quote_rows = []
+    for q in ann.quotes:
+        prefix, suffix = _anchor(body, q.start, q.end)
+        quote_rows.append(
+            {
+                "revision_id": row.revision_id,
+                "article_id": row.article_id,
+                "outlet_id": row.outlet_id,
+                "published_at": row.published_sort,
+                "run_id": run_id,
+                "kind": q.kind,
+                "span_start": q.start,
+                "span_end": q.end,
+                "text": body[q.start : q.end],
+                "speaker_id": by_key.get(q.speaker_key) if q.speaker_key else None,
+                "speaker_text": q.speaker_text,
+                "speaker_start": q.speaker_start,
+                "speaker_end": q.speaker_end,
+                "cue": q.cue,
+                "confidence": min(1.0, max(0.0, q.confidence)),
+                "pipeline_version": ann.pipeline_version,
+                "curated": False,
+                "anchor_prefix": prefix,
+                "anchor_suffix": suffix,
+                "anchor_status": "exact",
+            }
+        )
+    quote_ids = await repo.insert_quotes(session, quote_rows)
+    await _write_claims(session, row, run_id, ann, by_key, quote_ids)
+    # corrections last: curated quotes of the previous revision are carried (re-anchored),
+    # and machine quotes lying under a curated quote or tombstone are dropped
+    previous = await repo.previous_revision_id(session, row.article_id, row.number)
+    if previous is not None:
+        await quotes_svc.carry_curated_quotes(session, previous, row.revision_id, body)
+        await claims_service.carry_curated_claims(session, previous, row.revision_id, body)
+    else:
+        await quotes_svc.suppress_machine_quotes_under_curated(session, row.revision_id)
+    # curated claims win over overlapping machine ones; then the claims join clusters
+    await claims_service.after_claims_written(session, row.revision_id)
+    # (claims citing a dropped machine quote keep their text; their quote_id becomes NULL)
+
+
+async def _write_claims(
+    session: AsyncSession,
+    row: Any,
+    run_id: int,
+    ann: Annotations,
+    by_key: dict[str, int],
+    quote_ids: list[int],
+) -> None:
+    """Claims of the run, linked to their quote, claimant entity and topics (source auto)."""
+    body: str = row.body
+    await repo.delete_machine_claims(session, row.revision_id)
+    topic_ids = await repo.topic_ids_by_slug(session) if ann.claims else {}
+    claim_rows = []
+    for c in ann.claims:
+        claim_rows.append(
+            {
+                "revision_id": row.revision_id,
+                "article_id": row.article_id,
+                "outlet_id": row.outlet_id,
+                "published_at": row.published_sort,
+                "run_id": run_id,
+                "span_start": c.start,
+                "span_end": c.end,
+                "text": body[c.start : c.end],
+                "claimant_id": by_key.get(c.claimant_key) if c.claimant_key else None,
+                # the reporter's own assertion: the outlet is the claimant
+                "claimant_text": row.outlet_name if c.is_reporter else c.claimant_text,
+                "quote_id": quote_ids[c.quote_index]
+                if c.quote_index is not None and c.quote_index < len(quote_ids)
+                else None,
+                "score": min(1.0, max(0.0, c.score)),
+                "features": dict(c.features),
+                "pipeline_version": ann.pipeline_version,
+                "curated": False,
+            }
+        )
+    claim_ids = await repo.insert_claims(session, claim_rows)
+    await repo.insert_claim_topics(
+        session,
+        [
+            {"claim_id": cid, "topic_id": topic_ids[t.slug], "score": t.score, "source": "auto"}
+            for cid, c in zip(claim_ids, ann.claims, strict=True)
+            for t in c.topics
+            if t.slug in topic_ids
+        ],
+    )
+
+
+async def execute_run(
+    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_id: int
+) -> RunOutcome:
+    """Annotate the run's revision and replace its machine annotations atomically.
+
+    Pipeline failures are recorded on the run (status ``failed`` with the reason) and not
+    raised, so a bad text never becomes a crash loop. Database errors propagate, so the
+    queue retries the job."""
+    async with transaction(factory) as session:
+        row = await repo.claim_run(session, run_id)
+        if row is None:
+            return "missing"
+        if row.status == "done":
+            return "skipped"
+        if await repo.newer_run_exists(session, run_id, row.revision_id):
+            await repo.mark_run(
+                session,
+                run_id,
+                status="failed",
+                error="superseded by a newer run",
+                finished_at=func.now(),
+            )
+            return "skipped"
+        await repo.mark_run(
+            session,
+            run_id,
+            status="running",
+            started_at=func.now(),
+            attempts=repo.runs.c.attempts + 1,
+            error=None,
+        )
+        body: str = row.body
+        # classify claims under the taxonomy in the database, not only the shipped file
+        topic_defs = await topics_service.load_topic_defs(session)
+    if topic_defs and hasattr(annotator, "topics"):
+        annotator.topics = tuple(topic_defs)
+    try:
+        ann = await asyncio.to_thread(annotator.annotate, body)
+    except Exception as exc:  # the pipeline's own failure: record it, do not retry forever
+        logger.exception("annotation failed", extra={"run_id": run_id})
+        async with transaction(factory) as session:
+            await repo.mark_run(
+                session,
+                run_id,
+                status="failed",
+                finished_at=func.now(),
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                pipeline_version=annotator.version,
+            )
+        return "failed"
+    async with transaction(factory) as session:
+        row = await repo.claim_run(session, run_id)
+        if row is None:
+            return "missing"
+        if await repo.newer_run_exists(session, run_id, row.revision_id):
+            await repo.mark_run(
+                session,
+                run_id,
+                status="failed",
+                error="superseded by a newer run",
+                finished_at=func.now(),
+            )
+            return "skipped"
+        await _write_annotations(session, row, run_id, ann)
+        await repo.mark_run(
+            session,
+            run_id,
+            status="done",
+            finished_at=func.now(),
+            pipeline_version=ann.pipeline_version,
+            error=None,
+        )
+    return "done"
+
+
+async def statuses_for_articles(
+    session: AsyncSession, article_ids: list[int]
+) -> dict[int, AnnotationStatus]:
+    rows = await repo.latest_runs_for_articles(session, article_ids)
+    return {
+        aid: AnnotationStatus(r.status, r.pipeline_version, r.error, r.queued_at, r.finished_at)
+        for aid, r in rows.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRun:
+    run_id: int
+    revision: int
+
+
+async def reannotate_article(session: AsyncSession, article_id: int) -> QueuedRun:
+    """A new run for the article's current revision, in its own transaction."""
+    async with session.begin():
+        current = await repo.current_revision(session, article_id)
+        if current is None:
+            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+        run_id = await request_annotation(session, int(current.id))
+        return QueuedRun(run_id, int(current.number))

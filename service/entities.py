@@ -1,0 +1,176 @@
+"""Entity use cases: search, speakers, detail, merge/unmerge, alias edits.
+
+Merges are reversible: a merge sets ``merged_into_id`` on the merged entity (to the
+survivor; merges stay one level deep), reads resolve it, and no mention or quote row moves.
+Unmerging clears it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import entities as repo
+from service.errors import AliasNotFound, EntityNotFound, InvalidInput, InvalidMerge
+from service.names import normalize_name
+from service.pagination import Page, decode_cursor, encode_cursor
+
+_SPEAKERS = "speakers:count"
+_ENTITIES = "entities:name"
+
+
+def _normalized_query(q: str | None) -> str | None:
+    if q is None:
+        return None
+    return normalize_name(q)
+
+
+async def list_speakers(
+    session: AsyncSession, q: str | None, *, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """Quoted entities, most-quoted first. A name matching nobody is an empty page."""
+    after = decode_cursor(cursor, _SPEAKERS, (int, int)) if cursor else None
+    normalized = _normalized_query(q)
+    if normalized == "":
+        return Page(items=[], next_cursor=None)
+    rows = await repo.find_speakers(session, normalized, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(_SPEAKERS, (int(rows[-1].quote_count), int(rows[-1].id)))
+    return Page(
+        items=[
+            {"id": r.id, "name": r.name, "type": r.type, "quote_count": int(r.quote_count)}
+            for r in rows
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+async def list_entities(
+    session: AsyncSession,
+    q: str | None,
+    types: list[str],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[dict[str, Any]]:
+    after = decode_cursor(cursor, _ENTITIES, (str, int)) if cursor else None
+    normalized = _normalized_query(q)
+    if normalized == "":
+        return Page(items=[], next_cursor=None)
+    rows = await repo.find_entities(
+        session, normalized, [t.upper() for t in types], after=after, limit=limit + 1
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(_ENTITIES, (rows[-1].normalized_name, int(rows[-1].id)))
+    return Page(
+        items=[{"id": r.id, "name": r.name, "type": r.type} for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+async def _require(session: AsyncSession, entity_id: int, *, lock: bool = False) -> Any:
+    row = await repo.get_entity(session, entity_id, lock=lock)
+    if row is None:
+        raise EntityNotFound(f"no entity with id {entity_id}", entity_id=entity_id)
+    return row
+
+
+async def get_entity(session: AsyncSession, entity_id: int) -> dict[str, Any]:
+    """The entity with everything merged into it: aliases, counts, articles.
+
+    For an entity that was merged into another, ``merged_into`` names the survivor and the
+    counts are those of the entity alone."""
+    row = await _require(session, entity_id)
+    members = [] if row.merged_into_id else await repo.merged_members(session, entity_id)
+    ids = [entity_id, *(int(m.id) for m in members)]
+    merged_into = None
+    if row.merged_into_id is not None:
+        survivor = await repo.get_entity(session, int(row.merged_into_id))
+        if survivor is not None:
+            merged_into = {"id": survivor.id, "name": survivor.name}
+    aliases = await repo.aliases_of(session, ids)
+    return {
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
+        "merged_into": merged_into,
+        "merged": [{"id": m.id, "name": m.name, "type": m.type} for m in members],
+        "aliases": [
+            {"id": a.id, "alias": a.alias, "source": a.source, "entity_id": a.entity_id}
+            for a in aliases
+        ],
+        "mention_count": await repo.mention_count(session, ids),
+        "quote_count": await repo.quote_count(session, ids),
+        "articles": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "published_at": a.published_at,
+                "outlet": {"id": a.outlet_id, "name": a.outlet_name},
+            }
+            for a in await repo.articles_of(session, ids)
+        ],
+    }
+
+
+async def merge_entity(session: AsyncSession, entity_id: int, into_id: int) -> dict[str, Any]:
+    """Merge ``entity_id`` into ``into_id`` (or into the entity that one was merged into).
+
+    Entities previously merged into ``entity_id`` follow it. One transaction; returns the
+    survivor's detail."""
+    async with session.begin():
+        source = await _require(session, entity_id, lock=True)
+        target = await _require(session, into_id, lock=True)
+        root = int(target.merged_into_id or target.id)
+        if root == entity_id:
+            raise InvalidMerge(
+                f"entity {into_id} is {'itself' if into_id == entity_id else 'merged into it'}; "
+                "an entity cannot be merged into itself",
+                entity_id=entity_id,
+                into=into_id,
+            )
+        del source
+        await repo.set_merged_into(session, entity_id, root)
+        await repo.repoint_members(session, entity_id, root)
+    return await get_entity(session, root)
+
+
+async def unmerge_entity(session: AsyncSession, entity_id: int) -> dict[str, Any]:
+    """Undo a merge: the entity stands alone again with its own mentions and quotes."""
+    async with session.begin():
+        row = await _require(session, entity_id, lock=True)
+        if row.merged_into_id is None:
+            raise InvalidMerge(f"entity {entity_id} is not merged", entity_id=entity_id)
+        await repo.set_merged_into(session, entity_id, None)
+    return await get_entity(session, entity_id)
+
+
+async def add_alias(session: AsyncSession, entity_id: int, alias: str) -> dict[str, Any]:
+    """A curated alias: the entity is then found by that name too (speaker filter included)."""
+    alias = alias.strip()
+    normalized = normalize_name(alias)
+    if not normalized:
+        raise InvalidInput("the alias has no letters or digits", field="alias")
+    async with session.begin():
+        await _require(session, entity_id)
+        await repo.add_alias(session, entity_id, alias, normalized)
+    return await get_entity(session, entity_id)
+
+
+async def delete_alias(session: AsyncSession, entity_id: int, alias_id: int) -> dict[str, Any]:
+    async with session.begin():
+        row = await _require(session, entity_id)
+        members = [] if row.merged_into_id else await repo.merged_members(session, entity_id)
+        ids = [entity_id, *(int(m.id) for m in members)]
+        if not await repo.delete_alias(session, ids, alias_id):
+            raise AliasNotFound(
+                f"entity {entity_id} has no alias with id {alias_id}",
+                entity_id=entity_id,
+                alias_id=alias_id,
+            )
+    return await get_entity(session, entity_id)

@@ -1,0 +1,181 @@
+"""The job queue (procrastinate on the same PostgreSQL): annotation jobs and maintenance.
+
+* ``annotate_revision(run_id)`` runs the NLP pipeline over one revision.
+* ``sweep`` (every minute) retries jobs whose worker stopped sending heartbeats (a crashed
+  or killed worker) and enqueues runs that were committed but never handed to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate import App, PsycopgConnector, RetryStrategy
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.engine import create_engine, libpq_url, session_factory
+from service import annotation
+from service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ANNOTATION_QUEUE = "annotation"
+MAINTENANCE_QUEUE = "maintenance"
+
+
+class WorkerResources:
+    """What a worker process needs, built lazily once: a DB pool and the NLP pipeline."""
+
+    def __init__(self, settings: Settings, pipeline_factory: Callable[[], Any] | None = None):
+        self.settings = settings
+        self._pipeline_factory = pipeline_factory
+        self._pipeline: Any = None
+        self._engine: AsyncEngine | None = None
+        self._factory: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def factory(self) -> async_sessionmaker[AsyncSession]:
+        if self._factory is None:
+            assert self.settings.database_url
+            self._engine = create_engine(self.settings.database_url, pool_size=2, max_overflow=2)
+            self._factory = session_factory(self._engine)
+        return self._factory
+
+    @property
+    def pipeline(self) -> Any:
+        if self._pipeline is None:
+            if self._pipeline_factory is not None:
+                self._pipeline = self._pipeline_factory()
+            else:
+                from nlp.pipeline import Pipeline
+
+                self._pipeline = Pipeline(self.settings.spacy_model)
+        return self._pipeline
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._factory = None
+
+
+class JobQueue:
+    """The queue as the rest of the service sees it: open, enqueue, run a worker."""
+
+    def __init__(self, settings: Settings, resources: WorkerResources | None = None) -> None:
+        assert settings.database_url
+        self.settings = settings
+        self.resources = resources or WorkerResources(settings)
+        self.app = App(
+            connector=PsycopgConnector(
+                conninfo=libpq_url(settings.database_url),
+                min_size=1,
+                max_size=4,
+                kwargs={"application_name": "article-store-queue"},
+            )
+        )
+        self._register_tasks()
+
+    def _register_tasks(self) -> None:
+        resources = self.resources
+
+        @self.app.task(
+            name="annotate_revision",
+            queue=ANNOTATION_QUEUE,
+            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+        )
+        async def annotate_revision(run_id: int) -> str:
+            outcome = await annotation.execute_run(resources.factory, resources.pipeline, run_id)
+            logger.info("annotation run %s: %s", run_id, outcome, extra={"run_id": run_id})
+            return outcome
+
+        @self.app.periodic(cron="* * * * *", periodic_id="sweep")
+        @self.app.task(name="sweep", queue=MAINTENANCE_QUEUE, queueing_lock="sweep")
+        async def sweep(timestamp: int) -> None:
+            await self.sweep()
+
+        self.annotate_task = annotate_revision
+
+        @self.app.task(
+            name="reclassify_topic",
+            queue=MAINTENANCE_QUEUE,
+            retry=RetryStrategy(max_attempts=3, wait=5),
+        )
+        async def reclassify_topic(slug: str) -> str:
+            from service import topics
+
+            try:
+                report = await topics.reclassify_topic(resources.factory, slug)
+            except topics.TopicNotFound:
+                return "missing"
+            return f"{report.examined} examined, {report.linked} linked, {report.unlinked} unlinked"
+
+        @self.app.task(name="recluster_claims", queue=MAINTENANCE_QUEUE)
+        async def recluster_claims() -> int:
+            from service import claims
+
+            return await claims.recluster_all(resources.factory)
+
+        self.reclassify_task = reclassify_topic
+        self.recluster_task = recluster_claims
+
+    async def open(self) -> None:
+        await self.app.open_async()
+
+    async def close(self) -> None:
+        await self.app.close_async()
+        await self.resources.close()
+
+    async def enqueue_runs(self, run_ids: Iterable[int]) -> list[int]:
+        """Hand committed runs to the queue; returns the job ids."""
+        job_ids = []
+        for run_id in run_ids:
+            job_id = await self.annotate_task.defer_async(run_id=run_id)
+            await annotation.record_job(self.resources.factory, run_id, job_id)
+            job_ids.append(job_id)
+        return job_ids
+
+    async def sweep(self, orphans_older_than: float = 10) -> tuple[int, int]:
+        """Retry stalled jobs; enqueue orphaned pending runs. Returns (retried, enqueued)."""
+        stalled = list(
+            await self.app.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=self.settings.worker_stalled_seconds
+            )
+        )
+        for job in stalled:
+            logger.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+            await self.app.job_manager.retry_job(job)
+        orphans = await annotation.runs_waiting_for_a_job(
+            self.resources.factory, orphans_older_than
+        )
+        await self.enqueue_runs(orphans)
+        return len(stalled), len(orphans)
+
+    async def enqueue_orphans_now(self) -> int:
+        orphans = await annotation.runs_waiting_for_a_job(self.resources.factory, 0)
+        await self.enqueue_runs(orphans)
+        return len(orphans)
+
+    async def run_worker(self, *, concurrency: int = 1, wait: bool = True, **kwargs: Any) -> None:
+        await self.app.run_worker_async(
+            queues=[ANNOTATION_QUEUE, MAINTENANCE_QUEUE],
+            concurrency=concurrency,
+            wait=wait,
+            update_heartbeat_interval=min(5.0, self.settings.worker_stalled_seconds / 3),
+            stalled_worker_timeout=self.settings.worker_stalled_seconds,
+            shutdown_graceful_timeout=30,
+            delete_jobs=procrastinate.jobs.DeleteJobCondition.SUCCESSFUL,
+            **kwargs,
+        )
+
+    async def queue_depth(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in await self.app.job_manager.list_queues_async():
+            counts[row["name"]] = int(row.get("todo", 0)) + int(row.get("doing", 0))
+        return counts
+
+
+__all__ = ["JobQueue", "WorkerResources", "timedelta"]

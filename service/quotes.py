@@ -1,0 +1,354 @@
+"""Quote use cases: search, read, curate (edit, delete) and carry curations across revisions.
+
+A curated quote is one a person has corrected (``PATCH``) or deleted (``DELETE``: the row
+stays as a tombstone with ``deleted_at`` set). Re-annotation never deletes curated rows and
+drops machine quotes that overlap them, so a correction is never undone by the pipeline; a
+new revision gets the curated quotes of the previous one, re-anchored to its text
+(:func:`carry_curated_quotes`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories import entities as entity_repo
+from db.repositories import quotes as repo
+from service.anchoring import reanchor
+from service.errors import (
+    ArticleNotFound,
+    EntityNotFound,
+    InvalidInput,
+    QuoteNotFound,
+    RevisionNotFound,
+)
+from service.names import normalize_name
+from service.pagination import Page, decode_cursor, encode_cursor
+
+logger = logging.getLogger(__name__)
+
+ANCHOR_CONTEXT = 32
+QuoteKind = Literal["direct", "indirect", "mixed"]
+_CURSOR_KIND = "quotes:published"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteListQuery:
+    speaker: str | None = None
+    speaker_id: int | None = None
+    article_id: int | None = None
+    outlet: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+    story_id: int | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def quote_item(row: Any) -> dict[str, Any]:
+    """A quote row as the API shows it."""
+    return {
+        "id": row.id,
+        "article_id": row.article_id,
+        "revision": row.revision,
+        "kind": row.kind,
+        "text": row.text,
+        "start": row.span_start,
+        "end": row.span_end,
+        "speaker": {"id": row.speaker_id, "name": row.speaker_name}
+        if row.speaker_id is not None
+        else None,
+        "speaker_text": row.speaker_text,
+        "cue": row.cue,
+        "confidence": row.confidence,
+        "curated": row.curated,
+        "anchor_status": row.anchor_status,
+        "published_at": row.published_at,
+    }
+
+
+async def _speaker_ids(session: AsyncSession, query: QuoteListQuery) -> list[int] | None:
+    """The entity ids the speaker filters allow (None: no speaker filter)."""
+    ids: set[int] | None = None
+    if query.speaker is not None:
+        normalized = normalize_name(query.speaker)
+        ids = (
+            set(await entity_repo.entity_ids_for_name(session, normalized)) if normalized else set()
+        )
+    if query.speaker_id is not None:
+        root = await entity_repo.get_entity(session, query.speaker_id)
+        by_id: set[int] = set()
+        if root is not None:
+            by_id = set(await entity_repo.member_ids(session, int(root.merged_into_id or root.id)))
+        ids = by_id if ids is None else ids & by_id
+    return sorted(ids) if ids is not None else None
+
+
+async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:
+    """Quotes of current revisions, newest first. An unknown speaker is an empty page."""
+    after = decode_cursor(query.cursor, _CURSOR_KIND, (datetime, int)) if query.cursor else None
+    speaker_ids = await _speaker_ids(session, query)
+    if speaker_ids == []:
+        return Page(items=[], next_cursor=None)
+    outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
+    outlet_names = [o for o in query.outlet if not o.isdigit()]
+    flt = repo.QuoteFilter(
+        speaker_ids=speaker_ids,
+        article_id=query.article_id,
+        outlet_ids=outlet_ids or None,
+        outlet_names=outlet_names or None,
+        kinds=query.kind or None,
+        since=query.since,
+        until=query.until,
+        q=query.q,
+        story_id=query.story_id,
+    )
+    rows = await repo.find_quotes(session, flt, after=after, limit=query.limit + 1)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = encode_cursor(_CURSOR_KIND, (rows[-1].published_at, rows[-1].id))
+    return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
+
+
+async def get_quote(session: AsyncSession, quote_id: int) -> dict[str, Any]:
+    row = await repo.get_quote(session, quote_id)
+    if row is None or row.deleted_at is not None:
+        raise QuoteNotFound(f"no quote with id {quote_id}", quote_id=quote_id)
+    return quote_item(row)
+
+
+def _anchor_context(body: str, start: int, end: int) -> tuple[str, str]:
+    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteChange:
+    """A correction; only the fields in ``fields`` are applied."""
+
+    fields: frozenset[str]
+    kind: QuoteKind | None = None
+    start: int | None = None
+    end: int | None = None
+    speaker_id: int | None = None
+    speaker_text: str | None = None
+
+
+async def update_quote(session: AsyncSession, quote_id: int, change: QuoteChange) -> dict[str, Any]:
+    """Correct a quote's kind, span or speaker (one transaction); it becomes curated."""
+    async with session.begin():
+        row = await repo.get_quote(session, quote_id, lock=True)
+        if row is None or row.deleted_at is not None:
+            raise QuoteNotFound(f"no quote with id {quote_id}", quote_id=quote_id)
+        values: dict[str, Any] = {"curated": True}
+        if "kind" in change.fields:
+            if change.kind is None:
+                raise InvalidInput("kind cannot be null", field="kind")
+            values["kind"] = change.kind
+        if "start" in change.fields or "end" in change.fields:
+            body: str = row.body
+            start = change.start if "start" in change.fields else row.span_start
+            end = change.end if "end" in change.fields else row.span_end
+            if start is None or end is None:
+                raise InvalidInput("start and end cannot be null", field="start")
+            if not 0 <= start < end <= len(body):
+                raise InvalidInput(
+                    f"the span [{start}, {end}) is not a non-empty range inside the revision "
+                    f"text (0–{len(body)} code points)",
+                    field="start",
+                )
+            prefix, suffix = _anchor_context(body, start, end)
+            values.update(
+                span_start=start,
+                span_end=end,
+                text=body[start:end],
+                anchor_prefix=prefix,
+                anchor_suffix=suffix,
+                anchor_status="exact",
+            )
+        if "speaker_id" in change.fields:
+            if change.speaker_id is not None:
+                entity = await entity_repo.get_entity(session, change.speaker_id)
+                if entity is None:
+                    raise EntityNotFound(
+                        f"no entity with id {change.speaker_id}", field="speaker_id"
+                    )
+                values.update(speaker_id=change.speaker_id, speaker_start=None, speaker_end=None)
+                if "speaker_text" not in change.fields:
+                    values["speaker_text"] = entity.name
+            else:
+                values.update(speaker_id=None, speaker_start=None, speaker_end=None)
+        if "speaker_text" in change.fields:
+            values["speaker_text"] = change.speaker_text
+        await repo.update_quote(session, quote_id, values)
+        # the correction wins over any machine quote overlapping it
+        updated = await repo.get_quote(session, quote_id)
+        assert updated is not None
+        await repo.delete_machine_quotes_overlapping(
+            session, int(updated.revision_id), [(updated.span_start, updated.span_end)]
+        )
+        return quote_item(updated)
+
+
+async def delete_quote(session: AsyncSession, quote_id: int) -> None:
+    """Delete as a curated tombstone (one transaction): re-annotation will not revive it."""
+    async with session.begin():
+        row = await repo.get_quote(session, quote_id, lock=True)
+        if row is None or row.deleted_at is not None:
+            raise QuoteNotFound(f"no quote with id {quote_id}", quote_id=quote_id)
+        await repo.update_quote(session, quote_id, {"curated": True, "deleted_at": func.now()})
+
+
+async def suppress_machine_quotes_under_curated(session: AsyncSession, revision_id: int) -> int:
+    """Drop machine quotes of a revision that overlap a curated quote or tombstone.
+
+    Call after writing a run's machine quotes (inside the same transaction)."""
+    spans = await repo.curated_spans(session, revision_id)
+    return await repo.delete_machine_quotes_overlapping(session, revision_id, spans)
+
+
+@dataclass(frozen=True, slots=True)
+class CarryReport:
+    carried: dict[int, str] = field(default_factory=dict)  # old quote id → anchor status
+    orphaned: list[int] = field(default_factory=list)  # old quote ids not found again
+
+
+async def carry_curated_quotes(
+    session: AsyncSession, from_revision_id: int, to_revision_id: int, to_body: str
+) -> CarryReport:
+    """Copy the curated quotes (and tombstones) of one revision onto the next, re-anchored.
+
+    Runs inside the caller's transaction. Each copy keeps the correction (kind, speaker,
+    tombstone) and gets the span found by :func:`service.anchoring.reanchor` with its
+    ``anchor_status`` (``exact``, ``moved``, ``fuzzy``). An ``orphaned`` quote (its text is
+    gone) is not copied: it stays on the old revision and is reported. Idempotent: a quote
+    already carried to the same span is not copied twice. Machine quotes of the new
+    revision that overlap a carried quote are dropped."""
+    source = await repo.revision_for_article(session, from_revision_id)
+    target = await repo.revision_for_article(session, to_revision_id)
+    if source is None or target is None:
+        raise RevisionNotFound(
+            f"no revision with id {from_revision_id if source is None else to_revision_id}"
+        )
+    old_body: str = source.body
+    existing = set(await repo.curated_spans(session, to_revision_id))
+    carried: dict[int, str] = {}
+    orphaned: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for q in await repo.curated_quotes_of_revision(session, from_revision_id):
+        anchor = reanchor(
+            old_body, to_body, q.span_start, q.span_end, q.anchor_prefix, q.anchor_suffix
+        )
+        if anchor.status == "orphaned":
+            orphaned.append(int(q.id))
+            continue
+        carried[int(q.id)] = anchor.status
+        if (anchor.start, anchor.end) in existing:
+            continue
+        existing.add((anchor.start, anchor.end))
+        prefix, suffix = _anchor_context(to_body, anchor.start, anchor.end)
+        speaker_start = speaker_end = None
+        if q.speaker_start is not None and q.speaker_end is not None:
+            shift = anchor.start - q.span_start
+            s, e = q.speaker_start + shift, q.speaker_end + shift
+            if (
+                0 <= s < e <= len(to_body)
+                and to_body[s:e] == old_body[q.speaker_start : q.speaker_end]
+            ):
+                speaker_start, speaker_end = s, e
+        rows.append(
+            {
+                "revision_id": to_revision_id,
+                "article_id": target.article_id,
+                "outlet_id": target.outlet_id,
+                "published_at": target.published_sort,
+                "run_id": None,
+                "kind": q.kind,
+                "span_start": anchor.start,
+                "span_end": anchor.end,
+                "text": to_body[anchor.start : anchor.end],
+                "speaker_id": q.speaker_id,
+                "speaker_text": q.speaker_text,
+                "speaker_start": speaker_start,
+                "speaker_end": speaker_end,
+                "cue": q.cue,
+                "confidence": q.confidence,
+                "pipeline_version": q.pipeline_version,
+                "curated": True,
+                "anchor_prefix": prefix,
+                "anchor_suffix": suffix,
+                "anchor_status": anchor.status,
+                "deleted_at": q.deleted_at,
+            }
+        )
+    await repo.insert_quotes(session, rows)
+    await suppress_machine_quotes_under_curated(session, to_revision_id)
+    if orphaned:
+        logger.info(
+            "curated quotes orphaned by a new revision",
+            extra={"revision_id": to_revision_id, "quote_ids": orphaned},
+        )
+    return CarryReport(carried=carried, orphaned=orphaned)
+
+
+async def revision_annotations(
+    session: AsyncSession, article_id: int, revision: int | None
+) -> dict[str, Any]:
+    """Everything stored on one revision (the current one by default), for a viewer."""
+    if revision is None:
+        rev = await repo.current_revision(session, article_id)
+        if rev is None:
+            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    else:
+        rev = await repo.revision_by_number(session, article_id, revision)
+        if rev is None:
+            if not await repo.article_exists(session, article_id):
+                raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+            raise RevisionNotFound(
+                f"article {article_id} has no revision {revision}",
+                article_id=article_id,
+                revision=revision,
+            )
+    quote_rows = await repo.quotes_of_revision(session, int(rev.id))
+    mention_rows = await repo.mentions_of_revision(session, int(rev.id))
+    entities: dict[int, dict[str, Any]] = {}
+    for m in mention_rows:
+        e = entities.setdefault(
+            int(m.entity_id),
+            {
+                "id": int(m.entity_id),
+                "name": m.entity_name,
+                "type": m.entity_type,
+                "mention_count": 0,
+                "quote_count": 0,
+            },
+        )
+        e["mention_count"] += 1
+    for q in quote_rows:
+        if q.speaker_id is not None and int(q.speaker_id) in entities:
+            entities[int(q.speaker_id)]["quote_count"] += 1
+    return {
+        "article_id": article_id,
+        "revision": int(rev.number),
+        "text": rev.body,
+        "quotes": [quote_item(q) for q in quote_rows],
+        "mentions": [
+            {
+                "id": m.id,
+                "start": m.span_start,
+                "end": m.span_end,
+                "text": m.text,
+                "label": m.label,
+                "entity_id": m.entity_id,
+            }
+            for m in mention_rows
+        ],
+        "entities": list(entities.values()),
+    }

@@ -1,0 +1,183 @@
+"""/v1/speakers, /v1/entities: search, detail, reversible merges, alias edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.api import annotated as fixtures
+
+# shared fixtures: the seeds annotated for real; the store reset after this module
+annotated = fixtures.annotated
+reset_store_after_module = fixtures.reset_store_after_module
+
+
+async def _quotes(client: httpx.AsyncClient, **params: Any) -> set[int]:
+    r = await client.get("/v1/quotes", params={**params, "limit": 500})
+    assert r.status_code == 200, r.text
+    return {i["id"] for i in r.json()["items"]}
+
+
+async def _entity_named(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
+    r = await client.get("/v1/entities", params={"q": name, "type": "PERSON"})
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    return item  # type: ignore[no-any-return]
+
+
+async def test_speakers_are_quoted_entities_with_counts_most_quoted_first(
+    annotated: None, client: httpx.AsyncClient
+) -> None:
+    r = await client.get("/v1/speakers")
+    assert r.status_code == 200
+    items = r.json()["items"]
+    counts = [i["quote_count"] for i in items]
+    assert counts == sorted(counts, reverse=True) and min(counts) >= 1
+    miller = next(i for i in items if i["name"] == "Matthew Miller")
+    assert miller["quote_count"] == len(await _quotes(client, speaker_id=miller["id"]))
+    r = await client.get("/v1/speakers", params={"q": "watson"})
+    assert [i["name"] for i in r.json()["items"]] == ["Adrienne Watson"]
+    assert (await client.get("/v1/speakers", params={"q": "Nobody"})).json()["items"] == []
+    # keyset pagination over (count, id)
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = (
+            await client.get(
+                "/v1/speakers", params={"limit": 3, **({"cursor": cursor} if cursor else {})}
+            )
+        ).json()
+        seen.extend(i["id"] for i in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [i["id"] for i in items]
+
+
+async def test_entities_search_by_name_and_type(annotated: None, client: httpx.AsyncClient) -> None:
+    r = await client.get("/v1/entities", params={"q": "putin"})
+    assert r.status_code == 200
+    names = [i["name"] for i in r.json()["items"]]
+    assert any("Putin" in n for n in names)
+    r = await client.get("/v1/entities", params={"type": "ORG", "limit": 500})
+    assert r.json()["items"] and {i["type"] for i in r.json()["items"]} == {"ORG"}
+    everything = (await client.get("/v1/entities", params={"limit": 500})).json()["items"]
+    keys = [i["name"] for i in everything]
+    assert len(keys) > 50
+    assert (await client.get("/v1/entities", params={"cursor": "zz"})).status_code == 400
+
+
+async def test_entity_detail_has_aliases_counts_and_articles(
+    annotated: None, client: httpx.AsyncClient
+) -> None:
+    miller = await _entity_named(client, "Matthew Miller")
+    r = await client.get(f"/v1/entities/{miller['id']}")
+    assert r.status_code == 200
+    detail = r.json()
+    assert {"Matthew Miller", "Miller"} <= {a["alias"] for a in detail["aliases"]}
+    assert detail["quote_count"] >= 5 and detail["mention_count"] >= 1
+    assert {a["outlet"]["name"] for a in detail["articles"]} >= {"Stars and Stripes"}
+    assert detail["merged_into"] is None and detail["merged"] == []
+    assert (await client.get("/v1/entities/99999999")).status_code == 404
+    assert (await client.get("/v1/entities/abc")).status_code == 422
+
+
+async def test_merge_is_resolved_at_read_time_and_unmerge_restores_everything(
+    clean_store: None, annotated: None, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    miller = await _entity_named(client, "Matthew Miller")
+    pak = await _entity_named(client, "Jung Pak")
+    miller_quotes = await _quotes(client, speaker="Miller")
+    pak_quotes = await _quotes(client, speaker="Pak")
+    assert miller_quotes and pak_quotes
+    rows_before = (
+        await db_session.execute(text("SELECT id, speaker_id FROM quotes ORDER BY id"))
+    ).all()
+
+    r = await client.post(f"/v1/entities/{pak['id']}/merge", json={"into": miller["id"]})
+    assert r.status_code == 200, r.text
+    survivor = r.json()
+    assert survivor["id"] == miller["id"]
+    assert [m["id"] for m in survivor["merged"]] == [pak["id"]]
+    assert survivor["quote_count"] == len(miller_quotes | pak_quotes)
+    # both names now find the merged set; the merged speaker is shown as the survivor
+    assert await _quotes(client, speaker="Pak") == miller_quotes | pak_quotes
+    assert await _quotes(client, speaker_id=pak["id"]) == miller_quotes | pak_quotes
+    r = await client.get("/v1/quotes", params={"speaker": "Pak"})
+    assert {i["speaker"]["id"] for i in r.json()["items"]} == {miller["id"]}
+    merged = (await client.get(f"/v1/entities/{pak['id']}")).json()
+    assert merged["merged_into"] == {"id": miller["id"], "name": "Matthew Miller"}
+    assert pak["id"] not in {i["id"] for i in (await client.get("/v1/speakers")).json()["items"]}
+    # no row moved
+    await db_session.rollback()
+    rows_merged = (
+        await db_session.execute(text("SELECT id, speaker_id FROM quotes ORDER BY id"))
+    ).all()
+    assert rows_merged == rows_before
+
+    r = await client.post(f"/v1/entities/{pak['id']}/unmerge")
+    assert r.status_code == 200 and r.json()["merged_into"] is None
+    assert await _quotes(client, speaker="Pak") == pak_quotes
+    assert await _quotes(client, speaker="Miller") == miller_quotes
+    r = await client.post(f"/v1/entities/{pak['id']}/unmerge")
+    assert r.status_code == 409
+
+
+async def test_merge_rules(clean_store: None, annotated: None, client: httpx.AsyncClient) -> None:
+    miller = await _entity_named(client, "Matthew Miller")
+    pak = await _entity_named(client, "Jung Pak")
+    watson = await _entity_named(client, "Adrienne Watson")
+    url = f"/v1/entities/{miller['id']}/merge"
+    assert (await client.post(url, json={"into": miller["id"]})).status_code == 409
+    assert (await client.post(url, json={"into": 99999999})).status_code == 404
+    assert (await client.post(url, json={"into": "x"})).status_code == 422
+    assert (await client.post(url, json={"into": pak["id"], "extra": 1})).status_code == 422
+    # merging into a merged entity goes to its survivor; members follow a re-merge
+    assert (await client.post(url, json={"into": pak["id"]})).status_code == 200
+    r = await client.post(f"/v1/entities/{watson['id']}/merge", json={"into": miller["id"]})
+    assert r.json()["id"] == pak["id"]
+    r = await client.post(f"/v1/entities/{pak['id']}/merge", json={"into": miller["id"]})
+    assert r.status_code == 409  # miller is merged into pak: a cycle
+
+
+async def test_alias_edits_feed_the_speaker_filter(
+    clean_store: None, annotated: None, client: httpx.AsyncClient
+) -> None:
+    watson = await _entity_named(client, "Adrienne Watson")
+    assert await _quotes(client, speaker="NSC spokeswoman") == set()
+    r = await client.post(f"/v1/entities/{watson['id']}/aliases", json={"alias": "NSC Spokeswoman"})
+    assert r.status_code == 201, r.text
+    alias = next(a for a in r.json()["aliases"] if a["alias"] == "NSC Spokeswoman")
+    assert alias["source"] == "curated"
+    assert await _quotes(client, speaker="nsc spokeswoman") == await _quotes(
+        client, speaker="Watson"
+    )
+    r = await client.delete(f"/v1/entities/{watson['id']}/aliases/{alias['id']}")
+    assert r.status_code == 200
+    assert await _quotes(client, speaker="NSC spokeswoman") == set()
+    r = await client.delete(f"/v1/entities/{watson['id']}/aliases/{alias['id']}")
+    assert r.status_code == 404
+    r = await client.post(f"/v1/entities/{watson['id']}/aliases", json={"alias": "..."})
+    assert r.status_code == 422
+    r = await client.post(f"/v1/entities/{watson['id']}/aliases", json={"name": "x"})
+    assert r.status_code == 422
+
+
+async def test_writes_need_a_key_and_merges_an_admin_key(
+    annotated: None, anon_client: httpx.AsyncClient, app: Any
+) -> None:
+    from service import access
+
+    assert (await anon_client.get("/v1/speakers")).status_code == 200
+    assert (await anon_client.patch("/v1/quotes/1", json={"kind": "direct"})).status_code == 401
+    assert (await anon_client.delete("/v1/quotes/1")).status_code == 401
+    r = await anon_client.post("/v1/entities/1/merge", json={"into": 2})
+    assert r.status_code == 401
+    writer = (await access.create_key(app.state.session_factory, "tests-writer", "write")).token
+    r = await anon_client.post(
+        "/v1/entities/1/merge", json={"into": 2}, headers={"X-API-Key": writer}
+    )
+    assert r.status_code == 403 and r.json()["required_scope"] == "admin"

@@ -1,0 +1,206 @@
+"""The annotation job path, for real: runs → procrastinate queue → worker → spaCy → rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.engine import transaction
+from nlp.pipeline import Pipeline
+from nlp.types import Annotations
+from service import annotation
+from service.queue import JobQueue, WorkerResources
+from service.settings import Settings
+from tests.db.test_schema_invariants import spans_not_matching_body
+
+
+@pytest.fixture
+async def queue(settings: Settings, pipeline: Pipeline) -> AsyncIterator[JobQueue]:
+    q = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: pipeline))
+    await q.open()
+    yield q
+    await q.close()
+
+
+async def _revision_ids(factory: async_sessionmaker[AsyncSession]) -> list[int]:
+    async with transaction(factory) as s:
+        return [int(r) for r in (await s.execute(text("SELECT id FROM article_revisions"))).scalars()]
+
+
+async def _request_runs(factory: async_sessionmaker[AsyncSession], revision_ids: list[int]) -> list[int]:
+    async with transaction(factory) as s:
+        return [await annotation.request_annotation(s, rid) for rid in revision_ids]
+
+
+async def _drain(queue: JobQueue) -> None:
+    await queue.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+async def test_worker_annotates_every_seed_and_spans_match_the_text(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    # ingesting the seeds recorded one pending run per revision; hand them to the queue
+    assert await queue.enqueue_orphans_now() == 5
+    await _drain(queue)
+    statuses = (
+        await db_session.execute(text("SELECT status, pipeline_version FROM annotation_runs"))
+    ).all()
+    assert [s.status for s in statuses] == ["done"] * 5
+    assert all(s.pipeline_version for s in statuses)
+    counts = dict(
+        (await db_session.execute(text("SELECT kind, count(*) FROM quotes GROUP BY kind"))).all()
+    )
+    assert counts.get("direct", 0) >= 10 and counts.get("indirect", 0) >= 20
+    assert await spans_not_matching_body(db_session) == []
+    claims = (
+        await db_session.execute(
+            text(
+                "SELECT c.claimant_text, c.quote_id, q.revision_id AS qrev, c.revision_id, "
+                "c.score, c.features FROM claims c LEFT JOIN quotes q ON q.id = c.quote_id"
+            )
+        )
+    ).all()
+    assert len(claims) >= 50
+    assert all(c.qrev in (None, c.revision_id) for c in claims)
+    assert all(0 <= c.score <= 1 and c.features for c in claims)
+    assert any(c.claimant_text == "The New York Times" for c in claims)  # reporter's own
+    assert any(c.quote_id is not None for c in claims)
+    # Matthew Miller is a resolved speaker entity with his quotes
+    miller = (
+        await db_session.execute(
+            text(
+                "SELECT count(*) FROM quotes q JOIN entities e ON e.id = q.speaker_id "
+                "WHERE e.normalized_name = 'matthew miller'"
+            )
+        )
+    ).scalar_one()
+    assert miller >= 2
+
+
+async def test_rerun_replaces_machine_annotations_and_keeps_curated(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    factory = queue.resources.factory
+    rev = (await _revision_ids(factory))[0]
+    await queue.enqueue_runs(await _request_runs(factory, [rev]))
+    await _drain(queue)
+    first = (
+        await db_session.execute(text("SELECT id FROM quotes WHERE revision_id = :r"), {"r": rev})
+    ).scalars().all()
+    assert first
+    await db_session.execute(
+        text("UPDATE quotes SET curated = true WHERE id = :q"), {"q": first[0]}
+    )
+    await db_session.commit()
+    await queue.enqueue_runs(await _request_runs(factory, [rev]))
+    await _drain(queue)
+    second = (
+        await db_session.execute(
+            text("SELECT id, curated FROM quotes WHERE revision_id = :r"), {"r": rev}
+        )
+    ).all()
+    ids = {r.id for r in second}
+    assert first[0] in ids, "a curated quote was deleted by re-annotation"
+    assert not (set(first[1:]) & ids), "old machine quotes were left behind"
+    # a fresh machine set, minus the machine copy of the curated quote
+    assert len(second) == len(first)
+
+
+class ExplodingPipeline:
+    name = "exploding"
+    version = "0"
+
+    def annotate(self, text: str) -> Annotations:
+        raise ValueError("cannot annotate this text")
+
+
+async def test_pipeline_failure_is_recorded_not_retried_forever(
+    clean_store: None, settings: Settings, db_session: AsyncSession
+) -> None:
+    q = JobQueue(settings, WorkerResources(settings, pipeline_factory=ExplodingPipeline))
+    await q.open()
+    try:
+        factory = q.resources.factory
+        runs = await _request_runs(factory, (await _revision_ids(factory))[:1])
+        await q.enqueue_runs(runs)
+        await q.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    finally:
+        await q.close()
+    run = (
+        await db_session.execute(
+            text("SELECT status, error, attempts FROM annotation_runs WHERE id = :r"),
+            {"r": runs[0]},
+        )
+    ).one()
+    assert run.status == "failed"
+    assert "cannot annotate this text" in run.error
+    assert run.attempts == 1
+    jobs = (
+        await db_session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE task_name = 'annotate_revision'")
+        )
+    ).scalars().all()
+    assert list(jobs) in ([], ["succeeded"])  # the job itself finished; nothing left to loop
+
+
+async def test_job_of_a_dead_worker_is_retried_by_the_sweep(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    factory = queue.resources.factory
+    runs = await _request_runs(factory, (await _revision_ids(factory))[:1])
+    [job_id] = await queue.enqueue_runs(runs)
+    # a worker takes the job and dies (SIGKILL): its heartbeat stops, the job stays 'doing'
+    await db_session.execute(text("SELECT procrastinate_register_worker_v1()"))
+    worker_id = (
+        await db_session.execute(text("SELECT max(id) FROM procrastinate_workers"))
+    ).scalar_one()
+    fetched = (
+        await db_session.execute(
+            text("SELECT id FROM procrastinate_fetch_job_v2(ARRAY['annotation'], :w)"),
+            {"w": worker_id},
+        )
+    ).scalar_one()
+    assert fetched == job_id
+    await db_session.execute(
+        text(
+            "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '10 minutes' "
+            "WHERE id = :w"
+        ),
+        {"w": worker_id},
+    )
+    await db_session.commit()
+    retried, _ = await queue.sweep()
+    assert retried == 1
+    await _drain(queue)
+    status = (
+        await db_session.execute(
+            text("SELECT status FROM annotation_runs WHERE id = :r"), {"r": runs[0]}
+        )
+    ).scalar_one()
+    assert status == "done"
+
+
+async def test_runs_committed_but_never_enqueued_are_picked_up(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    factory = queue.resources.factory
+    await _request_runs(factory, await _revision_ids(factory))
+    # the five from ingesting the seeds and the five just requested
+    assert await queue.enqueue_orphans_now() == 10
+    await _drain(queue)
+    statuses = dict(
+        (await db_session.execute(text("SELECT status, count(*) FROM annotation_runs GROUP BY 1")))
+        .tuples()
+        .all()
+    )
+    # per revision the newest run does the work; the older one is marked superseded
+    assert statuses == {"done": 5, "failed": 5}
+    superseded = (
+        await db_session.execute(
+            text("SELECT count(*) FROM annotation_runs WHERE error = 'superseded by a newer run'")
+        )
+    ).scalar_one()
+    assert superseded == 5
