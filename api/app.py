@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from api.auth import authorize, install_access_state
 from api.deps import reject_unknown_query_params
 from api.errors import install_error_handlers
-from api.middleware import BodyGuardMiddleware, RequestContextMiddleware
-from api.v1 import articles, health
+from api.idempotency import IdempotencyMiddleware
+from api.metrics import MetricsMiddleware
+from api.metrics import router as metrics_router
+from api.middleware import (
+    BodyGuardMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from api.v1 import articles, diff, health, stories
+from api.v1 import claims as claims_v1
+from api.v1 import entities as entities_v1
+from api.v1 import quotes as quotes_v1
+from api.v1 import topics as topics_v1
 from db.engine import create_engine, session_factory
 from service.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 **article-store** keeps news articles, every revision of them, and what they say —
@@ -30,6 +47,12 @@ who is quoted, which entities appear, which claims are made.
 
 TAGS = [
     {"name": "articles", "description": "Articles and their verbatim revisions."},
+    {"name": "diffs", "description": "Word, sentence and paragraph diffs of stored texts."},
+    {"name": "stories", "description": "Versions and copies of one report, grouped."},
+    {"name": "quotes", "description": "Who said what: search and correct quotes."},
+    {"name": "entities", "description": "People, organisations and places; speakers, merges."},
+    {"name": "claims", "description": "Check-worthy claims, their topics and clusters."},
+    {"name": "topics", "description": "The topic taxonomy (IPTC-mapped); edits need admin."},
     {"name": "operations", "description": "Health and readiness probes."},
 ]
 
@@ -62,9 +85,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_engine = read_engine
         app.state.session_factory = session_factory(engine)
         app.state.read_session_factory = session_factory(read_engine)
+        from service.queue import JobQueue
+
+        queue = JobQueue(settings)
+        try:
+            await queue.open()
+            app.state.queue = queue
+        except Exception:  # the API still serves reads; the worker's sweep enqueues later
+            logger.warning("job queue unavailable at start-up", exc_info=True)
+            app.state.queue = None
         try:
             yield
         finally:
+            if app.state.queue is not None:
+                await app.state.queue.close()
             await engine.dispose()
             if read_engine is not engine:
                 await read_engine.dispose()
@@ -79,15 +113,103 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app, settings.require_key_for_reads)
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_unknown_query_params)])
+    install_access_state(
+        app.state, settings.rate_limit_per_minute, settings.anon_rate_limit_per_minute
+    )
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Depends(reject_unknown_query_params), Depends(authorize)],
+    )
     v1.include_router(articles.router)
+    v1.include_router(diff.router)
+    v1.include_router(stories.router)
+    v1.include_router(quotes_v1.router)
+    v1.include_router(quotes_v1.articles_router)
+    v1.include_router(entities_v1.router)
+    v1.include_router(claims_v1.router)
+    v1.include_router(topics_v1.router)
     app.include_router(v1)
     app.include_router(health.router, dependencies=[Depends(reject_unknown_query_params)])
+    app.include_router(metrics_router, dependencies=[Depends(reject_unknown_query_params)])
 
-    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_batch_bytes=settings.max_batch_bytes,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Prefer",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+            ],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+STANDARD_PROBLEMS = {
+    "400": "Bad request: unknown query parameter, malformed cursor or JSON",
+    "401": "An API key is needed (the problem names the scope)",
+    "403": "The API key's scope is too low (the problem names the scope needed)",
+    "422": "Validation error: each offending field and why",
+    "429": "Rate limit exceeded (see Retry-After and RateLimit-* headers)",
+    "503": "Database unavailable or the query timed out; retry after Retry-After",
+}
+WRITE_PROBLEMS = {
+    "413": "Request body too large",
+    "415": "Request body is not application/json",
+}
+
+
+def install_openapi(app: FastAPI, reads_need_key: bool) -> None:
+    """Document what every operation can answer, and that reads need no key (unless set)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema and app.openapi_schema.get("x-article-store-complete"):
+            return app.openapi_schema
+        schema = build()
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, ops in schema.get("paths", {}).items():
+            if not path.startswith("/v1/"):
+                continue
+            for method, op in ops.items():
+                responses = op.setdefault("responses", {})
+                extra = dict(STANDARD_PROBLEMS)
+                if method in ("post", "put", "patch"):
+                    extra.update(WRITE_PROBLEMS)
+                for code, description in extra.items():
+                    responses.setdefault(code, {"description": description, "content": problem})
+                if method in ("get", "head") and not reads_need_key:
+                    op["security"] = [{}, *op.get("security", [])]
+        schema["x-article-store-complete"] = True
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.errors import DomainError
 from service.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownQueryParameter(DomainError):
@@ -36,8 +39,12 @@ _ALLOWED_CACHE: dict[int, frozenset[str]] = {}
 
 
 async def reject_unknown_query_params(request: Request) -> None:
-    """A typo in a filter must be an error, not silently ignored (which looks like 'no filter')."""
+    """A typo in a filter must be an error, not silently ignored (which looks like 'no filter').
+
+    Also records the matched route template for metrics and logs."""
     route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        request.state.route_template = route.path
     if not isinstance(route, APIRoute) or not request.query_params:
         return
     allowed = _ALLOWED_CACHE.get(id(route))
@@ -70,6 +77,21 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.read_session_factory
     async with factory() as session:
         yield session
+
+
+async def enqueue_annotations(request: Request, run_ids: list[int | None]) -> None:
+    """Hand committed annotation runs to the job queue.
+
+    Called only after the write's transaction committed. If the queue is unreachable the
+    runs stay pending and the worker's sweep enqueues them later, so nothing is lost."""
+    ids = [r for r in run_ids if r is not None]
+    queue = getattr(request.app.state, "queue", None)
+    if not ids or queue is None:
+        return
+    try:
+        await queue.enqueue_runs(ids)
+    except Exception:
+        logger.warning("could not enqueue annotation runs %s; the sweep will", ids, exc_info=True)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

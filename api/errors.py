@@ -18,8 +18,12 @@ from service import errors as domain
 logger = logging.getLogger(__name__)
 
 DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.Unauthorized, 401),
+    (domain.Forbidden, 403),
+    (domain.RateLimited, 429),
     (domain.NotFound, 404),
     (domain.InvalidCursor, 400),
+    (domain.BadRequest, 400),
     (domain.InvalidInput, 422),
     (domain.Conflict, 409),
     (domain.PreconditionFailed, 412),
@@ -74,16 +78,45 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route accepts for this path (for 405's Allow header)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        for candidate in _flatten(route):
+            regex = getattr(candidate, "path_regex", None)
+            if regex is not None and regex.match(request.url.path):
+                methods |= set(getattr(candidate, "methods", None) or ())
+    return sorted(methods)
+
+
+def _flatten(route: Any) -> list[Any]:
+    inner = getattr(route, "effective_candidates", None)
+    if inner is None:
+        return [route]
+    if callable(inner):
+        inner = inner()
+    out: list[Any] = []
+    for cand in inner:
+        out.extend(_flatten(cand))
+    return out
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(domain.DomainError)
     async def _domain(request: Request, exc: domain.DomainError) -> Response:
         status = status_for(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, domain.Unauthorized):
+            headers["WWW-Authenticate"] = 'Bearer realm="article-store"'
+        if isinstance(exc, domain.RateLimited):
+            headers["Retry-After"] = str(exc.extra.get("retry_after", 1))
         return problem_response(
             status,
             exc.title,
             exc.detail,
             type_=type(exc).__name__,
             instance=request.url.path,
+            headers=headers or None,
             **exc.extra,
         )
 
@@ -113,20 +146,26 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail in (None, "Not Found"):
             detail = f"no route matches {request.url.path}; see /docs for the API"
+        headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
+            allowed = allowed_methods(request)
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: " + (
+                ", ".join(allowed) or "none"
+            )
+            headers["Allow"] = ", ".join(allowed)
         return problem_response(
             exc.status_code,
             title,
             detail,
             instance=request.url.path,
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OperationalError)
     @app.exception_handler(ConnectionError)
     @app.exception_handler(TimeoutError)
+    @app.exception_handler(FileNotFoundError)  # the database's unix socket is gone (restart)
     async def _db_unavailable(request: Request, exc: Exception) -> Response:
         logger.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(
@@ -148,6 +187,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 instance=request.url.path,
                 headers={"Retry-After": "1"},
             )
-        if exc.connection_invalidated or "connection" in text.lower():
+        lowered = (text + type(exc.orig).__name__).lower()
+        if (
+            exc.connection_invalidated
+            or "connect" in lowered
+            or "shutting down" in lowered
+            or ("starting up" in lowered)
+        ):
             return await _db_unavailable(request, exc)
         raise exc

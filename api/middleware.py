@@ -59,7 +59,15 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, rid.encode())]
+                extra = [(REQUEST_ID_HEADER, rid.encode())]
+                limit = scope["state"].get("rate_limit")
+                if limit is not None:  # (limit, remaining, seconds to wait)
+                    extra += [
+                        (b"ratelimit-limit", str(limit[0]).encode()),
+                        (b"ratelimit-remaining", str(limit[1]).encode()),
+                        (b"ratelimit-reset", str(max(1, round(limit[2]))).encode()),
+                    ]
+                message["headers"] = [*message["headers"], *extra]
             await send(message)
 
         try:
@@ -96,9 +104,15 @@ class RequestContextMiddleware:
 class BodyGuardMiddleware:
     """Rejects bodies over ``max_bytes`` (413) and non-JSON bodies on writes (415)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_batch_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_batch_bytes = max_batch_bytes or max_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        """Batch routes carry many articles: their cap is per request, each body still
+        capped at ``max_bytes`` by the service."""
+        return self.max_batch_bytes if scope["path"].endswith(":batch") else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -106,9 +120,10 @@ class BodyGuardMiddleware:
             return
         headers = dict(scope["headers"])
         rid = scope.get("state", {}).get("request_id", "")
+        limit = self._limit(scope)
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._too_large(send, rid)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._too_large(send, rid, limit)
             return
         ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
         has_body = (length not in (None, b"0")) or b"transfer-encoding" in headers
@@ -132,24 +147,24 @@ class BodyGuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._too_large(send, rid)
+            await self._too_large(send, rid, limit)
 
-    async def _too_large(self, send: Send, rid: str) -> None:
+    async def _too_large(self, send: Send, rid: str, limit: int) -> None:
         await _send_problem(
             send,
             413,
             problem_body(
                 413,
                 "Payload too large",
-                f"the request body exceeds the limit of {self.max_bytes} bytes",
-                max_bytes=self.max_bytes,
+                f"the request body exceeds the limit of {limit} bytes",
+                max_bytes=limit,
             ),
             rid,
         )
@@ -157,3 +172,42 @@ class BodyGuardMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+# The docs pages load Swagger UI / ReDoc from a CDN; everything else is JSON.
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """nosniff, no framing, no referrer, and a Content-Security-Policy on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/docs/") else API_CSP
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *SECURITY_HEADERS,
+                    (b"content-security-policy", csp),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

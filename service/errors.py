@@ -56,3 +56,47 @@ class PayloadTooLarge(DomainError):
 
 class Unavailable(DomainError):
     title = "Service unavailable"
+
+
+class StoryNotFound(NotFound):
+    title = "Story not found"
+
+
+class BadRequest(DomainError):
+    """The request itself is unreadable (e.g. text that is not valid UTF-8)."""
+
+    title = "Bad request"
+
+
+class InvalidEncoding(BadRequest):
+    title = "Invalid encoding"
+
+
+class QuoteNotFound(NotFound):
+    title = "Quote not found"
+
+
+class EntityNotFound(NotFound):
+    title = "Entity not found"
+
+
+class AliasNotFound(NotFound):
+    title = "Alias not found"
+
+
+class InvalidMerge(Conflict):
+    """A merge or unmerge that would make no sense (into itself, a cycle, not merged)."""
+
+    title = "Invalid merge"
+
+
+class Unauthorized(DomainError):
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    title = "Forbidden"
+
+
+class RateLimited(DomainError):
+    title = "Too many requests"

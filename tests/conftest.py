@@ -28,6 +28,8 @@ from db import migrate
 from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, libpq_url, session_factory, transaction
 from db.models import Base
+from nlp.pipeline import Pipeline
+from service import access
 from service.seeds import load_seeds
 from service.settings import PROJECT_ROOT, Settings
 
@@ -43,6 +45,12 @@ def _create_database(server_url: str, name: str) -> str:
 def _drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pipeline() -> Pipeline:
+    """The real spaCy pipeline, loaded once per test session."""
+    return Pipeline()
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +96,21 @@ async def _reset_store(url: str) -> None:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with transaction(session_factory(engine)) as session:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            tables = ", ".join(
+                f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name != "api_keys"
+            )
             from sqlalchemy import text
 
             # a test that left a transaction open would otherwise hang the suite here
             await session.execute(text("SET LOCAL lock_timeout = '15s'"))
             await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # and the job queue, so no job left by one test acts on the next test's rows
+            await session.execute(
+                text(
+                    "TRUNCATE procrastinate_events, procrastinate_periodic_defers, "
+                    "procrastinate_jobs, procrastinate_workers RESTART IDENTITY CASCADE"
+                )
+            )
             await load_seeds(session, SEEDS_DIR)
     finally:
         await engine.dispose()
@@ -107,6 +124,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         seeds_dir=SEEDS_DIR,
         run_worker=False,
         db_pool_size=5,
+        rate_limit_per_minute=100_000,
+        anon_rate_limit_per_minute=100_000,
     )
 
 
@@ -117,8 +136,27 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
+@pytest.fixture(scope="session")
+async def admin_key(app: FastAPI) -> str:
+    """An admin-scope API key; the default ``client`` sends it."""
+    return (await access.create_key(app.state.session_factory, "tests-admin", "admin")).token
+
+
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, admin_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client over ASGI, authenticated with an admin key."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {admin_key}"},
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client over ASGI that sends no API key."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

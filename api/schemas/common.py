@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _iso_datetime_only(value: Any) -> Any:
+    """Accept ISO 8601 strings only: numbers (or numeric strings) are not read as epochs."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _is_number(value):
+        raise ValueError("expected an ISO 8601 date-time string, e.g. 2023-09-11T20:00:00Z")
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+JsonDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
 
 
 class ProblemField(BaseModel):

@@ -1,0 +1,33 @@
+"""Version 1 of the HTTP API.
+
+Path parameters use two URL convertors registered here, before any route is built:
+
+* ``id``: any segment without ``/`` or ``:`` except the literal ``clusters``, so a malformed
+  id still reaches validation (422) while ``/claims/clusters`` and ``/stories/1:split`` are
+  never taken for ids (an unsupported method on them is a 405, not a 404/422);
+* ``slug``: any segment without ``/`` or ``:`` (so ``/topics/x:reclassify`` is its own route).
+"""
+
+from __future__ import annotations
+
+from starlette.convertors import Convertor, register_url_convertor
+
+
+class _SegmentConvertor(Convertor[str]):
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+class IdConvertor(_SegmentConvertor):
+    regex = r"(?!clusters$)[^/:]+"
+
+
+class SlugConvertor(_SegmentConvertor):
+    regex = r"[^/:]+"
+
+
+register_url_convertor("id", IdConvertor())
+register_url_convertor("slug", SlugConvertor())

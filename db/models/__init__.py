@@ -1,19 +1,23 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from db.models.access import ApiKey, IdempotencyRecord
 from db.models.annotations import AnnotationRun, Entity, EntityAlias, Mention, Quote
-from db.models.articles import Article, ArticleRevision, Outlet, Story
+from db.models.articles import Article, ArticleLshBand, ArticleRevision, Outlet, Story
 from db.models.base import Base
 from db.models.claims import Claim, ClaimTopic, Topic
 
 __all__ = [
     "AnnotationRun",
+    "ApiKey",
     "Article",
+    "ArticleLshBand",
     "ArticleRevision",
     "Base",
     "Claim",
     "ClaimTopic",
     "Entity",
     "EntityAlias",
+    "IdempotencyRecord",
     "Mention",
     "Outlet",
     "Quote",

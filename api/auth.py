@@ -1,0 +1,171 @@
+"""Access control: API keys with scopes, and per-key / per-address rate limits.
+
+* Reads (GET/HEAD) are open unless ``ARTICLE_STORE_REQUIRE_KEY_FOR_READS`` is set.
+* Writes need a key with scope ``write``; routes marked ``openapi_extra={"x-required-scope":
+  "admin"}`` (taxonomy edits, entity merges) need ``admin``.
+* Keys come as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.access import Principal, Scope, authenticate
+from service.errors import Forbidden, RateLimited, Unauthorized
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+ANONYMOUS = Principal(None, "anonymous", None)
+
+
+def required_scope(request: Request) -> Scope | None:
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) if isinstance(route, APIRoute) else None
+    if extra and extra.get("x-required-scope"):
+        return extra["x-required-scope"]
+    if request.method in READ_METHODS:
+        return "read" if request.app.state.settings.require_key_for_reads else None
+    return "write"
+
+
+def presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+class _KeyCache:
+    """A short-lived cache of key lookups so every request does not hit the database."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
+
+    def get(self, token: str) -> tuple[bool, Principal | None]:
+        hit = self._items.get(token)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, token: str, principal: Principal | None) -> None:
+        self._items[token] = (time.monotonic() + self.ttl, principal)
+        self._items.move_to_end(token)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Token buckets per principal (key id or client address), per process."""
+
+    def __init__(self, per_minute: int, size: int = 10_000) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.size = size
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def take(self, who: str) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds until one more request is allowed)."""
+        now = time.monotonic()
+        bucket = self._buckets.get(who)
+        if bucket is None:
+            bucket = _Bucket(self.capacity, now)
+            self._buckets[who] = bucket
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        self._buckets.move_to_end(who)
+        while len(self._buckets) > self.size:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return True, int(bucket.tokens), 0.0
+        return False, 0, (1 - bucket.tokens) / self.rate
+
+
+async def _principal(request: Request) -> Principal:
+    token = presented_key(request)
+    if token is None:
+        return ANONYMOUS
+    cache: _KeyCache = request.app.state.key_cache
+    found, principal = cache.get(token)
+    if not found:
+        factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+        async with factory() as session:
+            principal = await authenticate(session, token)
+        cache.put(token, principal)
+    if principal is None:
+        raise Unauthorized(
+            "the API key is unknown or revoked; create one with `article-store keys create`",
+        )
+    return principal
+
+
+_bearer = HTTPBearer(auto_error=False, description="An article-store API key.")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An article-store API key (alternative)."
+)
+
+
+async def authorize(
+    request: Request,
+    _b: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    _k: Annotated[str | None, Depends(_api_key)] = None,
+) -> Principal:
+    """Identify the caller, enforce the route's scope and the rate limit."""
+    principal = await _principal(request)
+    needed = required_scope(request)
+    if needed is not None:
+        if principal.scope is None:
+            raise Unauthorized(
+                f"this operation needs an API key with scope '{needed}': send "
+                "'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                required_scope=needed,
+            )
+        if not principal.allows(needed):
+            raise Forbidden(
+                f"the key '{principal.name}' has scope '{principal.scope}'; this operation "
+                f"needs '{needed}'",
+                required_scope=needed,
+                key_scope=principal.scope,
+            )
+    settings = request.app.state.settings
+    if principal.key_id is not None:
+        limiter: RateLimiter = request.app.state.key_limiter
+        who = f"key:{principal.key_id}"
+        limit = settings.rate_limit_per_minute
+    else:
+        limiter = request.app.state.anon_limiter
+        who = f"addr:{request.client.host if request.client else 'unknown'}"
+        limit = settings.anon_rate_limit_per_minute
+    if limit > 0:
+        allowed, remaining, wait = limiter.take(who)
+        request.state.rate_limit = (limit, remaining, wait)
+        if not allowed:
+            raise RateLimited(
+                f"rate limit of {limit} requests per minute exceeded; retry after "
+                f"{math.ceil(wait)} s",
+                retry_after=math.ceil(wait),
+            )
+    request.state.principal = principal
+    return principal
+
+
+def install_access_state(app_state: object, per_minute: int, anon_per_minute: int) -> None:
+    app_state.key_cache = _KeyCache()  # type: ignore[attr-defined]
+    app_state.key_limiter = RateLimiter(max(per_minute, 1))  # type: ignore[attr-defined]
+    app_state.anon_limiter = RateLimiter(max(anon_per_minute, 1))  # type: ignore[attr-defined]

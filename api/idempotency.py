@@ -1,0 +1,187 @@
+"""Idempotency-Key on POST: a retried request returns the first response, creates nothing twice.
+
+The first request with a key stores a placeholder (one row per caller and key); the
+response is stored when it completes (unless 5xx, which frees the key for a retry).
+A concurrent duplicate gets 409; the same key with a different request gets 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.middleware import _send_problem
+from api.problems import problem_body
+from db.engine import transaction
+from db.repositories import access as repo
+
+logger = logging.getLogger(__name__)
+HEADER = b"idempotency-key"
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = {b"content-type", b"etag", b"location"}
+
+
+def _principal(headers: dict[bytes, bytes], scope: Scope) -> str:
+    auth = headers.get(b"authorization", b"")
+    token = auth[7:].strip() if auth[:7].lower() == b"bearer " else headers.get(b"x-api-key", b"")
+    if token:
+        return "key:" + hashlib.sha256(token).hexdigest()[:32]
+    client = scope.get("client")
+    return f"addr:{client[0] if client else 'unknown'}"
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        rid = scope.get("state", {}).get("request_id", "")
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            await _send_problem(
+                send,
+                400,
+                problem_body(
+                    400,
+                    "Bad request",
+                    f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters",
+                    instance=scope.get("path"),
+                ),
+                rid,
+            )
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        digest = hashlib.sha256(
+            scope["method"].encode()
+            + b" "
+            + scope["path"].encode()
+            + b"?"
+            + scope.get("query_string", b"")
+            + b"\n"
+            + body
+        ).hexdigest()
+        principal = _principal(headers, scope)
+        factory: async_sessionmaker[AsyncSession] = scope["app"].state.session_factory
+        async with transaction(factory) as session:
+            claimed = await repo.claim_idempotency_key(
+                session,
+                {
+                    "principal": principal,
+                    "key": key,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "request_hash": digest,
+                },
+            )
+            existing = (
+                None if claimed else await repo.get_idempotency_record(session, principal, key)
+            )
+        if existing is not None:
+            await self._answer_existing(existing, digest, send, rid, scope)
+            return
+
+        sent = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture)
+        finally:
+            status = start["status"] if start else 500
+            async with transaction(factory) as session:
+                if status >= 500:
+                    await repo.drop_idempotency_record(session, principal, key)
+                else:
+                    kept = [
+                        [k.decode("latin-1"), v.decode("latin-1")]
+                        for k, v in (start or {}).get("headers", [])
+                        if k.lower() in REPLAYED_HEADERS
+                    ]
+                    await repo.complete_idempotency_record(
+                        session,
+                        principal,
+                        key,
+                        status,
+                        orjson.dumps(kept).decode(),
+                        b"".join(chunks),
+                    )
+
+    async def _answer_existing(
+        self, record: object, digest: str, send: Send, rid: str, scope: Scope
+    ) -> None:
+        if record.request_hash != digest:  # type: ignore[attr-defined]
+            await _send_problem(
+                send,
+                422,
+                problem_body(
+                    422,
+                    "Idempotency key reused",
+                    "this Idempotency-Key was already used with a different request; use a new key",
+                    instance=scope.get("path"),
+                ),
+                rid,
+            )
+            return
+        if record.status_code is None:  # type: ignore[attr-defined]
+            await _send_problem(
+                send,
+                409,
+                problem_body(
+                    409,
+                    "Request in progress",
+                    "a request with this Idempotency-Key is still being processed; retry shortly",
+                    instance=scope.get("path"),
+                ),
+                rid,
+            )
+            return
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in orjson.loads(record.response_headers or "[]")  # type: ignore[attr-defined]
+        ]
+        body: bytes = record.response_body or b""  # type: ignore[attr-defined]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": record.status_code,  # type: ignore[attr-defined]
+                "headers": [
+                    *headers,
+                    (b"content-length", str(len(body)).encode()),
+                    (b"idempotent-replayed", b"true"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,151 @@
+"""Prometheus metrics: request latency by route, DB pool, annotation queue and runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry()
+REQUEST_LATENCY = Histogram(
+    "article_store_http_request_duration_seconds",
+    "HTTP request latency by route template, method and status class.",
+    ["route", "method", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+REQUESTS_IN_FLIGHT = Gauge(
+    "article_store_http_requests_in_flight", "Requests being handled.", registry=REGISTRY
+)
+DB_POOL = Gauge(
+    "article_store_db_pool_connections",
+    "Database pool connections by state.",
+    ["pool", "state"],
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "article_store_queue_jobs",
+    "Jobs in the queue by queue name and status.",
+    ["queue", "status"],
+    registry=REGISTRY,
+)
+RUN_DURATION = Gauge(
+    "article_store_annotation_run_seconds_avg",
+    "Average duration of annotation runs finished in the last hour.",
+    registry=REGISTRY,
+)
+RUNS = Gauge(
+    "article_store_annotation_runs", "Annotation runs by status.", ["status"], registry=REGISTRY
+)
+ERRORS = Counter(
+    "article_store_http_server_errors_total", "5xx responses.", ["route"], registry=REGISTRY
+)
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (recorded by api.deps), never the raw path."""
+    # FastAPI ≥ 0.13x keeps the selected route (with its router prefixes) on the scope;
+    # older versions: the template recorded by api.deps from the route itself.
+    ctx = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(ctx, "path_format", None)
+    if path:
+        return str(path)
+    state = scope.get("state") or {}
+    return str(state.get("route_template", "unmatched"))
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        REQUESTS_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            REQUESTS_IN_FLIGHT.dec()
+            route = _route_template(scope)
+            REQUEST_LATENCY.labels(route, scope["method"], f"{status['code'] // 100}xx").observe(
+                time.perf_counter() - started
+            )
+            if status["code"] >= 500:
+                ERRORS.labels(route).inc()
+
+
+router = APIRouter(tags=["operations"])
+
+
+def _pool_stats(name: str, engine: Any) -> None:
+    pool = engine.sync_engine.pool
+    for state, fn in (("checked_out", "checkedout"), ("idle", "checkedin"), ("size", "size")):
+        getter = getattr(pool, fn, None)
+        if getter is not None:
+            DB_POOL.labels(name, state).set(getter())
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description=(
+        "Request latency histograms by route, database pool usage, job queue depth and "
+        "annotation run statistics, in the Prometheus text format."
+    ),
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    _pool_stats("primary", state.engine)
+    if state.read_engine is not state.engine:
+        _pool_stats("read", state.read_engine)
+    try:
+        async with state.session_factory() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT queue_name, status::text, count(*) FROM procrastinate_jobs "
+                    "WHERE status IN ('todo', 'doing') GROUP BY 1, 2"
+                )
+            )
+            QUEUE_DEPTH.clear()
+            for queue, status, count in rows:
+                QUEUE_DEPTH.labels(queue, status).set(count)
+            RUNS.clear()
+            for status, count in await session.execute(
+                text("SELECT status, count(*) FROM annotation_runs GROUP BY 1")
+            ):
+                RUNS.labels(status).set(count)
+            avg = (
+                await session.execute(
+                    text(
+                        "SELECT avg(extract(epoch FROM finished_at - started_at)) "
+                        "FROM annotation_runs WHERE finished_at > now() - interval '1 hour'"
+                    )
+                )
+            ).scalar_one()
+            RUN_DURATION.set(float(avg or 0))
+    except Exception:  # metrics must answer even when the database does not
+        pass
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
