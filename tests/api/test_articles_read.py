@@ -118,9 +118,7 @@ async def test_malformed_cursor_is_400(client: httpx.AsyncClient) -> None:
 
 async def test_cursor_from_other_sort_is_rejected(client: httpx.AsyncClient) -> None:
     first = (await client.get("/v1/articles", params={"limit": 1})).json()
-    r = await client.get(
-        "/v1/articles", params={"cursor": first["next_cursor"], "sort": "updated"}
-    )
+    r = await client.get("/v1/articles", params={"cursor": first["next_cursor"], "sort": "updated"})
     assert r.status_code == 400
 
 

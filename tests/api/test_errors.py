@@ -85,9 +85,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
 
 
 async def test_readiness_reports_503_when_database_is_unreachable(settings: Settings) -> None:
-    dead = settings.model_copy(
-        update={"database_url": "postgresql://postgres@127.0.0.1:1/nothing"}
-    )
+    dead = settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/nothing"})
     app = create_app(dead)
     async with (
         app.router.lifespan_context(app),

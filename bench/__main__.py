@@ -1,0 +1,236 @@
+"""Read benchmark: synthetic corpus → API under load → same queries on a bare floor server.
+
+    python -m bench --quick                                  # 10k articles, ~2 minutes
+    python -m bench --articles 1000000 --duration 20 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench_1m
+
+Without ``--database-url`` an embedded PostgreSQL is started in ``--data-dir``. A corpus of
+the requested size already there is reused; anything else is replaced (a store that is not a
+bench corpus is refused unless ``--replace``). Prints a table and writes JSON (with the
+`EXPLAIN (ANALYZE, BUFFERS)` of every hot query) to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench import corpus, load
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--articles", type=int, default=10_000)
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
+    ap.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    ap.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    ap.add_argument("--workers", type=int, default=2, help="server processes (API and floor)")
+    ap.add_argument("--pool-size", type=int, default=5, help="connections per server process")
+    ap.add_argument("--loaders", type=int, default=2, help="corpus loader processes")
+    ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "as-bench",
+        help="embedded PostgreSQL directory (when no --database-url)",
+    )
+    ap.add_argument("--quick", action="store_true", help="10k articles, 3 s per endpoint")
+    ap.add_argument("--replace", action="store_true", help="replace a non-bench store")
+    ap.add_argument("--regenerate", action="store_true", help="reload even if the size matches")
+    ap.add_argument("--load-only", action="store_true", help="build the corpus and stop")
+    ap.add_argument("--only", nargs="*", help="endpoint names to run (default: all)")
+    ap.add_argument("--no-explain", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.articles, args.duration, args.warmup = 10_000, 3.0, 1.0
+    return args
+
+
+async def _store_state(url: str) -> tuple[int | None, int]:
+    size = await corpus.corpus_size(url)
+    conn = await asyncpg.connect(url)
+    try:
+        articles = int(await conn.fetchval("SELECT count(*) FROM articles"))
+    finally:
+        await conn.close()
+    return size, articles
+
+
+def _machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    with contextlib.suppress(OSError):
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split(":", 1)[1].strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "—" if v is None else format(v, spec)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = (
+        f"{'endpoint':<26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} │ "
+        f"{'floor/s':>8} {'p50 ms':>8} {'p99 ms':>8} │ {'ratio':>6}  note"
+    )
+    print(head)
+    print("─" * len(head))
+    for r in rows:
+        a, f = r.get("api"), r.get("floor")
+        ratio = r.get("ratio")
+        print(
+            f"{r['endpoint']:<26} "
+            f"{_fmt(a and a['rps'], '8.0f'):>8} {_fmt(a and a['p50_ms'], '8.1f'):>8} "
+            f"{_fmt(a and a['p99_ms'], '8.1f'):>8} │ "
+            f"{_fmt(f and f['rps'], '8.0f'):>8} {_fmt(f and f['p50_ms'], '8.1f'):>8} "
+            f"{_fmt(f and f['p99_ms'], '8.1f'):>8} │ "
+            f"{_fmt(ratio, '6.0%'):>6}  {r.get('note', '')}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    started = time.perf_counter()
+    embedded = None
+    url = args.database_url
+    if not url:
+        from db.embedded import EmbeddedPostgres
+
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        embedded = EmbeddedPostgres(args.data_dir / "pg")
+        url = embedded.start()
+        print(f"database: embedded PostgreSQL in {args.data_dir / 'pg'}")
+    from db import migrate
+    from db.engine import libpq_url, redact
+
+    url = libpq_url(url)
+    out: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": _machine(),
+        "settings": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in vars(args).items()
+            if k != "database_url"
+        },
+        "database": redact(url),
+    }
+    try:
+        migrate.upgrade(url, "head")
+        size, present = asyncio.run(_store_state(url))
+        if present and size is None and not args.replace:
+            print("the store holds articles that are not a bench corpus; use --replace")
+            return 2
+        if size != args.articles or args.regenerate:
+            print(f"generating {args.articles:,} articles …", flush=True)
+            report = asyncio.run(corpus.generate(url, args.articles, processes=args.loaders))
+            out["load"] = report.as_dict()
+            print(
+                f"loaded {report.rows:,} rows in {report.total_seconds:.1f} s "
+                f"(COPY {report.copy_seconds:.1f} s = {report.rows / report.copy_seconds:,.0f}"
+                f" rows/s; indexes {report.index_seconds:.1f} s; vacuum/analyze "
+                f"{report.vacuum_seconds:.1f} s): {report.table_rows}",
+                flush=True,
+            )
+            bad = corpus.check_sample(url)
+            out["load"]["offset_mismatches_in_sample"] = bad
+            if bad:
+                print(f"WARNING: {bad} quote/claim texts differ from body[start:end]")
+        else:
+            print(f"reusing the corpus of {size:,} articles")
+        if args.load_only:
+            print(json.dumps(out.get("load", {}), indent=2))
+            return 0
+        params = asyncio.run(load.pick_params(url))
+        out["params"] = params.as_dict()
+        out["results"] = run_load(args, url, params)
+        if not args.no_explain:
+            out["explain"] = asyncio.run(load.explain_all(url, params))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print_table(out["results"])
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{stamp}-{args.articles}.json"
+    out["elapsed_seconds"] = round(time.perf_counter() - started, 1)
+    path.write_text(json.dumps(out, indent=2, default=str))
+    print(f"\nwrote {path} ({out['elapsed_seconds']:.0f} s in all)")
+    return 0
+
+
+def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[dict[str, Any]]:
+    log_dir = RESULTS / "logs"
+    data_dir = Path(tempfile.mkdtemp(prefix="as-bench-api-"))
+    api = load.api_server(url, args.workers, args.pool_size, log_dir, data_dir)
+    floor = load.floor_server(url, args.workers, args.pool_size, log_dir)
+    kw = {"duration": args.duration, "warmup": args.warmup, "concurrency": args.concurrency}
+    api_results: dict[str, load.Result] = {}
+    floor_results: dict[str, load.Result] = {}
+    api.start()
+    try:
+        eps = load.endpoints(params, load.claims_route(api.base))
+        if args.only:
+            eps = [e for e in eps if e.name in args.only]
+        for ep in eps:
+            if ep.api:
+                api_results[ep.name] = asyncio.run(load.drive(api.base, ep, **kw))
+                print(f"  api   {ep.name:<26} {api_results[ep.name].rps:8.0f} req/s", flush=True)
+    finally:
+        api.stop()
+    floor.start()
+    try:
+        for ep in eps:
+            floor_results[ep.name] = asyncio.run(load.drive(floor.base, ep, **kw))
+            print(f"  floor {ep.name:<26} {floor_results[ep.name].rps:8.0f} req/s", flush=True)
+    finally:
+        floor.stop()
+    rows = []
+    for ep in eps:
+        a, f = api_results.get(ep.name), floor_results.get(ep.name)
+        note = ep.note
+        if a is not None and a.errors:
+            note = f"{note} api errors: {a.statuses}".strip()
+        if f is not None and f.errors:
+            note = f"{note} floor errors: {f.statuses}".strip()
+        rows.append(
+            {
+                "endpoint": ep.name,
+                "api": a.as_dict() if a else None,
+                "floor": f.as_dict() if f else None,
+                "ratio": round(a.rps / f.rps, 3) if a and f and f.rps else None,
+                "note": note,
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""The floor: the benchmark's requests answered by a bare ASGI handler (asyncpg + orjson).
+
+No framework, no ORM, no validation, no middleware: the same SQL as the API
+(:mod:`bench.queries`) and a JSON body. Run with ``DATABASE_URL`` set::
+
+    uvicorn bench.floor:app --workers 2 --port 8001
+
+Every API figure in the benchmark is reported as a ratio to this server's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import asyncpg
+import orjson
+
+from bench import queries as sql
+from db.engine import libpq_url
+from service.diffing import diff_texts
+from service.pagination import decode_cursor
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_pool: asyncpg.Pool | None = None
+
+
+async def _get_pool() -> asyncpg.Pool:
+    global _pool
+    if _pool is None:
+        _pool = await asyncpg.create_pool(
+            libpq_url(os.environ["DATABASE_URL"]),
+            min_size=2,
+            max_size=int(os.environ.get("ARTICLE_STORE_DB_POOL_SIZE", "10")),
+        )
+    return _pool
+
+
+def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(r) for r in records]
+
+
+async def quotes(pool: asyncpg.Pool, qs: dict[str, list[str]]) -> Any:
+    limit = int(qs.get("limit", ["50"])[0])
+    async with pool.acquire() as conn:
+        ids = [r[0] for r in await conn.fetch(sql.SPEAKER_IDS, qs["speaker"][0].lower())]
+        if not ids:
+            return {"items": [], "next_cursor": None}
+        if "since" in qs:
+            since = datetime.fromisoformat(qs["since"][0])
+            until = datetime.fromisoformat(qs["until"][0])
+            rows = await conn.fetch(sql.QUOTES_BY_SPEAKER_RANGE, ids, limit + 1, since, until)
+        else:
+            rows = await conn.fetch(sql.QUOTES_BY_SPEAKER, ids, limit + 1)
+    return {"items": _rows(rows[:limit]), "next_cursor": "x" if len(rows) > limit else None}
+
+
+async def claims(pool: asyncpg.Pool, qs: dict[str, list[str]]) -> Any:
+    limit = int(qs.get("limit", ["50"])[0])
+    rows = await pool.fetch(sql.CLAIMS_BY_TOPIC, qs["topic"][0], limit + 1)
+    return {"items": _rows(rows[:limit]), "next_cursor": "x" if len(rows) > limit else None}
+
+
+async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
+    limit = int(qs.get("limit", ["50"])[0])
+    total = None
+    async with pool.acquire() as conn:
+        if "outlet" in qs:
+            names = [o.lower() for o in qs["outlet"]]
+            since = datetime.fromisoformat(qs["since"][0])
+            rows = await conn.fetch(sql.ARTICLES_FILTERED, limit + 1, names, since)
+            if "count=exact" in prefer:
+                total = await conn.fetchval(sql.ARTICLES_COUNT, names, since)
+            elif "count=estimated" in prefer:
+                literal = "ARRAY[" + ",".join(f"'{n}'" for n in names) + "]"
+                plan = await conn.fetchval(
+                    sql.ARTICLES_ESTIMATE.format(names=literal, since=f"'{since.isoformat()}'")
+                )
+                total = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+        elif "cursor" in qs:
+            after = decode_cursor(qs["cursor"][0], "articles:published", (datetime, int))
+            rows = await conn.fetch(sql.ARTICLES_AFTER, limit + 1, after[0], after[1])
+        else:
+            rows = await conn.fetch(sql.ARTICLES_PAGE, limit + 1)
+    return {
+        "items": _rows(rows[:limit]),
+        "next_cursor": "x" if len(rows) > limit else None,
+        "total": total,
+    }
+
+
+async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
+    async with pool.acquire() as conn:
+        rev = await conn.fetchrow(sql.CURRENT_REVISION, article_id)
+        if rev is None:
+            return None
+        quote_rows = await conn.fetch(sql.QUOTES_OF_REVISION, rev["id"])
+        mention_rows = await conn.fetch(sql.MENTIONS_OF_REVISION, rev["id"])
+    return {
+        "article_id": article_id,
+        "revision": rev["number"],
+        "text": rev["body"],
+        "quotes": _rows(quote_rows),
+        "mentions": _rows(mention_rows),
+    }
+
+
+async def diff(pool: asyncpg.Pool, article_id: int) -> Any:
+    async with pool.acquire() as conn:
+        revs = await conn.fetch(sql.DIFF_REVISIONS, article_id)
+        if not revs:
+            return None
+        old, new = revs[0], revs[-1]
+        old_quotes = await conn.fetch(sql.QUOTES_OF_REVISION, old["id"])
+        new_quotes = await conn.fetch(sql.QUOTES_OF_REVISION, new["id"])
+    out = diff_texts(old["body"], new["body"], "word").to_dict()
+    out["annotations"] = {"old": _rows(old_quotes), "new": _rows(new_quotes)}
+    return out
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await _get_pool()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if _pool is not None:
+                    await _pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    pool = await _get_pool()
+    path: str = scope["path"]
+    qs = parse_qs(scope.get("query_string", b"").decode())
+    prefer = ""
+    for k, v in scope.get("headers", []):
+        if k == b"prefer":
+            prefer = v.decode()
+    parts = path.strip("/").split("/")
+    body: Any = None
+    if path == "/readyz":
+        body = {"status": "ok"}
+    elif path == "/v1/quotes":
+        body = await quotes(pool, qs)
+    elif path == "/v1/claims":
+        body = await claims(pool, qs)
+    elif path == "/v1/articles":
+        body = await articles(pool, qs, prefer)
+    elif len(parts) == 4 and parts[:2] == ["v1", "articles"] and parts[3] == "annotations":
+        body = await revision_annotations(pool, int(parts[2]))
+    elif len(parts) == 4 and parts[:2] == ["v1", "articles"] and parts[3] == "diff":
+        body = await diff(pool, int(parts[2]))
+    status = 200 if body is not None else 404
+    payload = orjson.dumps(body if body is not None else {"status": 404})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
