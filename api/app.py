@@ -26,7 +26,7 @@ from api.v1 import claims as claims_v1
 from api.v1 import entities as entities_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
-from db.engine import create_engine, session_factory
+from db.engine import create_engine, read_session_factory, session_factory
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.read_engine = read_engine
         app.state.session_factory = session_factory(engine)
-        app.state.read_session_factory = session_factory(read_engine)
+        app.state.read_session_factory = read_session_factory(read_engine)
         from service.queue import JobQueue
 
         queue = JobQueue(settings)

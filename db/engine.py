@@ -55,7 +55,10 @@ def create_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # no pre-ping: it costs a round trip per request. A connection broken by a database
+        # restart raises a disconnect error, which answers 503 and invalidates the pool,
+        # so the next requests get fresh connections (tests/e2e/test_faults.py).
+        pool_pre_ping=False,
         pool_timeout=10,
         connect_args={"server_settings": server_settings, "timeout": 10},
     )
@@ -63,6 +66,18 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-only requests: autocommit, so no BEGIN/ROLLBACK round trips.
+
+    Shares the engine's pool. Each statement sees its own snapshot; read endpoints
+    that need several statements to agree must use a regular session."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
 
 
 @asynccontextmanager
