@@ -193,6 +193,16 @@ async def _write_claims(
     )
 
 
+async def _superseded(session: AsyncSession, run_id: int, revision_id: int) -> bool:
+    """A newer run of the same revision makes this one moot: mark it so and say so."""
+    if not await repo.newer_run_exists(session, run_id, revision_id):
+        return False
+    await repo.mark_run(
+        session, run_id, status="failed", error="superseded by a newer run", finished_at=func.now()
+    )
+    return True
+
+
 async def execute_run(
     factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_id: int
 ) -> RunOutcome:
@@ -207,14 +217,7 @@ async def execute_run(
             return "missing"
         if row.status == "done":
             return "skipped"
-        if await repo.newer_run_exists(session, run_id, row.revision_id):
-            await repo.mark_run(
-                session,
-                run_id,
-                status="failed",
-                error="superseded by a newer run",
-                finished_at=func.now(),
-            )
+        if await _superseded(session, run_id, row.revision_id):
             return "skipped"
         await repo.mark_run(
             session,
@@ -247,14 +250,7 @@ async def execute_run(
         row = await repo.claim_run(session, run_id)
         if row is None:
             return "missing"
-        if await repo.newer_run_exists(session, run_id, row.revision_id):
-            await repo.mark_run(
-                session,
-                run_id,
-                status="failed",
-                error="superseded by a newer run",
-                finished_at=func.now(),
-            )
+        if await _superseded(session, run_id, row.revision_id):
             return "skipped"
         await _write_annotations(session, row, run_id, ann)
         await repo.mark_run(

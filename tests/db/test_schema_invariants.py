@@ -49,8 +49,14 @@ async def test_span_check_catches_a_wrong_offset(
             "(:r, :a, :o, now(), 'direct', :s, :e, :t, 1)"
         ),
         # right length, wrong place: only the body comparison can notice
-        {"r": rev.id, "a": rev.article_id, "o": outlet_id, "s": start + 1, "e": start + 12,
-         "t": "Kim Jong Un"},
+        {
+            "r": rev.id,
+            "a": rev.article_id,
+            "o": outlet_id,
+            "s": start + 1,
+            "e": start + 12,
+            "t": "Kim Jong Un",
+        },
     )
     assert await spans_not_matching_body(db_session) != []
     await db_session.rollback()

@@ -27,10 +27,14 @@ async def queue(settings: Settings, pipeline: Pipeline) -> AsyncIterator[JobQueu
 
 async def _revision_ids(factory: async_sessionmaker[AsyncSession]) -> list[int]:
     async with transaction(factory) as s:
-        return [int(r) for r in (await s.execute(text("SELECT id FROM article_revisions"))).scalars()]
+        return [
+            int(r) for r in (await s.execute(text("SELECT id FROM article_revisions"))).scalars()
+        ]
 
 
-async def _request_runs(factory: async_sessionmaker[AsyncSession], revision_ids: list[int]) -> list[int]:
+async def _request_runs(
+    factory: async_sessionmaker[AsyncSession], revision_ids: list[int]
+) -> list[int]:
     async with transaction(factory) as s:
         return [await annotation.request_annotation(s, rid) for rid in revision_ids]
 
@@ -88,8 +92,10 @@ async def test_rerun_replaces_machine_annotations_and_keeps_curated(
     await queue.enqueue_runs(await _request_runs(factory, [rev]))
     await _drain(queue)
     first = (
-        await db_session.execute(text("SELECT id FROM quotes WHERE revision_id = :r"), {"r": rev})
-    ).scalars().all()
+        (await db_session.execute(text("SELECT id FROM quotes WHERE revision_id = :r"), {"r": rev}))
+        .scalars()
+        .all()
+    )
     assert first
     await db_session.execute(
         text("UPDATE quotes SET curated = true WHERE id = :q"), {"q": first[0]}
@@ -139,10 +145,14 @@ async def test_pipeline_failure_is_recorded_not_retried_forever(
     assert "cannot annotate this text" in run.error
     assert run.attempts == 1
     jobs = (
-        await db_session.execute(
-            text("SELECT status FROM procrastinate_jobs WHERE task_name = 'annotate_revision'")
+        (
+            await db_session.execute(
+                text("SELECT status FROM procrastinate_jobs WHERE task_name = 'annotate_revision'")
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert list(jobs) in ([], ["succeeded"])  # the job itself finished; nothing left to loop
 
 
@@ -191,11 +201,8 @@ async def test_runs_committed_but_never_enqueued_are_picked_up(
     # the five from ingesting the seeds and the five just requested
     assert await queue.enqueue_orphans_now() == 10
     await _drain(queue)
-    statuses = dict(
-        (await db_session.execute(text("SELECT status, count(*) FROM annotation_runs GROUP BY 1")))
-        .tuples()
-        .all()
-    )
+    rows = await db_session.execute(text("SELECT status, count(*) FROM annotation_runs GROUP BY 1"))
+    statuses = {str(status): int(count) for status, count in rows}
     # per revision the newest run does the work; the older one is marked superseded
     assert statuses == {"done": 5, "failed": 5}
     superseded = (
