@@ -36,6 +36,11 @@ def _query_names(dependant: Dependant, out: set[str]) -> set[str]:
 
 
 _ALLOWED_CACHE: dict[int, frozenset[str]] = {}
+MAX_FILTER_VALUES = 50
+
+
+class TooManyFilterValues(DomainError):
+    title = "Too many filter values"
 
 
 async def reject_unknown_query_params(request: Request) -> None:
@@ -51,6 +56,13 @@ async def reject_unknown_query_params(request: Request) -> None:
     if allowed is None:
         allowed = frozenset(_query_names(route.dependant, set()))
         _ALLOWED_CACHE[id(route)] = allowed
+    for key in set(request.query_params.keys()):
+        if len(request.query_params.getlist(key)) > MAX_FILTER_VALUES:
+            raise TooManyFilterValues(
+                f"at most {MAX_FILTER_VALUES} values for {key!r}",
+                parameter=key,
+                max_values=MAX_FILTER_VALUES,
+            )
     unknown = sorted(set(request.query_params.keys()) - allowed)
     if unknown:
         raise UnknownQueryParameter(

@@ -65,3 +65,4 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
     database: str | None = Field(default=None, examples=["ok"])
+    queue: str | None = Field(default=None, examples=["ok"])

@@ -26,7 +26,7 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Health,
-    summary="Readiness: the database answers",
+    summary="Readiness: the database and the job queue answer",
     responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
 )
 async def readyz(session: SessionDep) -> JSONResponse:
@@ -40,4 +40,15 @@ async def readyz(session: SessionDep) -> JSONResponse:
             database="down",
             headers={"Retry-After": "2"},
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    try:  # the job queue lives in the same database: its tables must be there
+        await session.execute(text("SELECT 1 FROM procrastinate_jobs LIMIT 0"))
+    except Exception:
+        return problem_response(  # type: ignore[return-value]
+            503,
+            "Service unavailable",
+            "the job queue's tables are missing; run `article-store migrate`",
+            database="ok",
+            queue="down",
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "queue": "ok"})

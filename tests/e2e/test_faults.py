@@ -226,3 +226,52 @@ def test_full_disk_is_a_clear_startup_error(tmp_dir: Path) -> None:
         assert b"Traceback" not in r.stderr
     finally:
         subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_worker_sigterm_finishes_its_job_before_exiting(tmp_dir: Path) -> None:
+    """Graceful shutdown: a worker told to stop completes the job in hand."""
+    env = _env(tmp_dir / "data")
+    port = _free_port()
+    log = tmp_dir / "serve.log"
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(proc, port, log)
+        key = _make_key(env)
+        body = "\n\n".join([SEED_000.read_text(encoding="utf-8")] * 25)
+        r = httpx.post(
+            f"{base}/v1/articles",
+            timeout=30,
+            headers={"X-API-Key": key},
+            json={"outlet": "Long Wire", "external_id": "long-2", "body": body},
+        )
+        article_id = r.json()["id"]
+        worker = subprocess.Popen(
+            [*CLI, "worker"],
+            env=env,
+            stdout=(tmp_dir / "worker.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{base}/v1/articles/{article_id}", timeout=5).json()[
+                "annotation_status"
+            ]
+            if status == "running":
+                break
+            time.sleep(0.1)
+        assert status == "running"
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+        final = httpx.get(f"{base}/v1/articles/{article_id}", timeout=5).json()
+        assert final["annotation_status"] == "done", (tmp_dir / "worker.log").read_text()[-2000:]
+    finally:
+        _stop(proc)

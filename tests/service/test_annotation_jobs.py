@@ -211,3 +211,36 @@ async def test_runs_committed_but_never_enqueued_are_picked_up(
         )
     ).scalar_one()
     assert superseded == 5
+
+
+async def test_a_text_of_thousands_of_quotes_finishes(
+    clean_store: None, settings: Settings, pipeline: Pipeline, db_session: AsyncSession
+) -> None:
+    from service.articles import ArticleInput, ingest_article
+
+    body = "\n\n".join(f'"Statement number {i}," the spokesman said.' for i in range(1500))
+    q = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: pipeline))
+    await q.open()
+    try:
+        async with transaction(q.resources.factory) as s:
+            result = await ingest_article(
+                s, ArticleInput(outlet="Many Quotes", external_id="many", body=body)
+            )
+        await q.enqueue_runs([result.run_id])  # type: ignore[list-item]
+        await q.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    finally:
+        await q.close()
+    run = (
+        await db_session.execute(
+            text("SELECT status FROM annotation_runs WHERE id = :r"), {"r": result.run_id}
+        )
+    ).scalar_one()
+    assert run in ("done", "failed")
+    if run == "done":
+        n = (
+            await db_session.execute(
+                text("SELECT count(*) FROM quotes WHERE revision_id = :r"),
+                {"r": result.revision_id},
+            )
+        ).scalar_one()
+        assert n >= 1000
