@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +42,33 @@ class Topic(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class TopicClosure(Base):
+    """Every (ancestor, descendant) pair of the taxonomy, self pairs at depth 0.
+
+    Maintained by ``service.topics`` on every taxonomy edit, so "claims about a topic and its
+    descendants" is one indexed lookup, never a recursive query per request."""
+
+    __tablename__ = "topic_closure"
+    __table_args__ = (Index("ix_topic_closure_descendant_id", "descendant_id"),)
+
+    ancestor_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    descendant_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    depth: Mapped[int] = mapped_column(Integer)
+
+
+class ClaimCluster(Base):
+    """The same claim made by several articles: claims point here through ``cluster_id``."""
+
+    __tablename__ = "claim_clusters"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (
@@ -53,6 +81,16 @@ class Claim(Base):
         Index("ix_claims_published_at_id", "published_at", "id"),
         Index("ix_claims_score_id", "score", "id"),
         Index("ix_claims_cluster_id", "cluster_id"),
+        Index(
+            "ix_claims_text_tsv",
+            text("to_tsvector('english'::regconfig, text)"),
+            postgresql_using="gin",
+        ),
+        Index("ix_claims_revision_id_curated", "revision_id", postgresql_where=text("curated")),
+        CheckConstraint(
+            "anchor_status IS NULL OR anchor_status IN ('exact', 'moved', 'fuzzy')",
+            name="anchor_status_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -73,9 +111,16 @@ class Claim(Base):
     )
     score: Mapped[float] = mapped_column(Float)
     features: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    cluster_id: Mapped[int | None] = mapped_column(BigInteger)
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("claim_clusters.id", ondelete="SET NULL")
+    )
     pipeline_version: Mapped[str | None] = mapped_column(String(100))
     curated: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # curation: a person said "not a claim" (kept as a tombstone so re-annotation does not
+    # revive it), or set the topics (then reclassification leaves the claim's links alone)
+    not_a_claim: Mapped[bool] = mapped_column(default=False, server_default="false")
+    topics_curated: Mapped[bool] = mapped_column(default=False, server_default="false")
+    anchor_status: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,0 +1,171 @@
+"""/v1/claims: search claims, read one, correct it; /v1/claims/clusters: the same claim
+across articles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
+from api.schemas.common import JsonDateTime
+from service import claims as svc
+from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/claims", tags=["claims"])
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+TopicParam = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="Topic slug or IPTC code (`medtop:…`); includes its descendant topics. "
+        "An unknown topic is 404.",
+        examples=["arms-trade"],
+    ),
+]
+IncludeDescendants = Annotated[bool, Query(description="Set false to match only the topic itself.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor`, unchanged.")]
+
+
+@router.get(
+    "",
+    response_model=ClaimPage,
+    summary="Search claims",
+    description=(
+        "Check-worthy claims in the current revision of each article, keyset-paginated "
+        "(follow `next_cursor`), newest first (`sort=date`) or highest score first "
+        "(`sort=score`). `topic` includes descendant topics (`conflict-war-peace` returns "
+        "`arms-trade` claims) unless `include_descendants=false`; an unknown topic is 404 "
+        "naming it. `claimant` is a name or alias matched like the quotes `speaker` filter. "
+        "Filters combine with AND."
+    ),
+    responses=problem_responses(400, 404, 422),
+)
+async def list_claims(
+    session: ReadSessionDep,
+    topic: TopicParam = None,
+    include_descendants: IncludeDescendants = True,
+    claimant: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=200, description="Claimant name or alias.", examples=["Miller"]
+        ),
+    ] = None,
+    claimant_id: Annotated[OptionalId, Query(description="Claimant entity id.")] = None,
+    article_id: OptionalId = None,
+    outlet: Annotated[
+        list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
+    ] = None,
+    story_id: OptionalId = None,
+    min_score: Annotated[
+        float | None, Query(ge=0, le=1, description="Lowest check-worthiness score, 0–1.")
+    ] = None,
+    since: Annotated[JsonDateTime | None, Query(description="Published at or after.")] = None,
+    until: Annotated[JsonDateTime | None, Query(description="Published before.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=500,
+            description="Full-text search in the claim (web-search syntax).",
+            examples=["artillery shells"],
+        ),
+    ] = None,
+    cluster_id: OptionalId = None,
+    sort: Annotated[Literal["date", "score"], Query(description="date or score.")] = "date",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page = await svc.list_claims(
+        session,
+        svc.ClaimListQuery(
+            topic=topic,
+            include_descendants=include_descendants,
+            claimant=claimant,
+            claimant_id=claimant_id,
+            article_id=article_id,
+            outlet=outlet or [],
+            story_id=story_id,
+            min_score=min_score,
+            since=since,
+            until=until,
+            q=q,
+            cluster_id=cluster_id,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/clusters",
+    response_model=ClusterPage,
+    summary="Claim clusters",
+    description=(
+        "The same claim reported by several articles: clusters spanning at least two current "
+        "articles, with member counts and outlets, most articles first. `topic` keeps clusters "
+        "with a member in the topic (descendants included)."
+    ),
+    responses=problem_responses(400, 404, 422),
+)
+async def list_clusters(
+    session: ReadSessionDep,
+    topic: TopicParam = None,
+    include_descendants: IncludeDescendants = True,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    page = await svc.list_clusters(session, topic, include_descendants, cursor, limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/clusters/{cluster_id:id}",
+    response_model=ClusterDetail,
+    summary="One claim cluster with its members",
+    description=(
+        "The cluster's summary (members, articles, outlets, the highest-scoring member's text) "
+        "and its member claims in current revisions, newest first. 404 if it has none."
+    ),
+    responses=problem_responses(404, 422),
+)
+async def get_cluster(session: ReadSessionDep, cluster_id: Id) -> dict[str, Any]:
+    return await svc.get_cluster(session, cluster_id)
+
+
+@router.get(
+    "/{claim_id:id}",
+    response_model=ClaimDetail,
+    summary="Get one claim",
+    description="A claim by id (any revision), with the scorer's `features`.",
+    responses=problem_responses(404, 422),
+)
+async def get_claim(session: ReadSessionDep, claim_id: Id) -> dict[str, Any]:
+    return await svc.get_claim(session, claim_id)
+
+
+@router.patch(
+    "/{claim_id:id}",
+    response_model=ClaimDetail,
+    summary="Correct a claim",
+    description=(
+        "Set its `topics` (slugs; replaces every link with curated ones), its claimant "
+        "(`claimant_id`, null for none; `claimant_text`) or mark it `not_a_claim` (hidden "
+        "from lists). The claim becomes `curated`: re-annotation keeps it and new revisions "
+        "carry it over, re-anchored; reclassification leaves curated topics alone."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 415, 422),
+)
+async def update_claim(session: SessionDep, claim_id: Id, change: ClaimUpdate) -> dict[str, Any]:
+    return await svc.update_claim(
+        session,
+        claim_id,
+        svc.ClaimChange(fields=frozenset(change.model_fields_set), **change.model_dump()),
+    )

@@ -1,0 +1,204 @@
+"""All SQL about the topic taxonomy, its closure table and claim-topic links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Claim, ClaimTopic, Mention, Topic
+from db.models.claims import TopicClosure
+
+topics: Table = Topic.__table__  # type: ignore[assignment]
+closure: Table = TopicClosure.__table__  # type: ignore[assignment]
+claims: Table = Claim.__table__  # type: ignore[assignment]
+claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
+mentions: Table = Mention.__table__  # type: ignore[assignment]
+
+DbRow = Any
+
+_parent = topics.alias("parent")
+TOPIC_COLUMNS = (
+    topics.c.id,
+    topics.c.slug,
+    topics.c.name,
+    topics.c.parent_id,
+    _parent.c.slug.label("parent_slug"),
+    topics.c.external_code,
+    topics.c.description,
+    topics.c.rules,
+)
+
+# The whole closure, recomputed from parent links (the taxonomy is small; edits are rare).
+_REBUILD_CLOSURE = text(
+    """
+    INSERT INTO topic_closure (ancestor_id, descendant_id, depth)
+    WITH RECURSIVE up(ancestor_id, descendant_id, depth) AS (
+        SELECT id, id, 0 FROM topics
+        UNION ALL
+        SELECT t.parent_id, up.descendant_id, up.depth + 1
+        FROM up JOIN topics t ON t.id = up.ancestor_id
+        WHERE t.parent_id IS NOT NULL AND up.depth < 64
+    )
+    SELECT ancestor_id, descendant_id, depth FROM up
+    """
+)
+
+
+def _select_topics() -> Any:
+    return select(*TOPIC_COLUMNS).select_from(
+        topics.outerjoin(_parent, _parent.c.id == topics.c.parent_id)
+    )
+
+
+async def all_topics(session: AsyncSession) -> list[DbRow]:
+    stmt = _select_topics().order_by(topics.c.slug)
+    return list((await session.execute(stmt)).all())
+
+
+async def get_topic(session: AsyncSession, slug: str, *, lock: bool = False) -> DbRow | None:
+    stmt = _select_topics().where(topics.c.slug == slug)
+    if lock:
+        stmt = stmt.with_for_update(of=topics)
+    return (await session.execute(stmt)).first()
+
+
+async def find_topic(session: AsyncSession, slug_or_code: str) -> DbRow | None:
+    """A topic by slug, else by IPTC code (``medtop:…``; case-insensitive)."""
+    row = await get_topic(session, slug_or_code)
+    if row is not None:
+        return row
+    stmt = (
+        _select_topics()
+        .where(func.lower(topics.c.external_code) == slug_or_code.lower())
+        .order_by(topics.c.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def subtree_ids(session: AsyncSession, topic_id: int) -> list[int]:
+    """The topic and all its descendants (one index lookup in the closure)."""
+    stmt = select(closure.c.descendant_id).where(closure.c.ancestor_id == topic_id)
+    return [int(i) for i in (await session.execute(stmt)).scalars()]
+
+
+async def is_in_subtree(session: AsyncSession, root_id: int, topic_id: int) -> bool:
+    stmt = select(closure.c.depth).where(
+        closure.c.ancestor_id == root_id, closure.c.descendant_id == topic_id
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def child_slugs(session: AsyncSession, topic_id: int) -> list[str]:
+    stmt = select(topics.c.slug).where(topics.c.parent_id == topic_id).order_by(topics.c.slug)
+    return [str(s) for s in (await session.execute(stmt)).scalars()]
+
+
+async def insert_topic(session: AsyncSession, values: dict[str, Any]) -> int:
+    stmt = insert(topics).values(**values).returning(topics.c.id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def update_topic(session: AsyncSession, topic_id: int, values: dict[str, Any]) -> None:
+    await session.execute(update(topics).where(topics.c.id == topic_id).values(**values))
+
+
+async def delete_topics(session: AsyncSession, topic_ids: Sequence[int]) -> None:
+    """Delete topics (children before parents: ``parent_id`` is ON DELETE RESTRICT)."""
+    if not topic_ids:
+        return
+    depth = (
+        select(func.max(closure.c.depth))
+        .where(closure.c.descendant_id == topics.c.id)
+        .scalar_subquery()
+    )
+    ordered = (
+        await session.execute(
+            select(topics.c.id).where(topics.c.id.in_(list(topic_ids))).order_by(depth.desc())
+        )
+    ).scalars()
+    for tid in list(ordered):
+        await session.execute(delete(topics).where(topics.c.id == tid))
+
+
+async def rebuild_closure(session: AsyncSession) -> None:
+    await session.execute(delete(closure))
+    await session.execute(_REBUILD_CLOSURE)
+
+
+async def lock_taxonomy(session: AsyncSession) -> None:
+    """Serialise taxonomy edits (a transaction-scoped advisory lock) so the closure and the
+    cycle check never see another edit half done."""
+    await session.execute(select(func.pg_advisory_xact_lock(0x746F70696373)))
+
+
+# -- reclassification -------------------------------------------------------------------------
+
+
+async def claims_to_classify(session: AsyncSession, after_id: int, limit: int) -> list[DbRow]:
+    """Claims (id order, from ``after_id``) whose topics are not curated, with the labels of
+    the entity mentions inside each claim's span."""
+    labels = (
+        select(func.coalesce(func.array_agg(mentions.c.label), text("'{}'::varchar[]")))
+        .where(
+            mentions.c.revision_id == claims.c.revision_id,
+            mentions.c.span_start >= claims.c.span_start,
+            mentions.c.span_start < claims.c.span_end,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(claims.c.id, claims.c.text, labels.label("labels"))
+        .where(
+            claims.c.id > after_id,
+            claims.c.topics_curated.is_(False),
+            claims.c.not_a_claim.is_(False),
+        )
+        .order_by(claims.c.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def set_auto_links(
+    session: AsyncSession, topic_id: int, claim_ids: Sequence[int], scores: dict[int, float]
+) -> tuple[int, int]:
+    """For one topic and a batch of claims: link ``scores``' claims (source auto, new score),
+    unlink the batch's other auto links to the topic. Curated links are never touched.
+    Returns (linked, unlinked)."""
+    unlinked = 0
+    drop = [c for c in claim_ids if c not in scores]
+    if drop:
+        result = await session.execute(
+            delete(claim_topics).where(
+                claim_topics.c.topic_id == topic_id,
+                claim_topics.c.source == "auto",
+                claim_topics.c.claim_id.in_(drop),
+            )
+        )
+        unlinked = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if scores:
+        stmt = pg_insert(claim_topics).values(
+            [
+                {"claim_id": c, "topic_id": topic_id, "score": s, "source": "auto"}
+                for c, s in scores.items()
+            ]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[claim_topics.c.claim_id, claim_topics.c.topic_id],
+            set_={"score": stmt.excluded.score},
+            where=claim_topics.c.source == "auto",
+        )
+        await session.execute(stmt)
+    return len(scores), unlinked
+
+
+async def topic_ids_for(session: AsyncSession, slugs: Sequence[str]) -> dict[str, int]:
+    if not slugs:
+        return {}
+    stmt = select(topics.c.slug, topics.c.id).where(topics.c.slug.in_(list(slugs)))
+    return {str(s): int(i) for s, i in (await session.execute(stmt)).all()}

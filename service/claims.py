@@ -1,0 +1,480 @@
+"""Claim use cases: search, read, curate, cluster, and carry curations across revisions.
+
+* Search filters on topic (with its descendants, through ``topic_closure``), claimant (any
+  name or alias, like the quotes ``speaker`` filter), article, outlet, story, score, dates,
+  full text and cluster; sorted by date or score, keyset-paginated.
+* A curated claim is one a person corrected (``PATCH``: topics, claimant, not-a-claim).
+  Re-annotation keeps curated rows and drops machine claims overlapping them
+  (:func:`after_claims_written`); a new revision gets the curated claims of the previous one,
+  re-anchored (:func:`carry_curated_claims`, mirroring ``service.quotes``).
+* Clusters: when a run writes a revision's claims, each is compared with the claims of other
+  articles of the same story or published within ±7 days (:func:`assign_clusters`), with
+  :mod:`nlp.clusters`' similarity and threshold; matches join (or merge) clusters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.engine import transaction
+from db.repositories import claims as repo
+from db.repositories import entities as entity_repo
+from db.repositories import topics as topic_repo
+from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
+from nlp.clusters import cluster_claims as nlp_cluster_claims
+from nlp.types import ClaimForClustering
+from service.anchoring import reanchor
+from service.errors import EntityNotFound, InvalidInput, NotFound, RevisionNotFound
+from service.names import normalize_name
+from service.pagination import Page, decode_cursor, encode_cursor
+from service.topics import resolve_topic_ids
+
+logger = logging.getLogger(__name__)
+
+ANCHOR_CONTEXT = 32
+CLUSTER_WINDOW = timedelta(days=7)
+MAX_CLUSTER_CANDIDATES = 5000
+ClaimSort = Literal["date", "score"]
+
+
+class ClaimNotFound(NotFound):
+    title = "Claim not found"
+
+
+class ClusterNotFound(NotFound):
+    title = "Claim cluster not found"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimListQuery:
+    topic: str | None = None
+    include_descendants: bool = True
+    claimant: str | None = None
+    claimant_id: int | None = None
+    article_id: int | None = None
+    outlet: list[str] = field(default_factory=list)
+    story_id: int | None = None
+    min_score: float | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+    cluster_id: int | None = None
+    sort: ClaimSort = "date"
+    cursor: str | None = None
+    limit: int = 50
+
+
+def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "article_id": row.article_id,
+        "revision": row.revision,
+        "text": row.text,
+        "start": row.span_start,
+        "end": row.span_end,
+        "claimant": {"id": row.claimant_id, "name": row.claimant_name}
+        if row.claimant_id is not None
+        else None,
+        "claimant_text": row.claimant_text,
+        "quote_id": row.quote_id,
+        "topics": topics,
+        "score": row.score,
+        "cluster_id": row.cluster_id,
+        "outlet": row.outlet,
+        "published_at": row.published_at,
+        "curated": row.curated,
+        "not_a_claim": row.not_a_claim,
+        "anchor_status": row.anchor_status,
+    }
+
+
+async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
+    by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for t in await repo.topics_for_claims(session, [int(r.id) for r in rows]):
+        by_claim[int(t.claim_id)].append(
+            {"slug": t.slug, "name": t.name, "score": t.score, "source": t.source}
+        )
+    return [claim_item(r, by_claim.get(int(r.id), [])) for r in rows]
+
+
+async def _claimant_ids(session: AsyncSession, query: ClaimListQuery) -> list[int] | None:
+    ids: set[int] | None = None
+    if query.claimant is not None:
+        normalized = normalize_name(query.claimant)
+        ids = (
+            set(await entity_repo.entity_ids_for_name(session, normalized)) if normalized else set()
+        )
+    if query.claimant_id is not None:
+        root = await entity_repo.get_entity(session, query.claimant_id)
+        by_id: set[int] = set()
+        if root is not None:
+            by_id = set(await entity_repo.member_ids(session, int(root.merged_into_id or root.id)))
+        ids = by_id if ids is None else ids & by_id
+    return sorted(ids) if ids is not None else None
+
+
+def _cursor_kind(sort: ClaimSort) -> str:
+    return f"claims:{sort}"
+
+
+async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict[str, Any]]:
+    """Claims of current revisions. An unknown topic is :class:`TopicNotFound`; a claimant
+    nobody answers to is an empty page (as for quotes)."""
+    kind = _cursor_kind(query.sort)
+    after = None
+    if query.cursor:
+        after = decode_cursor(
+            query.cursor, kind, (datetime, int) if query.sort == "date" else (float, int)
+        )
+    topic_ids = (
+        await resolve_topic_ids(session, query.topic, include_descendants=query.include_descendants)
+        if query.topic is not None
+        else None
+    )
+    claimant_ids = await _claimant_ids(session, query)
+    if claimant_ids == []:
+        return Page(items=[], next_cursor=None)
+    outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
+    outlet_names = [o for o in query.outlet if not o.isdigit()]
+    flt = repo.ClaimFilter(
+        topic_ids=topic_ids,
+        claimant_ids=claimant_ids,
+        article_id=query.article_id,
+        outlet_ids=outlet_ids or None,
+        outlet_names=outlet_names or None,
+        story_id=query.story_id,
+        min_score=query.min_score,
+        since=query.since,
+        until=query.until,
+        q=query.q,
+        cluster_id=query.cluster_id,
+    )
+    rows = await repo.find_claims(session, flt, sort=query.sort, after=after, limit=query.limit + 1)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        key = last.published_at if query.sort == "date" else float(last.score)
+        next_cursor = encode_cursor(kind, (key, int(last.id)))
+    return Page(items=await _items(session, rows), next_cursor=next_cursor)
+
+
+async def get_claim(session: AsyncSession, claim_id: int) -> dict[str, Any]:
+    row = await repo.get_claim(session, claim_id)
+    if row is None:
+        raise ClaimNotFound(f"no claim with id {claim_id}", claim_id=claim_id)
+    item = (await _items(session, [row]))[0]
+    item["features"] = row.features or {}
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimChange:
+    """A correction; only the fields in ``fields`` are applied."""
+
+    fields: frozenset[str]
+    topics: list[str] | None = None
+    claimant_id: int | None = None
+    claimant_text: str | None = None
+    not_a_claim: bool | None = None
+
+
+async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange) -> dict[str, Any]:
+    """Correct a claim (one transaction); it becomes curated and survives re-annotation.
+
+    ``topics`` replaces all its topic links with curated ones (score 1; reclassification
+    leaves them alone); ``claimant_id``/``claimant_text`` set who makes the claim;
+    ``not_a_claim`` hides it from every list (kept so re-annotation does not bring it back)."""
+    async with session.begin():
+        row = await repo.get_claim(session, claim_id, lock=True)
+        if row is None:
+            raise ClaimNotFound(f"no claim with id {claim_id}", claim_id=claim_id)
+        values: dict[str, Any] = {"curated": True}
+        if "topics" in change.fields:
+            slugs = list(dict.fromkeys(change.topics or []))
+            ids = await topic_repo.topic_ids_for(session, slugs)
+            unknown = [s for s in slugs if s not in ids]
+            if unknown:
+                raise InvalidInput(
+                    f"unknown topic(s): {', '.join(unknown)}; GET /v1/topics lists them",
+                    field="topics",
+                    slugs=unknown,
+                )
+            await repo.replace_topics(session, claim_id, [(ids[s], 1.0) for s in slugs], "curated")
+            values["topics_curated"] = True
+        if "claimant_id" in change.fields:
+            if change.claimant_id is not None:
+                entity = await entity_repo.get_entity(session, change.claimant_id)
+                if entity is None:
+                    raise EntityNotFound(
+                        f"no entity with id {change.claimant_id}", field="claimant_id"
+                    )
+                values["claimant_id"] = change.claimant_id
+                if "claimant_text" not in change.fields:
+                    values["claimant_text"] = entity.name
+            else:
+                values["claimant_id"] = None
+        if "claimant_text" in change.fields:
+            values["claimant_text"] = change.claimant_text
+        if "not_a_claim" in change.fields:
+            if change.not_a_claim is None:
+                raise InvalidInput("not_a_claim cannot be null", field="not_a_claim")
+            values["not_a_claim"] = change.not_a_claim
+            if change.not_a_claim:
+                values["cluster_id"] = None
+        await repo.update_claim(session, claim_id, values)
+        await repo.delete_machine_claims_overlapping(
+            session, int(row.revision_id), [(int(row.span_start), int(row.span_end))]
+        )
+    return await get_claim(session, claim_id)
+
+
+# -- after a run writes claims ----------------------------------------------------------------
+
+
+async def after_claims_written(session: AsyncSession, revision_id: int) -> None:
+    """Call at the end of a run's write (same transaction): curated claims win over machine
+    claims overlapping them, then the revision's claims join clusters."""
+    spans = await repo.curated_spans(session, revision_id)
+    await repo.delete_machine_claims_overlapping(session, revision_id, spans)
+    await assign_clusters(session, revision_id)
+
+
+async def assign_clusters(
+    session: AsyncSession,
+    revision_id: int,
+    threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+    window: timedelta = CLUSTER_WINDOW,
+) -> int:
+    """Put the revision's claims in clusters with the claims they repeat (inside the caller's
+    transaction). Candidates are current claims of other articles of the same story or
+    published within ``window`` (at most :data:`MAX_CLUSTER_CANDIDATES`, nearest first);
+    word weights (IDF) are computed over candidates plus new claims. A claim matching
+    claims of two clusters merges them. Returns how many of the revision's claims are in a
+    cluster."""
+    ctx = await repo.revision_context(session, revision_id)
+    if ctx is None or not ctx.is_current:
+        return 0
+    new = await repo.claims_of_revision(session, revision_id)
+    if not new:
+        return 0
+    candidates = await repo.cluster_candidates(
+        session,
+        int(ctx.article_id),
+        int(ctx.story_id) if ctx.story_id is not None else None,
+        ctx.published_sort,
+        window,
+        MAX_CLUSTER_CANDIDATES,
+    )
+    if not candidates:
+        return 0
+    idf = idf_weights([r.text for r in (*new, *candidates)])
+    ents = await repo.entity_ids_in_claims(session, [int(r.id) for r in (*new, *candidates)])
+    cluster_of: dict[int, int | None] = {
+        int(r.id): (int(r.cluster_id) if r.cluster_id is not None else None)
+        for r in (*new, *candidates)
+    }
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(candidates):
+        for w in set(content_words(c.text)):
+            index[w].append(i)
+    clustered = 0
+    for n in new:
+        seen: set[int] = set()
+        matched: list[int] = []
+        n_ents = [str(e) for e in ents.get(int(n.id), ())]
+        for w in set(content_words(n.text)):
+            for i in index.get(w, ()):
+                if i in seen:
+                    continue
+                seen.add(i)
+                c = candidates[i]
+                c_ents = [str(e) for e in ents.get(int(c.id), ())]
+                if claim_similarity(n.text, c.text, n_ents, c_ents, idf) >= threshold:
+                    matched.append(int(c.id))
+        if not matched:
+            continue
+        members = [int(n.id), *matched]
+        existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
+        if existing:
+            into = existing[0]
+            await repo.merge_clusters(session, into, existing[1:])
+            for cid, k in cluster_of.items():
+                if k in existing:
+                    cluster_of[cid] = into
+        else:
+            into = await repo.create_cluster(session)
+        unassigned = [m for m in members if cluster_of[m] != into]
+        await repo.set_cluster(session, unassigned, into)
+        for m in unassigned:
+            cluster_of[m] = into
+        clustered += 1
+    return clustered
+
+
+async def recluster_all(
+    factory: async_sessionmaker[AsyncSession], threshold: float = DEFAULT_CLUSTER_THRESHOLD
+) -> int:
+    """Recompute every cluster from scratch over the current claims (one transaction; a
+    maintenance job after a threshold or matching change). Returns the number of clusters."""
+    async with transaction(factory) as session:
+        rows = await repo.all_current_claims(session)
+        ents = await repo.entity_ids_in_claims(session, [int(r.id) for r in rows])
+        await repo.clear_clusters(session)
+        items = [
+            ClaimForClustering(
+                str(r.article_id), r.text, tuple(str(e) for e in ents.get(int(r.id), ()))
+            )
+            for r in rows
+        ]
+        groups = nlp_cluster_claims(items, threshold)
+        for g in groups:
+            cid = await repo.create_cluster(session)
+            await repo.set_cluster(session, [int(rows[i].id) for i in g], cid)
+        return len(groups)
+
+
+async def list_clusters(
+    session: AsyncSession,
+    topic: str | None,
+    include_descendants: bool = True,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[dict[str, Any]]:
+    after = decode_cursor(cursor, "clusters:articles", (int, int)) if cursor else None
+    topic_ids = (
+        await resolve_topic_ids(session, topic, include_descendants=include_descendants)
+        if topic is not None
+        else None
+    )
+    rows = await repo.find_clusters(session, topic_ids, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(
+            "clusters:articles", (int(rows[-1].article_count), int(rows[-1].id))
+        )
+    return Page(items=[cluster_item(r) for r in rows], next_cursor=next_cursor)
+
+
+def cluster_item(row: Any) -> dict[str, Any]:
+    outlets = sorted(o for o in (row.outlets or []) if o)
+    return {
+        "id": row.id,
+        "member_count": row.member_count,
+        "article_count": row.article_count,
+        "outlet_count": len(outlets),
+        "outlets": outlets,
+        "text": row.representative,
+        "first_published_at": row.first_published_at,
+        "last_published_at": row.last_published_at,
+    }
+
+
+async def get_cluster(session: AsyncSession, cluster_id: int) -> dict[str, Any]:
+    row = await repo.get_cluster(session, cluster_id)
+    if row is None:
+        raise ClusterNotFound(f"no claim cluster with id {cluster_id}", cluster_id=cluster_id)
+    members = await repo.find_claims(
+        session, repo.ClaimFilter(cluster_id=cluster_id), sort="date", limit=1000
+    )
+    return {**cluster_item(row), "members": await _items(session, members)}
+
+
+# -- carrying curations to a new revision ----------------------------------------------------
+
+
+def _anchor_context(body: str, start: int, end: int) -> tuple[str, str]:
+    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
+
+
+@dataclass(frozen=True, slots=True)
+class CarryReport:
+    carried: dict[int, str] = field(default_factory=dict)  # old claim id → anchor status
+    orphaned: list[int] = field(default_factory=list)
+
+
+async def carry_curated_claims(
+    session: AsyncSession, from_revision_id: int, to_revision_id: int, to_body: str
+) -> CarryReport:
+    """Copy the curated claims (corrections and not-a-claim tombstones) of one revision onto
+    the next, re-anchored with :func:`service.anchoring.reanchor` (``exact``, ``moved``,
+    ``fuzzy``); ``orphaned`` ones stay behind and are reported. Curated topic links go with
+    them. Idempotent (a claim already carried to the same span is not copied twice); machine
+    claims of the new revision overlapping a carried one are dropped. Inside the caller's
+    transaction — call it where :func:`service.quotes.carry_curated_quotes` is called."""
+    source = await repo.revision_context(session, from_revision_id)
+    target = await repo.revision_context(session, to_revision_id)
+    if source is None or target is None:
+        raise RevisionNotFound(
+            f"no revision with id {from_revision_id if source is None else to_revision_id}"
+        )
+    old_body: str = source.body
+    existing = set(await repo.curated_spans(session, to_revision_id))
+    report = CarryReport()
+    plans: list[tuple[int, dict[str, Any]]] = []
+    for c in await repo.curated_claims_of_revision(session, from_revision_id):
+        prefix, suffix = _anchor_context(old_body, c.span_start, c.span_end)
+        anchor = reanchor(old_body, to_body, c.span_start, c.span_end, prefix, suffix)
+        if anchor.status == "orphaned":
+            report.orphaned.append(int(c.id))
+            continue
+        report.carried[int(c.id)] = anchor.status
+        if (anchor.start, anchor.end) in existing:
+            continue
+        existing.add((anchor.start, anchor.end))
+        plans.append(
+            (
+                int(c.id),
+                {
+                    "revision_id": to_revision_id,
+                    "article_id": target.article_id,
+                    "outlet_id": target.outlet_id,
+                    "published_at": target.published_sort,
+                    "run_id": None,
+                    "span_start": anchor.start,
+                    "span_end": anchor.end,
+                    "text": to_body[anchor.start : anchor.end],
+                    "claimant_id": c.claimant_id,
+                    "claimant_text": c.claimant_text,
+                    "quote_id": None,
+                    "score": c.score,
+                    "features": c.features,
+                    "pipeline_version": c.pipeline_version,
+                    "curated": True,
+                    "not_a_claim": c.not_a_claim,
+                    "topics_curated": c.topics_curated,
+                    "anchor_status": anchor.status,
+                    "cluster_id": None,
+                },
+            )
+        )
+    new_ids = await repo.insert_claims(session, [p[1] for p in plans])
+    old_to_new = {old: new for (old, _), new in zip(plans, new_ids, strict=True)}
+    links = await repo.topic_links_of(session, list(old_to_new))
+    await repo.insert_topic_links(
+        session,
+        [
+            {
+                "claim_id": old_to_new[int(link.claim_id)],
+                "topic_id": link.topic_id,
+                "score": link.score,
+                "source": link.source,
+            }
+            for link in links
+        ],
+    )
+    spans = await repo.curated_spans(session, to_revision_id)
+    await repo.delete_machine_claims_overlapping(session, to_revision_id, spans)
+    if report.orphaned:
+        logger.info(
+            "curated claims orphaned by a new revision",
+            extra={"revision_id": to_revision_id, "claim_ids": report.orphaned},
+        )
+    return report
