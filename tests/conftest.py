@@ -29,9 +29,11 @@ from db.embedded import EmbeddedPostgres
 from db.engine import create_engine, libpq_url, session_factory, transaction
 from db.models import Base
 from nlp.pipeline import Pipeline
+from nlp.topics import load_taxonomy as load_taxonomy_file
 from service import access
 from service.seeds import load_seeds
 from service.settings import PROJECT_ROOT, Settings
+from service.topics import load_taxonomy
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 
@@ -112,6 +114,9 @@ async def _reset_store(url: str) -> None:
                 )
             )
             await load_seeds(session, SEEDS_DIR)
+        # the shipped taxonomy, as migration 0005 leaves it (its own transaction)
+        async with session_factory(engine)() as session:
+            await load_taxonomy(session, load_taxonomy_file())
     finally:
         await engine.dispose()
 

@@ -334,7 +334,8 @@ async def find_revision_annotations(
             func.coalesce(claimants.c.name, claims.c.claimant_text).label("claimant"),
         )
         .outerjoin(claimants, claimants.c.id == claims.c.claimant_id)
-        .where(claims.c.revision_id == revision_id)
+        # a claim a curator marked "not a claim" is not one: the diff must not list it
+        .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
         .order_by(claims.c.span_start, claims.c.id)
     )
     return {
