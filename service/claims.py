@@ -23,6 +23,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
+from db.repositories import articles as article_repo
 from db.repositories import claims as repo
 from db.repositories import entities as entity_repo
 from db.repositories import topics as topic_repo
@@ -138,13 +139,18 @@ async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict
         else None
     )
     claimant_ids = await _claimant_ids(session, query)
-    if claimant_ids == []:
+    claimant_outlet = None
+    if query.claimant is not None and query.claimant_id is None:
+        # "claimant=The New York Times" also finds the outlet's own (reporter) claims
+        claimant_outlet = await article_repo.find_outlet_name(session, query.claimant)
+    if claimant_ids == [] and claimant_outlet is None:
         return Page(items=[], next_cursor=None)
     outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
     outlet_names = [o for o in query.outlet if not o.isdigit()]
     flt = repo.ClaimFilter(
         topic_ids=topic_ids,
         claimant_ids=claimant_ids,
+        claimant_outlet=claimant_outlet,
         article_id=query.article_id,
         outlet_ids=outlet_ids or None,
         outlet_names=outlet_names or None,

@@ -343,3 +343,9 @@ async def find_revision_annotations(
         "entities": list(m_rows.all()),
         "claims": list(c_rows.all()),
     }
+
+
+async def find_outlet_name(session: AsyncSession, name: str) -> str | None:
+    """The outlet's exact stored name for a case-insensitive match, if there is one."""
+    stmt = select(outlets.c.name).where(func.lower(outlets.c.name) == name.strip().lower())
+    return (await session.execute(stmt)).scalar_one_or_none()

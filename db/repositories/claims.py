@@ -93,6 +93,8 @@ def _base(current_only: bool = True) -> Any:
 class ClaimFilter:
     topic_ids: Sequence[int] | None = None  # already expanded to descendants
     claimant_ids: Sequence[int] | None = None  # every entity id (merged ones included)
+    # the reporter's own assertions: claimant_text is the outlet's name, no entity
+    claimant_outlet: str | None = None
     article_id: int | None = None
     outlet_ids: Sequence[int] | None = None
     outlet_names: Sequence[str] | None = None
@@ -114,7 +116,17 @@ def _apply(stmt: Any, flt: ClaimFilter) -> Any:
                 )
             )
         )
-    if flt.claimant_ids is not None:
+    if flt.claimant_ids is not None and flt.claimant_outlet is not None:
+        stmt = stmt.where(
+            or_(
+                claims.c.claimant_id.in_(list(flt.claimant_ids)),
+                and_(
+                    claims.c.claimant_id.is_(None),
+                    claims.c.claimant_text == flt.claimant_outlet,
+                ),
+            )
+        )
+    elif flt.claimant_ids is not None:
         stmt = stmt.where(claims.c.claimant_id.in_(list(flt.claimant_ids)))
     if flt.article_id is not None:
         stmt = stmt.where(claims.c.article_id == flt.article_id)

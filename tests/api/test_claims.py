@@ -102,6 +102,11 @@ async def test_claimant_min_score_outlet_and_text_filters(
     by_id = await _all(client, claimant_id=miller[0]["claimant"]["id"], limit=500)
     assert {i["id"] for i in by_id} == {i["id"] for i in miller}
     assert await _all(client, claimant="Nobody Atall") == []
+    # the outlet is the claimant of its reporters' own assertions
+    nyt = await _all(client, claimant="the new york times", limit=500)
+    assert nyt and all(
+        i["claimant"] is None and i["claimant_text"] == "The New York Times" for i in nyt
+    )
     high = await _all(client, min_score=0.9, limit=500)
     assert high and all(i["score"] >= 0.9 for i in high)
     assert len(high) < len(await _all(client, limit=500))
