@@ -132,8 +132,14 @@ def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
 @app.command()
 def worker(
     concurrency: Annotated[
-        int, typer.Option(help="Jobs run at once in this process.", min=1, max=32)
-    ] = 1,
+        int,
+        typer.Option(
+            help="Jobs run at once in this process (the pipeline runs in threads; 2 keeps "
+            "a core busy while the other job waits on the database).",
+            min=1,
+            max=32,
+        ),
+    ] = 2,
 ) -> None:
     """Run an annotation worker (any number, on any machine, against the same database)."""
     from api.logging import configure_logging
