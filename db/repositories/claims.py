@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
+from db.repositories.filters import outlet_condition
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -131,17 +132,7 @@ def _apply(stmt: Any, flt: ClaimFilter) -> Any:
     if flt.article_id is not None:
         stmt = stmt.where(claims.c.article_id == flt.article_id)
     if flt.outlet_ids or flt.outlet_names:
-        conds = []
-        if flt.outlet_ids:
-            conds.append(claims.c.outlet_id.in_(list(flt.outlet_ids)))
-        if flt.outlet_names:
-            names = [n.lower() for n in flt.outlet_names]
-            conds.append(
-                claims.c.outlet_id.in_(
-                    select(outlets.c.id).where(func.lower(outlets.c.name).in_(names))
-                )
-            )
-        stmt = stmt.where(or_(*conds))
+        stmt = stmt.where(outlet_condition(claims.c.outlet_id, flt.outlet_ids, flt.outlet_names))
     if flt.story_id is not None:
         stmt = stmt.where(articles.c.story_id == flt.story_id)
     if flt.min_score is not None:

@@ -11,6 +11,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
+from db.repositories.filters import outlet_condition
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
 mentions: Table = Mention.__table__  # type: ignore[assignment]
@@ -96,17 +97,7 @@ async def find_quotes(
     if flt.article_id is not None:
         stmt = stmt.where(quotes.c.article_id == flt.article_id)
     if flt.outlet_ids or flt.outlet_names:
-        conds = []
-        if flt.outlet_ids:
-            conds.append(quotes.c.outlet_id.in_(list(flt.outlet_ids)))
-        if flt.outlet_names:
-            names = [n.lower() for n in flt.outlet_names]
-            conds.append(
-                quotes.c.outlet_id.in_(
-                    select(outlets.c.id).where(func.lower(outlets.c.name).in_(names))
-                )
-            )
-        stmt = stmt.where(or_(*conds))
+        stmt = stmt.where(outlet_condition(quotes.c.outlet_id, flt.outlet_ids, flt.outlet_names))
     if flt.kinds:
         stmt = stmt.where(quotes.c.kind.in_(list(flt.kinds)))
     if flt.since is not None:
