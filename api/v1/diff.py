@@ -14,12 +14,23 @@ from service import diffs as svc
 router = APIRouter(tags=["diffs"])
 
 GranularityQuery = Annotated[
-    Literal["word", "sentence", "paragraph"],
+    Literal["word", "sentence", "paragraph"] | None,
     Query(
         description="Unit of change. `sentence` also classifies each changed sentence as "
-        "added, deleted, edited or moved."
+        "added, deleted, edited or moved. Default: `sentence` for `format=unified` (one "
+        "sentence per line reads as a diff), `word` otherwise."
     ),
 ]
+
+
+def _granularity(
+    granularity: Literal["word", "sentence", "paragraph"] | None, fmt: str
+) -> Literal["word", "sentence", "paragraph"]:
+    if granularity is not None:
+        return granularity
+    return "sentence" if fmt == "unified" else "word"
+
+
 FormatQuery = Annotated[
     Literal["json", "unified", "html"],
     Query(
@@ -74,7 +85,7 @@ async def diff_revisions(
         int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
     ] = None,
     to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")] = None,
-    granularity: GranularityQuery = "word",
+    granularity: GranularityQuery = None,
     format: FormatQuery = "json",
     ignore: IgnoreQuery = None,
 ) -> Response | dict[str, Any]:
@@ -83,7 +94,7 @@ async def diff_revisions(
         article_id,
         from_revision=from_,
         to_revision=to,
-        granularity=granularity,
+        granularity=_granularity(granularity, format),
         ignore=svc.parse_ignore(ignore),
         fmt=format,
     )
@@ -104,7 +115,7 @@ async def diff_texts(
     session: ReadSessionDep,
     left: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
     right: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
-    granularity: GranularityQuery = "word",
+    granularity: GranularityQuery = None,
     format: FormatQuery = "json",
     ignore: IgnoreQuery = None,
 ) -> Response | dict[str, Any]:
@@ -112,7 +123,7 @@ async def diff_texts(
         session,
         left,
         right,
-        granularity=granularity,
+        granularity=_granularity(granularity, format),
         ignore=svc.parse_ignore(ignore),
         fmt=format,
     )

@@ -170,3 +170,12 @@ async def test_applying_json_diff_ops_rebuilds_the_new_text(
 
 def r_body(r: httpx.Response) -> str:
     return str(r.json()["body"])
+
+
+async def test_unified_diff_defaults_to_one_sentence_per_line(client: httpx.AsyncClient) -> None:
+    r = await client.get("/v1/diff", params={"left": 2, "right": 4, "format": "unified"})
+    assert r.status_code == 200
+    changed = [ln for ln in r.text.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert changed
+    # whole sentences, not one token per line
+    assert sum(len(ln.split()) >= 5 for ln in changed) > len(changed) / 2
