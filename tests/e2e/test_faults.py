@@ -275,3 +275,74 @@ def test_worker_sigterm_finishes_its_job_before_exiting(tmp_dir: Path) -> None:
         assert final["annotation_status"] == "done", (tmp_dir / "worker.log").read_text()[-2000:]
     finally:
         _stop(proc)
+
+
+def test_server_sigint_lets_in_flight_requests_finish(tmp_dir: Path) -> None:
+    """Graceful shutdown of the API: a batch being ingested when SIGINT arrives completes,
+    and everything it acknowledged is stored."""
+    env = _env(tmp_dir / "data")
+    port = _free_port()
+    log = tmp_dir / "serve.log"
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    result: dict[str, httpx.Response] = {}
+    try:
+        _wait_ready(proc, port, log)
+        key = _make_key(env)
+        items = [
+            {"outlet": "Batch Wire", "external_id": f"b-{i}", "body": f"Article {i}. " * 40}
+            for i in range(250)
+        ]
+
+        def send() -> None:
+            try:
+                result["r"] = httpx.post(
+                    f"{base}/v1/articles:batch",
+                    json={"items": items},
+                    headers={"X-API-Key": key},
+                    timeout=120,
+                )
+            except Exception as exc:  # recorded, asserted on below
+                result["error"] = exc  # type: ignore[assignment]
+            result["done_at"] = time.monotonic()  # type: ignore[assignment]
+
+        t = threading.Thread(target=send)
+        t.start()
+        time.sleep(1.0)  # the batch is being processed
+        signalled_at = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        t.join(timeout=120)
+        assert proc.wait(timeout=60) == 0
+        assert "error" not in result, f"in-flight request failed: {result.get('error')!r}"
+        r = result["r"]
+        assert result["done_at"] > signalled_at, "the batch ended before the signal: not a test"  # type: ignore[operator]
+        assert r.status_code == 200, r.text[:500]
+        assert r.json()["summary"]["created"] == 250
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+    # restart: every acknowledged article is there
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(proc, port, log)
+        total = httpx.get(
+            f"{base}/v1/articles",
+            params={"outlet": "Batch Wire", "limit": 1},
+            headers={"Prefer": "count=exact"},
+            timeout=10,
+        ).json()["total"]
+        assert total == 250
+    finally:
+        _stop(proc)
