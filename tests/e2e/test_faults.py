@@ -36,6 +36,17 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _serve_bare(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`serve` with no worker and no seeds, logging to ``log``."""
+    return subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def _make_key(env: dict[str, str]) -> str:
     r = subprocess.run(
         [*CLI, "keys", "create", "--name", "fault-test", "--scope", "write"],
@@ -54,13 +65,7 @@ def test_database_restart_fails_fast_and_recovers_without_losing_writes(tmp_dir:
     port = _free_port()
     log = tmp_dir / "serve.log"
     key = _make_key(env)
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _serve_bare(env, port, log)
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[int] = []
     codes: list[int] = []
@@ -129,13 +134,7 @@ def test_worker_killed_mid_job_is_retried_and_leaves_one_complete_set(tmp_dir: P
     env = _env(tmp_dir / "data", ARTICLE_STORE_WORKER_STALLED_SECONDS="3")
     port = _free_port()
     log = tmp_dir / "serve.log"
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _serve_bare(env, port, log)
     base = f"http://127.0.0.1:{port}"
     workers: list[subprocess.Popen[bytes]] = []
     try:
@@ -233,13 +232,7 @@ def test_worker_sigterm_finishes_its_job_before_exiting(tmp_dir: Path) -> None:
     env = _env(tmp_dir / "data")
     port = _free_port()
     log = tmp_dir / "serve.log"
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _serve_bare(env, port, log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, port, log)
@@ -283,13 +276,7 @@ def test_server_sigint_lets_in_flight_requests_finish(tmp_dir: Path) -> None:
     env = _env(tmp_dir / "data")
     port = _free_port()
     log = tmp_dir / "serve.log"
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _serve_bare(env, port, log)
     base = f"http://127.0.0.1:{port}"
     result: dict[str, httpx.Response] = {}
     try:
@@ -328,13 +315,7 @@ def test_server_sigint_lets_in_flight_requests_finish(tmp_dir: Path) -> None:
         if proc.poll() is None:
             _stop(proc)
     # restart: every acknowledged article is there
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _serve_bare(env, port, log)
     try:
         _wait_ready(proc, port, log)
         total = httpx.get(
