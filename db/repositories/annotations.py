@@ -24,6 +24,7 @@ from db.models import (
     Quote,
     Topic,
 )
+from db.repositories.filters import current_revision_of_article
 
 runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
@@ -193,10 +194,7 @@ async def latest_runs_for_articles(
         .select_from(articles)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .join(runs, runs.c.revision_id == revisions.c.id)
         .where(articles.c.id.in_(article_ids))
@@ -211,10 +209,7 @@ async def current_revision(session: AsyncSession, article_id: int) -> DbRow | No
         select(revisions.c.id, revisions.c.number)
         .join(
             articles,
-            and_(
-                articles.c.id == revisions.c.article_id,
-                articles.c.current_revision == revisions.c.number,
-            ),
+            current_revision_of_article(),
         )
         .where(articles.c.id == article_id)
     )

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Outlet
+from db.repositories.filters import current_revision_of_article
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
@@ -63,10 +64,7 @@ def search_query(q: str) -> Any:
 def _current_revision_join(stmt: Any) -> Any:
     return stmt.join(
         revisions,
-        and_(
-            revisions.c.article_id == articles.c.id,
-            revisions.c.number == articles.c.current_revision,
-        ),
+        current_revision_of_article(),
     )
 
 

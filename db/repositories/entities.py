@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, EntityAlias, Mention, Outlet, Quote
+from db.repositories.filters import current_revision_of_article
 
 entities: Table = Entity.__table__  # type: ignore[assignment]
 aliases: Table = EntityAlias.__table__  # type: ignore[assignment]
@@ -171,10 +172,7 @@ async def mention_count(session: AsyncSession, ids: Sequence[int]) -> int:
         .select_from(
             mentions.join(revisions, revisions.c.id == mentions.c.revision_id).join(
                 articles,
-                and_(
-                    articles.c.id == revisions.c.article_id,
-                    articles.c.current_revision == revisions.c.number,
-                ),
+                current_revision_of_article(),
             )
         )
         .where(mentions.c.entity_id.in_(list(ids)))

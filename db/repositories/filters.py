@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 
-from db.models import Outlet
+from db.models import Article, ArticleRevision, Outlet
 
 outlets: Table = Outlet.__table__  # type: ignore[assignment]
+articles: Table = Article.__table__  # type: ignore[assignment]
+revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
+
+
+def current_revision_of_article() -> ColumnElement[bool]:
+    """Join condition: the revision is its article's current one."""
+    return and_(
+        revisions.c.article_id == articles.c.id,
+        revisions.c.number == articles.c.current_revision,
+    )
 
 
 def outlet_condition(

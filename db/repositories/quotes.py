@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
-from db.repositories.filters import outlet_condition
+from db.repositories.filters import current_revision_of_article, outlet_condition
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
 mentions: Table = Mention.__table__  # type: ignore[assignment]
@@ -197,10 +197,7 @@ async def current_revision(session: AsyncSession, article_id: int) -> DbRow | No
         select(revisions.c.id, revisions.c.number, revisions.c.body, articles.c.title)
         .join(
             articles,
-            and_(
-                articles.c.id == revisions.c.article_id,
-                articles.c.current_revision == revisions.c.number,
-            ),
+            current_revision_of_article(),
         )
         .where(articles.c.id == article_id)
     )

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, func, select, tuple_, update
+from sqlalchemy import Table, delete, exists, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ArticleLshBand, Story
 from db.repositories.articles import ARTICLE_COLUMNS, articles, outlets, revisions
+from db.repositories.filters import current_revision_of_article
 
 stories: Table = Story.__table__  # type: ignore[assignment]
 bands: Table = ArticleLshBand.__table__  # type: ignore[assignment]
@@ -62,10 +63,7 @@ async def find_band_candidates(
         .join(shared, shared.c.article_id == articles.c.id)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .order_by(shared.c.shared.desc(), articles.c.id)
     )
@@ -143,10 +141,7 @@ async def find_members(session: AsyncSession, story_id: int, limit: int = 200) -
         .join(outlets, outlets.c.id == articles.c.outlet_id)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .where(articles.c.story_id == story_id)
         .order_by(articles.c.published_sort, articles.c.id)
@@ -182,10 +177,7 @@ async def find_related_candidates(
         .join(outlets, outlets.c.id == articles.c.outlet_id)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .where(
             articles.c.id != article_id,
@@ -208,10 +200,7 @@ async def find_nearby_fingerprints(
         select(articles.c.id, articles.c.story_id, articles.c.story_locked, revisions.c.fingerprint)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .where(
             articles.c.id != article_id,
@@ -232,10 +221,7 @@ async def current_bodies(session: AsyncSession, article_ids: Sequence[int]) -> d
         select(articles.c.id, revisions.c.body)
         .join(
             revisions,
-            and_(
-                revisions.c.article_id == articles.c.id,
-                revisions.c.number == articles.c.current_revision,
-            ),
+            current_revision_of_article(),
         )
         .where(articles.c.id.in_(list(article_ids)))
     )
