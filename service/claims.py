@@ -30,9 +30,9 @@ from db.repositories import topics as topic_repo
 from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
+from service import entities as entities_svc
 from service.anchoring import reanchor
 from service.errors import EntityNotFound, InvalidInput, NotFound, RevisionNotFound
-from service.names import normalize_name
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
 
@@ -104,22 +104,6 @@ async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]
     return [claim_item(r, by_claim.get(int(r.id), [])) for r in rows]
 
 
-async def _claimant_ids(session: AsyncSession, query: ClaimListQuery) -> list[int] | None:
-    ids: set[int] | None = None
-    if query.claimant is not None:
-        normalized = normalize_name(query.claimant)
-        ids = (
-            set(await entity_repo.entity_ids_for_name(session, normalized)) if normalized else set()
-        )
-    if query.claimant_id is not None:
-        root = await entity_repo.get_entity(session, query.claimant_id)
-        by_id: set[int] = set()
-        if root is not None:
-            by_id = set(await entity_repo.member_ids(session, int(root.merged_into_id or root.id)))
-        ids = by_id if ids is None else ids & by_id
-    return sorted(ids) if ids is not None else None
-
-
 def _cursor_kind(sort: ClaimSort) -> str:
     return f"claims:{sort}"
 
@@ -138,7 +122,9 @@ async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict
         if query.topic is not None
         else None
     )
-    claimant_ids = await _claimant_ids(session, query)
+    claimant_ids = await entities_svc.entity_ids_for_filter(
+        session, query.claimant, query.claimant_id
+    )
     claimant_outlet = None
     if query.claimant is not None and query.claimant_id is None:
         # "claimant=The New York Times" also finds the outlet's own (reporter) claims

@@ -174,3 +174,23 @@ async def delete_alias(session: AsyncSession, entity_id: int, alias_id: int) -> 
                 alias_id=alias_id,
             )
     return await get_entity(session, entity_id)
+
+
+async def entity_ids_for_filter(
+    session: AsyncSession, name: str | None, entity_id: int | None
+) -> list[int] | None:
+    """The entity ids a name filter (``speaker``, ``claimant``) and/or an id filter allow.
+
+    A name matches any alias (case/accent-insensitive, token match); an id stands for every
+    entity merged with it. Both given: the intersection. None: no such filter."""
+    ids: set[int] | None = None
+    if name is not None:
+        normalized = normalize_name(name)
+        ids = set(await repo.entity_ids_for_name(session, normalized)) if normalized else set()
+    if entity_id is not None:
+        root = await repo.get_entity(session, entity_id)
+        by_id: set[int] = set()
+        if root is not None:
+            by_id = set(await repo.member_ids(session, int(root.merged_into_id or root.id)))
+        ids = by_id if ids is None else ids & by_id
+    return sorted(ids) if ids is not None else None

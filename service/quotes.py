@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
+from service import entities as entities_svc
 from service.anchoring import reanchor
 from service.errors import (
     ArticleNotFound,
@@ -27,7 +28,6 @@ from service.errors import (
     QuoteNotFound,
     RevisionNotFound,
 )
-from service.names import normalize_name
 from service.pagination import Page, decode_cursor, encode_cursor
 
 logger = logging.getLogger(__name__)
@@ -74,27 +74,10 @@ def quote_item(row: Any) -> dict[str, Any]:
     }
 
 
-async def _speaker_ids(session: AsyncSession, query: QuoteListQuery) -> list[int] | None:
-    """The entity ids the speaker filters allow (None: no speaker filter)."""
-    ids: set[int] | None = None
-    if query.speaker is not None:
-        normalized = normalize_name(query.speaker)
-        ids = (
-            set(await entity_repo.entity_ids_for_name(session, normalized)) if normalized else set()
-        )
-    if query.speaker_id is not None:
-        root = await entity_repo.get_entity(session, query.speaker_id)
-        by_id: set[int] = set()
-        if root is not None:
-            by_id = set(await entity_repo.member_ids(session, int(root.merged_into_id or root.id)))
-        ids = by_id if ids is None else ids & by_id
-    return sorted(ids) if ids is not None else None
-
-
 async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:
     """Quotes of current revisions, newest first. An unknown speaker is an empty page."""
     after = decode_cursor(query.cursor, _CURSOR_KIND, (datetime, int)) if query.cursor else None
-    speaker_ids = await _speaker_ids(session, query)
+    speaker_ids = await entities_svc.entity_ids_for_filter(session, query.speaker, query.speaker_id)
     if speaker_ids == []:
         return Page(items=[], next_cursor=None)
     outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
