@@ -29,20 +29,16 @@ from api.schemas.articles import (
     RevisionPage,
 )
 from api.schemas.common import JsonDateTime
+from api.v1.params import CursorQuery, LimitQuery
 from service import annotation as annotation_svc
 from service import articles as svc
 from service import stories as story_svc
 from service.errors import DomainError
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 ArticleId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The article's id.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1–{MAX_LIMIT}.")]
-CursorQuery = Annotated[
-    str | None,
-    Query(max_length=512, description="`next_cursor` from the previous page, unchanged."),
-]
 
 
 def _parse_prefer(prefer: str | None) -> svc.CountMode | None:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
 from api.schemas.common import JsonDateTime
+from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
 from service import claims as svc
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 TopicParam = Annotated[
     str | None,
     Query(
@@ -28,8 +27,6 @@ TopicParam = Annotated[
     ),
 ]
 IncludeDescendants = Annotated[bool, Query(description="Set false to match only the topic itself.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}.")]
-Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor`, unchanged.")]
 
 
 @router.get(
@@ -56,12 +53,12 @@ async def list_claims(
             min_length=1, max_length=200, description="Claimant name or alias.", examples=["Miller"]
         ),
     ] = None,
-    claimant_id: Annotated[OptionalId, Query(description="Claimant entity id.")] = None,
-    article_id: OptionalId = None,
+    claimant_id: Annotated[OptionalIdQuery, Query(description="Claimant entity id.")] = None,
+    article_id: OptionalIdQuery = None,
     outlet: Annotated[
         list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
     ] = None,
-    story_id: OptionalId = None,
+    story_id: OptionalIdQuery = None,
     min_score: Annotated[
         float | None, Query(ge=0, le=1, description="Lowest check-worthiness score, 0–1.")
     ] = None,
@@ -76,10 +73,10 @@ async def list_claims(
             examples=["artillery shells"],
         ),
     ] = None,
-    cluster_id: OptionalId = None,
+    cluster_id: OptionalIdQuery = None,
     sort: Annotated[Literal["date", "score"], Query(description="date or score.")] = "date",
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     page = await svc.list_claims(
         session,
@@ -119,8 +116,8 @@ async def list_clusters(
     session: ReadSessionDep,
     topic: TopicParam = None,
     include_descendants: IncludeDescendants = True,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     page = await svc.list_clusters(session, topic, include_descendants, cursor, limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -136,7 +133,7 @@ async def list_clusters(
     ),
     responses=problem_responses(404, 422),
 )
-async def get_cluster(session: ReadSessionDep, cluster_id: Id) -> dict[str, Any]:
+async def get_cluster(session: ReadSessionDep, cluster_id: IdPath) -> dict[str, Any]:
     return await svc.get_cluster(session, cluster_id)
 
 
@@ -147,7 +144,7 @@ async def get_cluster(session: ReadSessionDep, cluster_id: Id) -> dict[str, Any]
     description="A claim by id (any revision), with the scorer's `features`.",
     responses=problem_responses(404, 422),
 )
-async def get_claim(session: ReadSessionDep, claim_id: Id) -> dict[str, Any]:
+async def get_claim(session: ReadSessionDep, claim_id: IdPath) -> dict[str, Any]:
     return await svc.get_claim(session, claim_id)
 
 
@@ -163,7 +160,9 @@ async def get_claim(session: ReadSessionDep, claim_id: Id) -> dict[str, Any]:
     ),
     responses=problem_responses(400, 401, 403, 404, 415, 422),
 )
-async def update_claim(session: SessionDep, claim_id: Id, change: ClaimUpdate) -> dict[str, Any]:
+async def update_claim(
+    session: SessionDep, claim_id: IdPath, change: ClaimUpdate
+) -> dict[str, Any]:
     return await svc.update_claim(
         session,
         claim_id,

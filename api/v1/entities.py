@@ -14,14 +14,13 @@ from api.schemas.entities import (
     EntityPage,
     SpeakerPage,
 )
+from api.v1.params import CursorQuery, LimitQuery
 from service import entities as svc
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(tags=["entities"])
 
 EntityId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entity's id.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}.")]
-Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor`, unchanged.")]
 NameQuery = Annotated[
     str | None,
     Query(
@@ -46,8 +45,8 @@ NameQuery = Annotated[
 async def list_speakers(
     session: ReadSessionDep,
     q: NameQuery = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     page = await svc.list_speakers(session, q, cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -69,8 +68,8 @@ async def list_entities(
     type: Annotated[
         list[str] | None, Query(max_length=40, description="Entity type(s).", examples=["PERSON"])
     ] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     page = await svc.list_entities(session, q, type or [], cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}

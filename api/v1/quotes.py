@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.schemas.common import JsonDateTime
 from api.schemas.quotes import QuoteKind, QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
+from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
 from service import quotes as svc
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 articles_router = APIRouter(prefix="/articles", tags=["articles"])
-
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 @router.get(
@@ -40,8 +38,8 @@ async def list_quotes(
             min_length=1, max_length=200, description="Speaker name or alias.", examples=["Miller"]
         ),
     ] = None,
-    speaker_id: Annotated[OptionalId, Query(description="Speaker entity id.")] = None,
-    article_id: OptionalId = None,
+    speaker_id: Annotated[OptionalIdQuery, Query(description="Speaker entity id.")] = None,
+    article_id: OptionalIdQuery = None,
     outlet: Annotated[
         list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
     ] = None,
@@ -58,11 +56,9 @@ async def list_quotes(
             examples=["sanctions"],
         ),
     ] = None,
-    story_id: OptionalId = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"1–{MAX_LIMIT}.")] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor`, unchanged.")
-    ] = None,
+    story_id: OptionalIdQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     page = await svc.list_quotes(
         session,
@@ -90,7 +86,7 @@ async def list_quotes(
     description="A quote by id. Deleted (tombstoned) quotes are 404.",
     responses=problem_responses(404, 422),
 )
-async def get_quote(session: ReadSessionDep, quote_id: Id) -> dict[str, Any]:
+async def get_quote(session: ReadSessionDep, quote_id: IdPath) -> dict[str, Any]:
     return await svc.get_quote(session, quote_id)
 
 
@@ -106,7 +102,9 @@ async def get_quote(session: ReadSessionDep, quote_id: Id) -> dict[str, Any]:
     ),
     responses=problem_responses(400, 401, 403, 404, 415, 422),
 )
-async def update_quote(session: SessionDep, quote_id: Id, change: QuoteUpdate) -> dict[str, Any]:
+async def update_quote(
+    session: SessionDep, quote_id: IdPath, change: QuoteUpdate
+) -> dict[str, Any]:
     return await svc.update_quote(
         session,
         quote_id,
@@ -124,7 +122,7 @@ async def update_quote(session: SessionDep, quote_id: Id, change: QuoteUpdate) -
     ),
     responses={204: {"description": "Deleted"}, **problem_responses(401, 403, 404, 422)},
 )
-async def delete_quote(session: SessionDep, quote_id: Id) -> Response:
+async def delete_quote(session: SessionDep, quote_id: IdPath) -> Response:
     await svc.delete_quote(session, quote_id)
     return Response(status_code=204)
 
@@ -141,7 +139,7 @@ async def delete_quote(session: SessionDep, quote_id: Id) -> Response:
 )
 async def revision_annotations(
     session: ReadSessionDep,
-    article_id: Id,
+    article_id: IdPath,
     revision: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Revision number.")
     ] = None,
