@@ -6,7 +6,8 @@
 
 Without ``--database-url`` an embedded PostgreSQL is started in ``--data-dir``. A corpus of
 the requested size already there is reused; anything else is replaced (a store that is not a
-bench corpus is refused unless ``--replace``). Prints a table and writes JSON (with the
+bench corpus is refused unless ``--replace``). Load comes from wrk when it is on PATH
+(``--driver``; the async httpx client otherwise). Prints a table and writes JSON (with the
 `EXPLAIN (ANALYZE, BUFFERS)` of every hot query) to ``bench/results/``.
 """
 
@@ -18,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -28,6 +30,7 @@ from typing import Any
 import asyncpg
 
 from bench import corpus, load
+from bench import wrk as wrk_driver
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -38,6 +41,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
     ap.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    ap.add_argument(
+        "--driver",
+        choices=["auto", "wrk", "httpx"],
+        default="auto",
+        help="load generator (auto: wrk if on PATH, else the async httpx client)",
+    )
+    ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--workers", type=int, default=2, help="server processes (API and floor)")
     ap.add_argument("--pool-size", type=int, default=5, help="connections per server process")
     ap.add_argument("--loaders", type=int, default=2, help="corpus loader processes")
@@ -57,7 +67,20 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.quick:
         args.articles, args.duration, args.warmup = 10_000, 3.0, 1.0
+    if args.driver == "auto":
+        args.driver = "wrk" if shutil.which("wrk") else "httpx"
+    elif args.driver == "wrk" and not shutil.which("wrk"):
+        ap.error("--driver wrk: wrk is not on PATH (apt-get install wrk)")
+    if args.concurrency < 1 or args.threads < 1:
+        ap.error("--concurrency and --threads must be at least 1")
     return args
+
+
+def _driver_label(args: argparse.Namespace) -> str:
+    if args.driver == "wrk":
+        threads = min(args.threads, args.concurrency)
+        return f"{wrk_driver.version()}, {threads} thread(s), {args.concurrency} connections"
+    return f"async httpx, {args.concurrency} requests in flight"
 
 
 async def _store_state(url: str) -> tuple[int | None, int]:
@@ -131,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from db.engine import libpq_url, redact
 
     url = libpq_url(url)
+    print(f"load driver: {args.driver} ({_driver_label(args)})", flush=True)
     out: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -139,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
             if k != "database_url"
-        },
+        }
+        | {"driver_detail": _driver_label(args)},
         "database": redact(url),
     }
     try:
@@ -191,7 +216,13 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
     data_dir = Path(tempfile.mkdtemp(prefix="as-bench-api-"))
     api = load.api_server(url, args.workers, args.pool_size, log_dir, data_dir)
     floor = load.floor_server(url, args.workers, args.pool_size, log_dir)
-    kw = {"duration": args.duration, "warmup": args.warmup, "concurrency": args.concurrency}
+
+    def drive(base: str, ep: load.Endpoint) -> load.Result:
+        kw = {"duration": args.duration, "warmup": args.warmup, "concurrency": args.concurrency}
+        if args.driver == "wrk":
+            return wrk_driver.drive(base, ep, threads=args.threads, **kw)
+        return asyncio.run(load.drive(base, ep, **kw))
+
     api_results: dict[str, load.Result] = {}
     floor_results: dict[str, load.Result] = {}
     api.start()
@@ -201,14 +232,14 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
             eps = [e for e in eps if e.name in args.only]
         for ep in eps:
             if ep.api:
-                api_results[ep.name] = asyncio.run(load.drive(api.base, ep, **kw))
+                api_results[ep.name] = drive(api.base, ep)
                 print(f"  api   {ep.name:<26} {api_results[ep.name].rps:8.0f} req/s", flush=True)
     finally:
         api.stop()
     floor.start()
     try:
         for ep in eps:
-            floor_results[ep.name] = asyncio.run(load.drive(floor.base, ep, **kw))
+            floor_results[ep.name] = drive(floor.base, ep)
             print(f"  floor {ep.name:<26} {floor_results[ep.name].rps:8.0f} req/s", flush=True)
     finally:
         floor.stop()

@@ -38,6 +38,8 @@ async def _get_pool() -> asyncpg.Pool:
             libpq_url(os.environ["DATABASE_URL"]),
             min_size=2,
             max_size=int(os.environ.get("ARTICLE_STORE_DB_POOL_SIZE", "10")),
+            # the API's connection settings (service.settings.db_parallel_workers)
+            server_settings={"max_parallel_workers_per_gather": "0"},
         )
     return _pool
 
@@ -55,16 +57,27 @@ async def quotes(pool: asyncpg.Pool, qs: dict[str, list[str]]) -> Any:
         if "since" in qs:
             since = datetime.fromisoformat(qs["since"][0])
             until = datetime.fromisoformat(qs["until"][0])
-            rows = await conn.fetch(sql.QUOTES_BY_SPEAKER_RANGE, ids, limit + 1, since, until)
+            query = sql.quotes_by_speaker(len(ids), limit + 1, ranged=True)
+            rows = await conn.fetch(query, *ids, since, until)
         else:
-            rows = await conn.fetch(sql.QUOTES_BY_SPEAKER, ids, limit + 1)
+            rows = await conn.fetch(sql.quotes_by_speaker(len(ids), limit + 1), *ids)
     return {"items": _rows(rows[:limit]), "next_cursor": "x" if len(rows) > limit else None}
 
 
 async def claims(pool: asyncpg.Pool, qs: dict[str, list[str]]) -> Any:
     limit = int(qs.get("limit", ["50"])[0])
-    rows = await pool.fetch(sql.CLAIMS_BY_TOPIC, qs["topic"][0], limit + 1)
-    return {"items": _rows(rows[:limit]), "next_cursor": "x" if len(rows) > limit else None}
+    async with pool.acquire() as conn:
+        topic = await conn.fetchrow(sql.TOPIC_FILTER_IDS, qs["topic"][0])
+        if topic is None:
+            return None
+        rows = await conn.fetch(sql.claims_by_topic(limit + 1), list(topic[1]))
+        more, rows = len(rows) > limit, rows[:limit]
+        topics = await conn.fetch(sql.TOPICS_OF_CLAIMS, [r["id"] for r in rows])
+    by_claim: dict[int, list[dict[str, Any]]] = {}
+    for t in topics:
+        by_claim.setdefault(t["claim_id"], []).append(dict(t))
+    items = [{**r, "topics": by_claim.get(r["id"], [])} for r in rows]
+    return {"items": items, "next_cursor": "x" if more else None}
 
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
@@ -72,22 +85,22 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
     total = None
     async with pool.acquire() as conn:
         if "outlet" in qs:
-            names = [o.lower() for o in qs["outlet"]]
+            names = [qs["outlet"][0].lower()]
+            outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names))[0][0]
             since = datetime.fromisoformat(qs["since"][0])
-            rows = await conn.fetch(sql.ARTICLES_FILTERED, limit + 1, names, since)
+            rows = await conn.fetch(sql.articles_filtered(limit + 1), outlet_id, since)
             if "count=exact" in prefer:
-                total = await conn.fetchval(sql.ARTICLES_COUNT, names, since)
+                total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
             elif "count=estimated" in prefer:
-                literal = "ARRAY[" + ",".join(f"'{n}'" for n in names) + "]"
                 plan = await conn.fetchval(
-                    sql.ARTICLES_ESTIMATE.format(names=literal, since=f"'{since.isoformat()}'")
+                    sql.ARTICLES_ESTIMATE.format(id=int(outlet_id), since=f"'{since.isoformat()}'")
                 )
                 total = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
         elif "cursor" in qs:
             after = decode_cursor(qs["cursor"][0], "articles:published", (datetime, int))
-            rows = await conn.fetch(sql.ARTICLES_AFTER, limit + 1, after[0], after[1])
+            rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
         else:
-            rows = await conn.fetch(sql.ARTICLES_PAGE, limit + 1)
+            rows = await conn.fetch(sql.articles_page(limit + 1))
     return {
         "items": _rows(rows[:limit]),
         "next_cursor": "x" if len(rows) > limit else None,
@@ -112,15 +125,24 @@ async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
 
 
 async def diff(pool: asyncpg.Pool, article_id: int) -> Any:
+    """Previous → current revision: the same five statements as the API, the same word
+    diff (service.diffing), and the annotation rows of both revisions."""
     async with pool.acquire() as conn:
-        revs = await conn.fetch(sql.DIFF_REVISIONS, article_id)
-        if not revs:
+        article = await conn.fetchrow(sql.ARTICLE, article_id)
+        if article is None:
             return None
-        old, new = revs[0], revs[-1]
-        old_quotes = await conn.fetch(sql.QUOTES_OF_REVISION, old["id"])
-        new_quotes = await conn.fetch(sql.QUOTES_OF_REVISION, new["id"])
+        current = article["current_revision"]
+        numbers = sorted({max(1, current - 1), current})
+        revs = {r["number"]: r for r in await conn.fetch(sql.REVISION_TEXTS, article_id, numbers)}
+        old, new = revs[numbers[0]], revs[numbers[-1]]
+        ids = [old["id"], new["id"]]
+        ann = {
+            "quotes": await conn.fetch(sql.DIFF_QUOTES, ids),
+            "entities": await conn.fetch(sql.DIFF_ENTITIES, ids),
+            "claims": await conn.fetch(sql.DIFF_CLAIMS, ids),
+        }
     out = diff_texts(old["body"], new["body"], "word").to_dict()
-    out["annotations"] = {"old": _rows(old_quotes), "new": _rows(new_quotes)}
+    out["annotations"] = {k: _rows(v) for k, v in ann.items()}
     return out
 
 

@@ -1,5 +1,8 @@
 """Load driver: bounded, self-stopping async httpx loops against servers on 127.0.0.1.
 
+(The fallback: ``python -m bench`` uses the compiled wrk through :mod:`bench.wrk` when
+``wrk`` is on PATH, since this client takes most of a core from the servers it measures.)
+
 For each endpoint: a short warm-up, then ``concurrency`` workers send requests back to back
 for ``duration`` seconds; req/s, p50 and p99 are computed from every request's wall time.
 The API (``article-store serve --workers W --no-worker``) and the floor
@@ -124,6 +127,7 @@ class Params:
     rare_speakers: list[str]
     topic_slug: str
     topic_ids: list[int]
+    leaf_topic_slug: str
     outlet_name: str
     since: datetime
     range_since: datetime
@@ -140,6 +144,7 @@ class Params:
             "rare_speakers": self.rare_speakers[:5],
             "topic_slug": self.topic_slug,
             "topic_tree_size": len(self.topic_ids),
+            "leaf_topic": self.leaf_topic_slug,
             "deep_page": self.deep_page,
             "outlet": self.outlet_name,
             "since": self.since.isoformat(),
@@ -172,6 +177,13 @@ async def pick_params(url: str, page: int = 1000, limit: int = 50) -> Params:
             "SELECT c.id FROM topics c JOIN t ON c.parent_id = t.id) SELECT id FROM t",
             topic["id"],
         )
+        # a topic without children (the least-linked one on a generated corpus: highest id)
+        leaf = await conn.fetchval(
+            "SELECT t.slug FROM topics t WHERE NOT EXISTS "
+            "(SELECT 1 FROM topics c WHERE c.parent_id = t.id) "
+            "AND EXISTS (SELECT 1 FROM claim_topics ct WHERE ct.topic_id = t.id) "
+            "ORDER BY t.id DESC LIMIT 1"
+        )
         outlet = await conn.fetchval("SELECT name FROM outlets WHERE id = 2")
         n_articles = int(await conn.fetchval("SELECT max(id) FROM articles"))
         page = min(page, max(2, n_articles // limit - 1))  # 10k articles have 200 pages
@@ -196,6 +208,7 @@ async def pick_params(url: str, page: int = 1000, limit: int = 50) -> Params:
         rare_speakers=rare,
         topic_slug=topic["slug"],
         topic_ids=[r[0] for r in tree],
+        leaf_topic_slug=leaf or topic["slug"],
         outlet_name=outlet,
         since=datetime(2020, 1, 1, tzinfo=UTC),
         range_since=datetime(2019, 1, 1, tzinfo=UTC),
@@ -239,6 +252,11 @@ def endpoints(p: Params, claims_api: dict[str, str] | None) -> list[Endpoint]:
             fixed("/v1/claims", {"topic": p.topic_slug, **(claims_api or {})}),
             api=claims_api is not None,
             note="" if claims_api is not None else "claims API pending",
+        ),
+        Endpoint(
+            "claims_topic_leaf",
+            fixed("/v1/claims", {"topic": p.leaf_topic_slug, **(claims_api or {})}),
+            api=claims_api is not None,
         ),
         Endpoint("articles_page1", fixed("/v1/articles", {})),
         Endpoint("articles_page1000", fixed("/v1/articles", {"cursor": p.deep_cursor})),
@@ -396,7 +414,8 @@ def claims_route(base: str) -> dict[str, str] | None:
 
 async def explain_all(url: str, p: Params) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of each hot query, with the benchmark's parameters."""
-    conn = await asyncpg.connect(url)
+    # the API's connection settings (service.settings.db_parallel_workers): the API's plans
+    conn = await asyncpg.connect(url, server_settings={"max_parallel_workers_per_gather": "0"})
     out: dict[str, str] = {}
     try:
         popular_ids = [r[0] for r in await conn.fetch(sql.SPEAKER_IDS, p.popular_speaker.lower())]
@@ -409,27 +428,50 @@ async def explain_all(url: str, p: Params) -> dict[str, str]:
             sql.CURRENT_REVISION.replace("r.id, r.number, r.body, a.title", "r.id"),
             p.n_articles // 2,
         )
+        topic = await conn.fetchrow(sql.TOPIC_FILTER_IDS, p.topic_slug)
+        tree = list(topic[1]) if topic is not None else []
+        leaf = await conn.fetchrow(sql.TOPIC_FILTER_IDS, p.leaf_topic_slug)
+        leaf_tree = list(leaf[1]) if leaf is not None else []
+        outlet = await conn.fetchval(sql.OUTLET_IDS_NAMED, [p.outlet_name.lower()])
+        diff_article = p.diff_ids[0]
+        current = int(
+            await conn.fetchval("SELECT current_revision FROM articles WHERE id = $1", diff_article)
+        )
+        numbers = sorted({max(1, current - 1), current})
+        diff_revs = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT id FROM article_revisions WHERE article_id = $1 AND number = ANY($2)",
+                diff_article,
+                numbers,
+            )
+        ]
         cases: list[tuple[str, str, tuple[Any, ...]]] = [
             ("speaker_ids (name → entity ids)", sql.SPEAKER_IDS, (p.popular_speaker.lower(),)),
-            ("quotes_speaker_popular", sql.QUOTES_BY_SPEAKER, (popular_ids, 51)),
-            ("quotes_speaker_rare", sql.QUOTES_BY_SPEAKER, (rare_ids, 51)),
+            (
+                "quotes_speaker_popular",
+                sql.quotes_by_speaker(len(popular_ids), 51),
+                (*popular_ids,),
+            ),
+            ("quotes_speaker_rare", sql.quotes_by_speaker(len(rare_ids), 51), (*rare_ids,)),
             (
                 "quotes_speaker_range",
-                sql.QUOTES_BY_SPEAKER_RANGE,
-                (mid_ids, 51, p.range_since, p.range_until),
+                sql.quotes_by_speaker(len(mid_ids), 51, ranged=True),
+                (*mid_ids, p.range_since, p.range_until),
             ),
-            ("claims_topic_tree", sql.CLAIMS_BY_TOPIC, (p.topic_slug, 51)),
-            ("articles_page1", sql.ARTICLES_PAGE, (51,)),
-            ("articles_page1000", sql.ARTICLES_AFTER, (51, after[0], after[1])),
-            (
-                "articles_filtered",
-                sql.ARTICLES_FILTERED,
-                (51, [p.outlet_name.lower()], p.since),
-            ),
-            ("articles_count_exact", sql.ARTICLES_COUNT, ([p.outlet_name.lower()], p.since)),
+            ("claims_topic_tree: topic tree", sql.TOPIC_FILTER_IDS, (p.topic_slug,)),
+            ("claims_topic_tree", sql.claims_by_topic(51), (tree,)),
+            ("claims_topic_leaf", sql.claims_by_topic(51), (leaf_tree,)),
+            ("articles_page1", sql.articles_page(51), ()),
+            ("articles_page1000", sql.articles_after(51), (after[0], after[1])),
+            ("articles_filtered", sql.articles_filtered(51), (outlet, p.since)),
+            ("articles_count_exact", sql.ARTICLES_COUNT, (outlet, p.since)),
             ("annotations: quotes_of_revision", sql.QUOTES_OF_REVISION, (rev_id,)),
             ("annotations: mentions_of_revision", sql.MENTIONS_OF_REVISION, (rev_id,)),
-            ("revision_diff: revisions", sql.DIFF_REVISIONS, (p.diff_ids[0],)),
+            ("revision_diff: revisions", sql.REVISION_TEXTS, (diff_article, numbers)),
+            ("revision_diff: quotes", sql.DIFF_QUOTES, (diff_revs,)),
+            ("revision_diff: entities", sql.DIFF_ENTITIES, (diff_revs,)),
+            ("revision_diff: claims", sql.DIFF_CLAIMS, (diff_revs,)),
         ]
         for _ in range(2):  # the second pass is the one kept: warm cache, like the load runs
             for name, query, args in cases:

@@ -1,8 +1,10 @@
 """The hot read queries in plain SQL: what the floor server runs and what `EXPLAIN` shows.
 
-Each mirrors the statement the API's repository builds for the same request (same joins,
-filters, order and limit), so the floor measures the database plus the least possible
-Python, and the plans below are the API's plans.
+Each is the statement the API's repository sends for the same request (same joins, filters,
+order, ``LIMIT`` written inline, IN lists and ``= ANY`` arrays where the API has them; see
+``python -m bench.profile --show-sql``), and the floor sends as many statements per request
+as the API. So the floor measures the database plus the least possible Python, and the
+plans below are the API's plans.
 """
 
 from __future__ import annotations
@@ -29,30 +31,57 @@ JOIN article_revisions r ON r.id = q.revision_id
 JOIN articles a ON a.id = q.article_id AND a.current_revision = r.number
 LEFT JOIN entities sp ON sp.id = q.speaker_id
 LEFT JOIN entities sv ON sv.id = sp.merged_into_id
-WHERE q.deleted_at IS NULL AND q.speaker_id = ANY($1::bigint[]) {extra}
+WHERE q.deleted_at IS NULL AND q.speaker_id IN ({ids}) {extra}
 ORDER BY q.published_at DESC, q.id DESC
-LIMIT $2
+LIMIT {limit}
 """
-QUOTES_BY_SPEAKER = _QUOTES.format(extra="")
-QUOTES_BY_SPEAKER_RANGE = _QUOTES.format(extra="AND q.published_at >= $3 AND q.published_at < $4")
 
-CLAIMS_BY_TOPIC = """
-WITH RECURSIVE tree AS (
-  SELECT id FROM topics WHERE slug = $1
-  UNION ALL
-  SELECT t.id FROM topics t JOIN tree ON t.parent_id = tree.id
-)
-SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end, c.score,
-       c.claimant_id, c.claimant_text, c.published_at, c.outlet_id
+
+def quotes_by_speaker(n_ids: int, limit: int, *, ranged: bool = False) -> str:
+    """Parameters: the speaker ids ($1..$n), then ``since`` and ``until`` if ``ranged``."""
+    ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
+    extra = f"AND q.published_at >= ${n_ids + 1} AND q.published_at < ${n_ids + 2}"
+    return _QUOTES.format(ids=ids, extra=extra if ranged else "", limit=int(limit))
+
+
+TOPIC_FILTER_IDS = """
+SELECT t.id, (SELECT array_agg(c.descendant_id) FROM topic_closure c WHERE c.ancestor_id = t.id)
+FROM topics t
+WHERE t.slug = $1 OR lower(t.external_code) = lower($1)
+ORDER BY t.slug = $1 DESC, t.id
+LIMIT 1
+"""
+
+_CLAIMS_BY_TOPIC = """
+SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end,
+       coalesce(cl.merged_into_id, cl.id) AS claimant_id,
+       coalesce(sv.name, cl.name) AS claimant_name, c.claimant_text, c.quote_id, c.score,
+       c.cluster_id, c.curated, c.not_a_claim, c.anchor_status, c.published_at, c.outlet_id,
+       o.name AS outlet
 FROM claims c
 JOIN article_revisions r ON r.id = c.revision_id
 JOIN articles a ON a.id = c.article_id AND a.current_revision = r.number
-WHERE EXISTS (
-  SELECT 1 FROM claim_topics ct
-  WHERE ct.claim_id = c.id AND ct.topic_id IN (SELECT id FROM tree)
-)
+JOIN outlets o ON o.id = c.outlet_id
+LEFT JOIN entities cl ON cl.id = c.claimant_id
+LEFT JOIN entities sv ON sv.id = cl.merged_into_id
+WHERE c.not_a_claim IS false
+  AND EXISTS (SELECT ct.claim_id FROM claim_topics ct
+              WHERE ct.claim_id = c.id AND ct.topic_id = ANY(CAST((SELECT $1::bigint[]) AS bigint[])))
 ORDER BY c.published_at DESC, c.id DESC
-LIMIT $2
+LIMIT {limit}
+"""
+
+
+def claims_by_topic(limit: int) -> str:
+    """Parameter: the topic ids (the tree, from :data:`TOPIC_FILTER_IDS`)."""
+    return _CLAIMS_BY_TOPIC.format(limit=int(limit))
+
+
+TOPICS_OF_CLAIMS = """
+SELECT ct.claim_id, t.slug, t.name, ct.score, ct.source
+FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
+WHERE ct.claim_id = ANY($1::bigint[])
+ORDER BY ct.claim_id, ct.score DESC, t.slug
 """
 
 _ARTICLES = """
@@ -64,19 +93,35 @@ WHERE true {where}
 ORDER BY a.published_sort DESC, a.id DESC
 LIMIT {limit}
 """
-ARTICLES_PAGE = _ARTICLES.format(where="", limit="$1")
-ARTICLES_AFTER = _ARTICLES.format(
-    where="AND (a.published_sort, a.id) < ($2::timestamptz, $3::bigint)", limit="$1"
-)
-ARTICLES_FILTERED = _ARTICLES.format(
-    where="AND lower(o.name) = ANY($2::text[]) AND a.published_sort >= $3", limit="$1"
-)
+
+
+def articles_page(limit: int) -> str:
+    return _ARTICLES.format(where="", limit=int(limit))
+
+
+def articles_after(limit: int) -> str:
+    """Parameters: the cursor's (published_sort, id)."""
+    return _ARTICLES.format(
+        where="AND (a.published_sort, a.id) < ($1::timestamptz, $2::bigint)", limit=int(limit)
+    )
+
+
+OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
+
+
+def articles_filtered(limit: int) -> str:
+    """Parameters: one outlet id (from :data:`OUTLET_IDS_NAMED`), published since."""
+    return _ARTICLES.format(
+        where="AND a.outlet_id IN ($1) AND a.published_sort >= $2", limit=int(limit)
+    )
+
+
 ARTICLES_COUNT = """
 SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id
-WHERE lower(o.name) = ANY($1::text[]) AND a.published_sort >= $2
+WHERE a.outlet_id IN ($1) AND a.published_sort >= $2
 """
 ARTICLES_ESTIMATE = "EXPLAIN (FORMAT JSON) " + ARTICLES_COUNT.replace("count(*)", "a.id").replace(
-    "$1::text[]", "{names}"
+    "($1)", "({id})"
 ).replace("$2", "{since}")
 
 CURRENT_REVISION = """
@@ -89,7 +134,7 @@ QUOTES_OF_REVISION = """
 SELECT q.id, q.article_id, r.number AS revision, q.kind, q.text, q.span_start, q.span_end,
        coalesce(sp.merged_into_id, sp.id) AS speaker_id,
        coalesce(sv.name, sp.name) AS speaker_name, q.speaker_text, q.cue, q.confidence,
-       q.curated, q.anchor_status, q.published_at
+       q.curated, q.anchor_status, q.published_at, q.outlet_id
 FROM quotes q
 JOIN article_revisions r ON r.id = q.revision_id
 LEFT JOIN entities sp ON sp.id = q.speaker_id
@@ -106,9 +151,41 @@ LEFT JOIN entities s ON s.id = e.merged_into_id
 WHERE m.revision_id = $1
 ORDER BY m.span_start, m.id
 """
-DIFF_REVISIONS = """
-SELECT r.id, r.number, r.body, r.sha256, a.current_revision
-FROM articles a JOIN article_revisions r ON r.article_id = a.id
-WHERE a.id = $1 AND r.number IN (a.current_revision - 1, a.current_revision)
-ORDER BY r.number
+
+# the revision diff (previous → current): the article, both texts, the annotations of both
+ARTICLE = """
+SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
+       a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
+       a.created_at, a.updated_at
+FROM articles a JOIN outlets o ON o.id = a.outlet_id
+WHERE a.id = $1
+"""
+REVISION_TEXTS = """
+SELECT r.id, r.article_id, r.number, r.sha256, r.title, r.byline, r.source_format,
+       r.char_count, octet_length(r.body) AS byte_count, r.similarity_to_previous,
+       r.change_stats, r.fetched_at, r.created_at, r.body
+FROM article_revisions r
+WHERE r.article_id = $1 AND r.number = ANY($2::integer[])
+"""
+DIFF_QUOTES = """
+SELECT q.revision_id, q.id, q.kind, q.text, q.span_start, q.span_end, q.speaker_id,
+       coalesce(sp.name, q.speaker_text) AS speaker
+FROM quotes q LEFT JOIN entities sp ON sp.id = q.speaker_id
+WHERE q.revision_id = ANY($1::bigint[])
+ORDER BY q.revision_id, q.span_start, q.id
+"""
+DIFF_ENTITIES = """
+SELECT m.revision_id, m.entity_id, e.name, e.type, count(*) AS count,
+       min(m.span_start) AS first_start
+FROM mentions m JOIN entities e ON e.id = m.entity_id
+WHERE m.revision_id = ANY($1::bigint[])
+GROUP BY m.revision_id, m.entity_id, e.name, e.type
+ORDER BY m.revision_id, min(m.span_start)
+"""
+DIFF_CLAIMS = """
+SELECT c.revision_id, c.id, c.text, c.span_start, c.span_end, c.score, c.claimant_id,
+       coalesce(cl.name, c.claimant_text) AS claimant
+FROM claims c LEFT JOIN entities cl ON cl.id = c.claimant_id
+WHERE c.revision_id = ANY($1::bigint[]) AND c.not_a_claim IS false
+ORDER BY c.revision_id, c.span_start, c.id
 """
