@@ -22,6 +22,7 @@ from service.errors import (
     PreconditionRequired,
     RevisionNotFound,
 )
+from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.urls import normalize_url
 
@@ -78,17 +79,13 @@ class ArticleListQuery:
     count: CountMode | None = None
 
 
-def _split_outlets(values: list[str]) -> repo.ArticleFilter:
-    ids = [int(v) for v in values if v.isdigit()]
-    names = [v for v in values if not v.isdigit()]
-    return repo.ArticleFilter(outlet_ids=ids or None, outlet_names=names or None)
-
-
 async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[dict[str, Any]]:
-    outlets = _split_outlets(query.outlet)
+    outlet_ids = await outlet_filter_ids(session, query.outlet)
+    if outlet_ids == []:  # no such outlet
+        empty_total = 0 if query.count else None
+        return Page(items=[], next_cursor=None, total=empty_total, total_is_estimate=False)
     flt = repo.ArticleFilter(
-        outlet_ids=outlets.outlet_ids,
-        outlet_names=outlets.outlet_names,
+        outlet_ids=outlet_ids,
         since=query.since,
         until=query.until,
         story_id=query.story_id,

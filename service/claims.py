@@ -33,6 +33,7 @@ from nlp.types import ClaimForClustering
 from service import entities as entities_svc
 from service.anchoring import reanchor
 from service.errors import EntityNotFound, InvalidInput, NotFound, RevisionNotFound
+from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
 
@@ -72,26 +73,28 @@ class ClaimListQuery:
 
 
 def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:
+    m = row._mapping  # cheaper than Row attribute access (see quotes.quote_item)
+    claimant_id = m["claimant_id"]
     return {
-        "id": row.id,
-        "article_id": row.article_id,
-        "revision": row.revision,
-        "text": row.text,
-        "start": row.span_start,
-        "end": row.span_end,
-        "claimant": {"id": row.claimant_id, "name": row.claimant_name}
-        if row.claimant_id is not None
+        "id": m["id"],
+        "article_id": m["article_id"],
+        "revision": m["revision"],
+        "text": m["text"],
+        "start": m["span_start"],
+        "end": m["span_end"],
+        "claimant": {"id": claimant_id, "name": m["claimant_name"]}
+        if claimant_id is not None
         else None,
-        "claimant_text": row.claimant_text,
-        "quote_id": row.quote_id,
+        "claimant_text": m["claimant_text"],
+        "quote_id": m["quote_id"],
         "topics": topics,
-        "score": row.score,
-        "cluster_id": row.cluster_id,
-        "outlet": row.outlet,
-        "published_at": row.published_at,
-        "curated": row.curated,
-        "not_a_claim": row.not_a_claim,
-        "anchor_status": row.anchor_status,
+        "score": m["score"],
+        "cluster_id": m["cluster_id"],
+        "outlet": m["outlet"],
+        "published_at": m["published_at"],
+        "curated": m["curated"],
+        "not_a_claim": m["not_a_claim"],
+        "anchor_status": m["anchor_status"],
     }
 
 
@@ -131,15 +134,15 @@ async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict
         claimant_outlet = await article_repo.find_outlet_name(session, query.claimant)
     if claimant_ids == [] and claimant_outlet is None:
         return Page(items=[], next_cursor=None)
-    outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
-    outlet_names = [o for o in query.outlet if not o.isdigit()]
+    outlet_ids = await outlet_filter_ids(session, query.outlet)
+    if outlet_ids == []:
+        return Page(items=[], next_cursor=None)
     flt = repo.ClaimFilter(
         topic_ids=topic_ids,
         claimant_ids=claimant_ids,
         claimant_outlet=claimant_outlet,
         article_id=query.article_id,
-        outlet_ids=outlet_ids or None,
-        outlet_names=outlet_names or None,
+        outlet_ids=outlet_ids,
         story_id=query.story_id,
         min_score=query.min_score,
         since=query.since,

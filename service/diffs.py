@@ -93,25 +93,32 @@ def parse_ref(value: str, name: str) -> tuple[int, int | None]:
     return int(m.group(1)), int(m.group(2)) if m.group(2) else None
 
 
-async def _load(
-    session: AsyncSession, article_id: int, number: int | None, article: Any = None
-) -> TextRef:
+async def _article(session: AsyncSession, article_id: int) -> Any:
+    article = await repo.get_article(session, article_id)
     if article is None:
-        article = await repo.get_article(session, article_id)
-        if article is None:
-            raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
-    number = int(article.current_revision) if number is None else number
-    rev = await repo.get_revision(session, article_id, number)
-    if rev is None:
-        raise RevisionNotFound(
-            f"article {article_id} has no revision {number} "
-            f"(revisions are 1..{article.current_revision})",
-            article_id=article_id,
-            revision=number,
-        )
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    return article
+
+
+async def _texts(session: AsyncSession, article: Any, numbers: list[int]) -> list[TextRef]:
+    """The article's revisions ``numbers`` (in that order), loaded in one statement."""
+    article_id = int(article.id)
+    revs = await repo.get_revision_texts(session, article_id, sorted(set(numbers)))
+    for n in numbers:
+        if n not in revs:
+            raise RevisionNotFound(
+                f"article {article_id} has no revision {n} "
+                f"(revisions are 1..{article.current_revision})",
+                article_id=article_id,
+                revision=n,
+            )
+    return [_text_ref(article, revs[n]) for n in numbers]
+
+
+def _text_ref(article: Any, rev: Any) -> TextRef:
     return TextRef(
-        article_id=article_id,
-        revision=number,
+        article_id=int(article.id),
+        revision=int(rev.number),
         revision_id=int(rev.id),
         body=rev.body,
         sha256=rev.sha256,
@@ -134,14 +141,11 @@ async def diff_article_revisions(
     """Diff two revisions of one article; defaults are previous → current.
 
     ``from`` may be greater than ``to``: the diff then runs backwards."""
-    article = await repo.get_article(session, article_id)
-    if article is None:
-        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    article = await _article(session, article_id)
     current = int(article.current_revision)
     to_n = current if to_revision is None else to_revision
     from_n = max(1, to_n - 1) if from_revision is None else from_revision
-    old = await _load(session, article_id, from_n, article)
-    new = await _load(session, article_id, to_n, article)
+    old, new = await _texts(session, article, [from_n, to_n])
     return await _diff(session, old, new, granularity, ignore, fmt)
 
 
@@ -157,8 +161,12 @@ async def diff_stored_texts(
     """Diff any two stored texts, named ``article_id[@revision]``."""
     left_id, left_rev = parse_ref(left, "left")
     right_id, right_rev = parse_ref(right, "right")
-    old = await _load(session, left_id, left_rev)
-    new = await _load(session, right_id, right_rev)
+    texts = []
+    for article_id, number in ((left_id, left_rev), (right_id, right_rev)):
+        article = await _article(session, article_id)
+        number = int(article.current_revision) if number is None else number
+        texts += await _texts(session, article, [number])
+    old, new = texts
     return await _diff(session, old, new, granularity, ignore, fmt)
 
 
@@ -273,12 +281,8 @@ async def compare_annotations(
     both. Quotes match on (speaker, text), claims on (claimant, text), entities on id;
     texts compare case-, quote-style- and whitespace-insensitively. ``available`` is false
     while neither revision has been annotated."""
-    old = await repo.find_revision_annotations(session, old_revision_id)
-    new = (
-        old
-        if new_revision_id == old_revision_id
-        else await repo.find_revision_annotations(session, new_revision_id)
-    )
+    found = await repo.find_revision_annotations(session, [old_revision_id, new_revision_id])
+    old, new = found[old_revision_id], found[new_revision_id]
     available = any(old[k] or new[k] for k in ("quotes", "entities", "claims"))
     return {
         "available": available,

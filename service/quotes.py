@@ -28,6 +28,7 @@ from service.errors import (
     QuoteNotFound,
     RevisionNotFound,
 )
+from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 
 logger = logging.getLogger(__name__)
@@ -53,24 +54,27 @@ class QuoteListQuery:
 
 
 def quote_item(row: Any) -> dict[str, Any]:
-    """A quote row as the API shows it."""
+    """A quote row as the API shows it. (Keys through ``_mapping``: a third of the cost of
+    attribute access on a Row, which showed up in profiles of 50-item pages.)"""
+    m = row._mapping
+    speaker_id = m["speaker_id"]
     return {
-        "id": row.id,
-        "article_id": row.article_id,
-        "revision": row.revision,
-        "kind": row.kind,
-        "text": row.text,
-        "start": row.span_start,
-        "end": row.span_end,
-        "speaker": {"id": row.speaker_id, "name": row.speaker_name}
-        if row.speaker_id is not None
+        "id": m["id"],
+        "article_id": m["article_id"],
+        "revision": m["revision"],
+        "kind": m["kind"],
+        "text": m["text"],
+        "start": m["span_start"],
+        "end": m["span_end"],
+        "speaker": {"id": speaker_id, "name": m["speaker_name"]}
+        if speaker_id is not None
         else None,
-        "speaker_text": row.speaker_text,
-        "cue": row.cue,
-        "confidence": row.confidence,
-        "curated": row.curated,
-        "anchor_status": row.anchor_status,
-        "published_at": row.published_at,
+        "speaker_text": m["speaker_text"],
+        "cue": m["cue"],
+        "confidence": m["confidence"],
+        "curated": m["curated"],
+        "anchor_status": m["anchor_status"],
+        "published_at": m["published_at"],
     }
 
 
@@ -80,13 +84,13 @@ async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict
     speaker_ids = await entities_svc.entity_ids_for_filter(session, query.speaker, query.speaker_id)
     if speaker_ids == []:
         return Page(items=[], next_cursor=None)
-    outlet_ids = [int(o) for o in query.outlet if o.isdigit()]
-    outlet_names = [o for o in query.outlet if not o.isdigit()]
+    outlet_ids = await outlet_filter_ids(session, query.outlet)
+    if outlet_ids == []:
+        return Page(items=[], next_cursor=None)
     flt = repo.QuoteFilter(
         speaker_ids=speaker_ids,
         article_id=query.article_id,
-        outlet_ids=outlet_ids or None,
-        outlet_names=outlet_names or None,
+        outlet_ids=outlet_ids,
         kinds=query.kind or None,
         since=query.since,
         until=query.until,

@@ -97,16 +97,16 @@ async def resolve_topic_ids(
     """The topic ids a ``topic`` filter means: the topic (by slug or IPTC code) and, unless
     switched off, its descendants. An unknown topic is :class:`TopicNotFound` (404): a typo
     must not look like "nothing about it"."""
-    row = await repo.find_topic(session, slug_or_code)
-    if row is None:
+    ids = await repo.filter_topic_ids(
+        session, slug_or_code, include_descendants=include_descendants
+    )
+    if ids is None:
         raise TopicNotFound(
             f"no topic with slug or IPTC code {slug_or_code!r}; GET /v1/topics lists them",
             slug=slug_or_code,
             parameter="topic",
         )
-    if not include_descendants:
-        return [int(row.id)]
-    return await repo.subtree_ids(session, int(row.id))
+    return ids
 
 
 @dataclass(frozen=True, slots=True)

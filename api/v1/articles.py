@@ -14,6 +14,7 @@ from api.deps import (
     problem_responses,
 )
 from api.errors import status_for
+from api.responses import JsonBytes
 from api.schemas.articles import (
     AnnotationQueued,
     ArticleBatch,
@@ -52,10 +53,20 @@ def _parse_prefer(prefer: str | None) -> svc.CountMode | None:
 
 
 def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
+    """The ``ArticleRead`` fields, exactly (the list returns it without re-validation)."""
     return {
-        **row,
+        "id": row["id"],
         "outlet": {"id": row["outlet_id"], "name": row["outlet_name"]},
+        "url": row["url"],
+        "external_id": row["external_id"],
+        "title": row["title"],
+        "byline": row["byline"],
+        "published_at": row["published_at"],
+        "language": row["language"],
+        "story_id": row["story_id"],
         "revision": row["current_revision"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
     }
 
 
@@ -74,7 +85,6 @@ def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
 )
 async def list_articles(
     session: ReadSessionDep,
-    response: Response,
     outlet: Annotated[
         list[str] | None,
         Query(max_length=50, description="Outlet name or id; repeat for several."),
@@ -104,7 +114,7 @@ async def list_articles(
         str | None,
         Header(description="`count=exact` or `count=estimated` to include a total."),
     ] = None,
-) -> dict[str, Any]:
+) -> JsonBytes:
     count = _parse_prefer(prefer)
     page = await svc.list_articles(
         session,
@@ -121,14 +131,15 @@ async def list_articles(
             count=count,
         ),
     )
-    if count:
-        response.headers["Preference-Applied"] = f"count={count}"
-    return {
-        "items": [to_article_read(i) for i in page.items],
-        "next_cursor": page.next_cursor,
-        "total": page.total,
-        "total_is_estimate": page.total_is_estimate if count else None,
-    }
+    return JsonBytes(
+        {
+            "items": [to_article_read(i) for i in page.items],
+            "next_cursor": page.next_cursor,
+            "total": page.total,
+            "total_is_estimate": page.total_is_estimate if count else None,
+        },
+        headers={"Preference-Applied": f"count={count}"} if count else None,
+    )
 
 
 def _written(outcome: svc.WriteOutcome) -> dict[str, Any]:
@@ -341,7 +352,7 @@ async def get_article(
     article = await svc.get_article(session, article_id)
     response.headers["ETag"] = svc.etag_for(article_id, int(article["current_revision"]))
     state = (await annotation_svc.statuses_for_articles(session, [article_id])).get(article_id)
-    out = to_article_read(article)
+    out = {**to_article_read(article), "body": article["body"], "sha256": article["sha256"]}
     if state is not None:
         out["annotation_status"] = state.status
         out["annotation"] = {

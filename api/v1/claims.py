@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.responses import JsonBytes
 from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
 from api.schemas.common import JsonDateTime
 from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
@@ -77,7 +78,7 @@ async def list_claims(
     sort: Annotated[Literal["date", "score"], Query(description="date or score.")] = "date",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> JsonBytes:
     page = await svc.list_claims(
         session,
         svc.ClaimListQuery(
@@ -98,7 +99,7 @@ async def list_claims(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get(

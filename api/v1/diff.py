@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from api.deps import ReadSessionDep, problem_responses
+from api.responses import JsonBytes
 from api.schemas.diffs import DiffRead
 from service import diffs as svc
 
@@ -65,7 +66,7 @@ def _render(out: svc.DiffOutput) -> Any:
         return PlainTextResponse(out.text or "")
     if out.format == "html":
         return HTMLResponse(out.text or "")
-    return out.json
+    return JsonBytes(out.json)
 
 
 @router.get(

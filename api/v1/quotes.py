@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.responses import JsonBytes
 from api.schemas.common import JsonDateTime
 from api.schemas.quotes import QuoteKind, QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
 from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
@@ -59,7 +60,7 @@ async def list_quotes(
     story_id: OptionalIdQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
+) -> JsonBytes:
     page = await svc.list_quotes(
         session,
         svc.QuoteListQuery(
@@ -76,7 +77,7 @@ async def list_quotes(
             limit=limit,
         ),
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get(
@@ -143,5 +144,5 @@ async def revision_annotations(
     revision: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Revision number.")
     ] = None,
-) -> dict[str, Any]:
-    return await svc.revision_annotations(session, article_id, revision)
+) -> JsonBytes:
+    return JsonBytes(await svc.revision_annotations(session, article_id, revision))

@@ -20,7 +20,9 @@ async def _read(session: Any, story_id: int) -> dict[str, Any]:
     view = await svc.get_story(session, story_id)
     return {
         **view.story,
-        "members": [to_article_read(m) for m in view.members],
+        "members": [
+            {**to_article_read(m), "story_locked": m["story_locked"]} for m in view.members
+        ],
         "similarities": view.similarities,
     }
 

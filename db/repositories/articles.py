@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, and_, func, or_, select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Outlet
-from db.repositories.filters import current_revision_of_article
+from db.repositories.filters import current_revision_of_article, ids_param, page_limit
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
@@ -44,7 +44,6 @@ ARTICLE_COLUMNS = (
 @dataclass(frozen=True, slots=True)
 class ArticleFilter:
     outlet_ids: Sequence[int] | None = None
-    outlet_names: Sequence[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
     story_id: int | None = None
@@ -71,10 +70,8 @@ def _current_revision_join(stmt: Any) -> Any:
 def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
     if flt.q is not None:
         stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(search_query(flt.q)))
-    if flt.outlet_ids:
-        stmt = stmt.where(articles.c.outlet_id.in_(flt.outlet_ids))
-    if flt.outlet_names:
-        stmt = stmt.where(func.lower(outlets.c.name).in_([n.lower() for n in flt.outlet_names]))
+    if flt.outlet_ids is not None:
+        stmt = stmt.where(articles.c.outlet_id.in_(list(flt.outlet_ids)))
     if flt.since is not None:
         stmt = stmt.where(articles.c.published_sort >= flt.since)
     if flt.until is not None:
@@ -104,7 +101,7 @@ async def find_articles(
     stmt = _filtered(stmt, flt)
     if after is not None:
         stmt = stmt.where(tuple_(col, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(col.desc(), articles.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -122,7 +119,7 @@ async def find_articles_ranked(
     stmt = _filtered(stmt, flt)
     if after is not None:
         stmt = stmt.where(tuple_(rank, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -178,6 +175,18 @@ async def get_revision(session: AsyncSession, article_id: int, number: int) -> D
     return (await session.execute(stmt)).first()
 
 
+async def get_revision_texts(
+    session: AsyncSession, article_id: int, numbers: Sequence[int]
+) -> dict[int, DbRow]:
+    """Revisions of one article by number, with their text (not the raw HTML), in one
+    statement."""
+    stmt = select(*REVISION_META_COLUMNS, revisions.c.body).where(
+        revisions.c.article_id == article_id,
+        revisions.c.number == any_(ids_param("numbers", numbers, small=True)),
+    )
+    return {int(r.number): r for r in (await session.execute(stmt)).all()}
+
+
 async def list_revisions(
     session: AsyncSession, article_id: int, *, after: int | None = None, limit: int = 50
 ) -> list[DbRow]:
@@ -185,7 +194,7 @@ async def list_revisions(
     stmt = select(*REVISION_META_COLUMNS).where(revisions.c.article_id == article_id)
     if after is not None:
         stmt = stmt.where(revisions.c.number > after)
-    stmt = stmt.order_by(revisions.c.number).limit(limit)
+    stmt = stmt.order_by(revisions.c.number).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -283,9 +292,10 @@ async def count_all_articles(session: AsyncSession) -> int:
 
 
 async def find_revision_annotations(
-    session: AsyncSession, revision_id: int
-) -> dict[str, list[DbRow]]:
-    """The quotes, entity mentions and claims stored for one revision."""
+    session: AsyncSession, revision_ids: Sequence[int]
+) -> dict[int, dict[str, list[DbRow]]]:
+    """The quotes, entity mentions (grouped by entity) and claims stored for each revision:
+    three statements whatever the number of revisions."""
     from db.models import Claim, Entity, Mention, Quote
 
     quotes: Table = Quote.__table__  # type: ignore[assignment]
@@ -294,8 +304,13 @@ async def find_revision_annotations(
     entities: Table = Entity.__table__  # type: ignore[assignment]
     speakers = entities.alias("speakers")
     claimants = entities.alias("claimants")
+    ids = ids_param("revision_ids", revision_ids)
+    out: dict[int, dict[str, list[DbRow]]] = {
+        int(r): {"quotes": [], "entities": [], "claims": []} for r in revision_ids
+    }
     q_rows = await session.execute(
         select(
+            quotes.c.revision_id,
             quotes.c.id,
             quotes.c.kind,
             quotes.c.text,
@@ -305,11 +320,14 @@ async def find_revision_annotations(
             func.coalesce(speakers.c.name, quotes.c.speaker_text).label("speaker"),
         )
         .outerjoin(speakers, speakers.c.id == quotes.c.speaker_id)
-        .where(quotes.c.revision_id == revision_id)
-        .order_by(quotes.c.span_start, quotes.c.id)
+        .where(quotes.c.revision_id == any_(ids))
+        .order_by(quotes.c.revision_id, quotes.c.span_start, quotes.c.id)
     )
+    for row in q_rows:
+        out[int(row.revision_id)]["quotes"].append(row)
     m_rows = await session.execute(
         select(
+            mentions.c.revision_id,
             mentions.c.entity_id,
             entities.c.name,
             entities.c.type,
@@ -317,12 +335,15 @@ async def find_revision_annotations(
             func.min(mentions.c.span_start).label("first_start"),
         )
         .join(entities, entities.c.id == mentions.c.entity_id)
-        .where(mentions.c.revision_id == revision_id)
-        .group_by(mentions.c.entity_id, entities.c.name, entities.c.type)
-        .order_by(func.min(mentions.c.span_start))
+        .where(mentions.c.revision_id == any_(ids))
+        .group_by(mentions.c.revision_id, mentions.c.entity_id, entities.c.name, entities.c.type)
+        .order_by(mentions.c.revision_id, func.min(mentions.c.span_start))
     )
+    for row in m_rows:
+        out[int(row.revision_id)]["entities"].append(row)
     c_rows = await session.execute(
         select(
+            claims.c.revision_id,
             claims.c.id,
             claims.c.text,
             claims.c.span_start,
@@ -333,14 +354,23 @@ async def find_revision_annotations(
         )
         .outerjoin(claimants, claimants.c.id == claims.c.claimant_id)
         # a claim a curator marked "not a claim" is not one: the diff must not list it
-        .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
-        .order_by(claims.c.span_start, claims.c.id)
+        .where(claims.c.revision_id == any_(ids), claims.c.not_a_claim.is_(False))
+        .order_by(claims.c.revision_id, claims.c.span_start, claims.c.id)
     )
-    return {
-        "quotes": list(q_rows.all()),
-        "entities": list(m_rows.all()),
-        "claims": list(c_rows.all()),
-    }
+    for row in c_rows:
+        out[int(row.revision_id)]["claims"].append(row)
+    return out
+
+
+_OUTLET_IDS_NAMED = select(outlets.c.id).where(
+    func.lower(outlets.c.name) == any_(bindparam("names", type_=ARRAY(Text)))
+)
+
+
+async def outlet_ids_named(session: AsyncSession, names: Sequence[str]) -> list[int]:
+    """Ids of the outlets with these names (case-insensitive)."""
+    result = await session.execute(_OUTLET_IDS_NAMED, {"names": [n.lower() for n in names]})
+    return [int(i) for i in result.scalars()]
 
 
 async def find_outlet_name(session: AsyncSession, name: str) -> str | None:

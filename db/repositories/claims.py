@@ -8,9 +8,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Table,
     Text,
     and_,
+    any_,
+    cast,
     delete,
     func,
     insert,
@@ -27,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
-from db.repositories.filters import outlet_condition
+from db.repositories.filters import ids_param, page_limit
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -98,7 +101,6 @@ class ClaimFilter:
     claimant_outlet: str | None = None
     article_id: int | None = None
     outlet_ids: Sequence[int] | None = None
-    outlet_names: Sequence[str] | None = None
     story_id: int | None = None
     min_score: float | None = None
     since: datetime | None = None
@@ -110,12 +112,22 @@ class ClaimFilter:
 def _apply(stmt: Any, flt: ClaimFilter) -> Any:
     stmt = stmt.where(claims.c.not_a_claim.is_(False))
     if flt.topic_ids is not None:
+        # EXISTS with one array parameter: the statement text (hence the prepared statement
+        # and its cached generic plan) is the same for every topic tree. An IN list of
+        # N parameters made a new statement per tree size, planned afresh every time.
+        # The array goes through a scalar subquery so that custom and generic plans cost
+        # the same: otherwise PostgreSQL 18 (the embedded server) keeps re-planning this
+        # join on every request (7 ms), as 15 did before LIMIT was inlined.
+        tree = cast(
+            select(ids_param("topic_ids", flt.topic_ids)).scalar_subquery(), ARRAY(BigInteger)
+        )
         stmt = stmt.where(
-            claims.c.id.in_(
-                select(claim_topics.c.claim_id).where(
-                    claim_topics.c.topic_id.in_(list(flt.topic_ids))
-                )
+            select(claim_topics.c.claim_id)
+            .where(
+                claim_topics.c.claim_id == claims.c.id,
+                claim_topics.c.topic_id == any_(tree),
             )
+            .exists()
         )
     if flt.claimant_ids is not None and flt.claimant_outlet is not None:
         stmt = stmt.where(
@@ -131,8 +143,8 @@ def _apply(stmt: Any, flt: ClaimFilter) -> Any:
         stmt = stmt.where(claims.c.claimant_id.in_(list(flt.claimant_ids)))
     if flt.article_id is not None:
         stmt = stmt.where(claims.c.article_id == flt.article_id)
-    if flt.outlet_ids or flt.outlet_names:
-        stmt = stmt.where(outlet_condition(claims.c.outlet_id, flt.outlet_ids, flt.outlet_names))
+    if flt.outlet_ids is not None:
+        stmt = stmt.where(claims.c.outlet_id.in_(list(flt.outlet_ids)))
     if flt.story_id is not None:
         stmt = stmt.where(articles.c.story_id == flt.story_id)
     if flt.min_score is not None:
@@ -166,7 +178,7 @@ async def find_claims(
     key = claims.c.published_at if sort == "date" else claims.c.score
     if after is not None:
         stmt = stmt.where(tuple_(key, claims.c.id) < tuple_(literal(after[0]), after[1]))
-    stmt = stmt.order_by(key.desc(), claims.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(key.desc(), claims.c.id.desc()).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -182,7 +194,7 @@ async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> 
             claim_topics.c.source,
         )
         .join(topics, topics.c.id == claim_topics.c.topic_id)
-        .where(claim_topics.c.claim_id.in_(list(claim_ids)))
+        .where(claim_topics.c.claim_id == any_(ids_param("claim_ids", claim_ids)))
         .order_by(claim_topics.c.claim_id, claim_topics.c.score.desc(), topics.c.slug)
     )
     return list((await session.execute(stmt)).all())
@@ -337,7 +349,7 @@ async def cluster_candidates(
             claims.c.published_at <= published_at + window,
         )
         .order_by(func.abs(func.extract("epoch", claims.c.published_at - published_at)))
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     rows = {int(r.id): r for r in (await session.execute(near)).all()}
     if story_id is not None:
@@ -462,7 +474,9 @@ async def find_clusters(
         stmt = stmt.where(
             tuple_(summary.c.article_count, summary.c.id) < tuple_(after[0], after[1])
         )
-    stmt = stmt.order_by(summary.c.article_count.desc(), summary.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(summary.c.article_count.desc(), summary.c.id.desc()).limit(
+        page_limit(limit)
+    )
     return list((await session.execute(stmt)).all())
 
 

@@ -10,12 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select, text, tuple_, union, update
+from sqlalchemy import (
+    BindParameter,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, EntityAlias, Mention, Outlet, Quote
-from db.repositories.filters import current_revision_of_article
+from db.repositories.filters import current_revision_of_article, page_limit
 
 entities: Table = Entity.__table__  # type: ignore[assignment]
 aliases: Table = EntityAlias.__table__  # type: ignore[assignment]
@@ -30,33 +44,43 @@ DbRow = Any
 ROOT_ID = func.coalesce(entities.c.merged_into_id, entities.c.id)
 
 
-def _name_matches(normalized_query: str) -> Any:
+def _name_matches(normalized_query: str | BindParameter[str]) -> Any:
     """Alias rows whose words include every word of the query (any order)."""
     return func.to_tsvector(text("'simple'::regconfig"), aliases.c.normalized).op("@@")(
         func.plainto_tsquery(text("'simple'::regconfig"), normalized_query)
     )
 
 
-def _matching_roots(normalized_query: str) -> Any:
+def _matching_roots(normalized_query: str | BindParameter[str]) -> Any:
     """Subquery: surviving entity ids with an alias (of theirs or a merged one) matching."""
     return (
-        select(ROOT_ID)
+        select(ROOT_ID.label("id"))
         .select_from(aliases)
         .join(entities, entities.c.id == aliases.c.entity_id)
         .where(_name_matches(normalized_query))
     )
 
 
+def _ids_for_name_statement() -> Any:
+    roots = _matching_roots(bindparam("name", type_=String)).cte("roots")
+    # a UNION, not `id IN roots OR merged_into_id IN roots`: the OR of two subplans makes
+    # PostgreSQL scan every entity (a seq scan of the whole table per speaker search). The
+    # CTE matches the aliases once, not once per branch.
+    return union(
+        select(entities.c.id).where(entities.c.id.in_(select(roots.c.id))),
+        select(entities.c.id).where(entities.c.merged_into_id.in_(select(roots.c.id))),
+    )
+
+
+# built once: SQLAlchemy memoises a statement object's cache key, so a hot statement kept
+# at module level costs neither construction nor cache-key generation per request
+_IDS_FOR_NAME = _ids_for_name_statement()
+
+
 async def entity_ids_for_name(session: AsyncSession, normalized_query: str) -> list[int]:
     """Every entity id (survivors and those merged into them) answering to the name."""
-    roots = _matching_roots(normalized_query)
-    # a UNION, not `id IN roots OR merged_into_id IN roots`: the OR of two subplans makes
-    # PostgreSQL scan every entity (a seq scan of the whole table per speaker search)
-    stmt = union(
-        select(entities.c.id).where(entities.c.id.in_(roots)),
-        select(entities.c.id).where(entities.c.merged_into_id.in_(roots)),
-    )
-    return [int(i) for i in (await session.execute(stmt)).scalars()]
+    result = await session.execute(_IDS_FOR_NAME, {"name": normalized_query})
+    return [int(i) for i in result.scalars()]
 
 
 async def member_ids(session: AsyncSession, root_id: int) -> list[int]:
@@ -106,7 +130,7 @@ async def find_speakers(
                 and_(c.c.quote_count == after[0], entities.c.id > after[1]),
             )
         )
-    stmt = stmt.order_by(c.c.quote_count.desc(), entities.c.id).limit(limit)
+    stmt = stmt.order_by(c.c.quote_count.desc(), entities.c.id).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -130,7 +154,7 @@ async def find_entities(
         stmt = stmt.where(
             tuple_(entities.c.normalized_name, entities.c.id) > tuple_(after[0], after[1])
         )
-    stmt = stmt.order_by(entities.c.normalized_name, entities.c.id).limit(limit)
+    stmt = stmt.order_by(entities.c.normalized_name, entities.c.id).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 
@@ -211,7 +235,7 @@ async def articles_of(session: AsyncSession, ids: Sequence[int], limit: int = 10
         .join(outlets, outlets.c.id == articles.c.outlet_id)
         .where(or_(articles.c.id.in_(mentioned), articles.c.id.in_(quoted)))
         .order_by(articles.c.published_sort.desc(), articles.c.id.desc())
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list((await session.execute(stmt)).all())
 

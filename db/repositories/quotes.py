@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
-from db.repositories.filters import current_revision_of_article, outlet_condition
+from db.repositories.filters import current_revision_of_article, page_limit
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
 mentions: Table = Mention.__table__  # type: ignore[assignment]
@@ -60,7 +60,6 @@ class QuoteFilter:
     speaker_ids: Sequence[int] | None = None  # every entity id (merged ones included)
     article_id: int | None = None
     outlet_ids: Sequence[int] | None = None
-    outlet_names: Sequence[str] | None = None
     kinds: Sequence[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -96,8 +95,8 @@ async def find_quotes(
         stmt = stmt.where(quotes.c.speaker_id.in_(list(flt.speaker_ids)))
     if flt.article_id is not None:
         stmt = stmt.where(quotes.c.article_id == flt.article_id)
-    if flt.outlet_ids or flt.outlet_names:
-        stmt = stmt.where(outlet_condition(quotes.c.outlet_id, flt.outlet_ids, flt.outlet_names))
+    if flt.outlet_ids is not None:
+        stmt = stmt.where(quotes.c.outlet_id.in_(list(flt.outlet_ids)))
     if flt.kinds:
         stmt = stmt.where(quotes.c.kind.in_(list(flt.kinds)))
     if flt.since is not None:
@@ -114,7 +113,7 @@ async def find_quotes(
         stmt = stmt.where(articles.c.story_id == flt.story_id)
     if after is not None:
         stmt = stmt.where(tuple_(quotes.c.published_at, quotes.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(quotes.c.published_at.desc(), quotes.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(quotes.c.published_at.desc(), quotes.c.id.desc()).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
 
 

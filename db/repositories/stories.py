@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ArticleLshBand, Story
 from db.repositories.articles import ARTICLE_COLUMNS, articles, outlets, revisions
-from db.repositories.filters import current_revision_of_article
+from db.repositories.filters import current_revision_of_article, page_limit
 
 stories: Table = Story.__table__  # type: ignore[assignment]
 bands: Table = ArticleLshBand.__table__  # type: ignore[assignment]
@@ -49,7 +49,7 @@ async def find_band_candidates(
         .where(bands.c.article_id != exclude_article_id)
         .group_by(bands.c.article_id)
         .order_by(func.count().desc(), bands.c.article_id)
-        .limit(limit)
+        .limit(page_limit(limit))
         .subquery()
     )
     stmt = (
@@ -145,7 +145,7 @@ async def find_members(session: AsyncSession, story_id: int, limit: int = 200) -
         )
         .where(articles.c.story_id == story_id)
         .order_by(articles.c.published_sort, articles.c.id)
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list((await session.execute(stmt)).all())
 
@@ -185,7 +185,7 @@ async def find_related_candidates(
             articles.c.published_sort <= around + window,
         )
         .order_by(func.abs(func.extract("epoch", articles.c.published_sort - around)))
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list((await session.execute(stmt)).all())
 
@@ -208,7 +208,7 @@ async def find_nearby_fingerprints(
             articles.c.published_sort <= me + window,
         )
         .order_by(func.abs(func.extract("epoch", articles.c.published_sort - me)), articles.c.id)
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list((await session.execute(stmt)).all())
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Claim, ClaimTopic, Mention, Topic
 from db.models.claims import TopicClosure
+from db.repositories.filters import page_limit
 
 topics: Table = Topic.__table__  # type: ignore[assignment]
 closure: Table = TopicClosure.__table__  # type: ignore[assignment]
@@ -66,18 +67,34 @@ async def get_topic(session: AsyncSession, slug: str, *, lock: bool = False) -> 
     return (await session.execute(stmt)).first()
 
 
-async def find_topic(session: AsyncSession, slug_or_code: str) -> DbRow | None:
-    """A topic by slug, else by IPTC code (``medtop:…``; case-insensitive)."""
-    row = await get_topic(session, slug_or_code)
-    if row is not None:
-        return row
+async def filter_topic_ids(
+    session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
+) -> list[int] | None:
+    """The ids a ``topic`` filter means, in one statement: the topic (by slug, else by IPTC
+    code, case-insensitive) and, if asked, its descendants from the closure. None: no such
+    topic."""
+    descendants = (
+        select(func.array_agg(closure.c.descendant_id))
+        .where(closure.c.ancestor_id == topics.c.id)
+        .scalar_subquery()
+    )
     stmt = (
-        _select_topics()
-        .where(func.lower(topics.c.external_code) == slug_or_code.lower())
-        .order_by(topics.c.id)
+        select(topics.c.id, descendants if include_descendants else topics.c.id)
+        .where(
+            or_(
+                topics.c.slug == slug_or_code,
+                func.lower(topics.c.external_code) == slug_or_code.lower(),
+            )
+        )
+        .order_by((topics.c.slug == slug_or_code).desc(), topics.c.id)
         .limit(1)
     )
-    return (await session.execute(stmt)).first()
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    if not include_descendants:
+        return [int(row[0])]
+    return sorted(int(i) for i in row[1] or [row[0]])
 
 
 async def subtree_ids(session: AsyncSession, topic_id: int) -> list[int]:
@@ -159,7 +176,7 @@ async def claims_to_classify(session: AsyncSession, after_id: int, limit: int) -
             claims.c.not_a_claim.is_(False),
         )
         .order_by(claims.c.id)
-        .limit(limit)
+        .limit(page_limit(limit))
     )
     return list((await session.execute(stmt)).all())
 

@@ -45,6 +45,26 @@ async def test_keyset_pagination_visits_every_article_once(client: httpx.AsyncCl
     assert len(seen) == len(set(seen)) == 5
 
 
+async def test_outlet_filter_by_id_name_or_unknown(client: httpx.AsyncClient) -> None:
+    ap = (await client.get("/v1/articles", params={"outlet": "Associated Press"})).json()
+    outlet_id = ap["items"][0]["outlet"]["id"]
+    by_id = (await client.get("/v1/articles", params={"outlet": str(outlet_id)})).json()
+    assert [i["id"] for i in by_id["items"]] == [i["id"] for i in ap["items"]]
+    both = await client.get(
+        "/v1/articles", params={"outlet": ["associated press", "The New York Times"]}
+    )
+    assert len(both.json()["items"]) == len(ap["items"]) + 1
+    # an outlet nobody publishes as: an empty page (and a zero total), never "no filter"
+    for path in ("/v1/articles", "/v1/quotes", "/v1/claims"):
+        r = await client.get(
+            path, params={"outlet": "No Such Outlet"}, headers={"Prefer": "count=exact"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["items"] == [] and r.json()["next_cursor"] is None
+        if path == "/v1/articles":
+            assert r.json()["total"] == 0
+
+
 async def test_filter_by_outlet_and_dates(client: httpx.AsyncClient) -> None:
     r = await client.get("/v1/articles", params={"outlet": "associated press"})
     assert {i["external_id"] for i in r.json()["items"]} == {
