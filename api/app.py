@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             statement_timeout_ms=settings.statement_timeout_ms,
+            parallel_workers=settings.db_parallel_workers,
         )
         read_engine = (
             create_engine(
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 statement_timeout_ms=settings.statement_timeout_ms,
+                parallel_workers=settings.db_parallel_workers,
                 application_name="article-store-read",
             )
             if settings.read_database_url
@@ -94,6 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception:  # the API still serves reads; the worker's sweep enqueues later
             logger.warning("job queue unavailable at start-up", exc_info=True)
             app.state.queue = None
+        # Everything built so far (modules, routes, the OpenAPI schema, pools) lives as long
+        # as the process: move it out of the garbage collector's sight. A full collection
+        # over these ~160k objects took 110 ms and was the API's p99 tail under load.
+        app.openapi()
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

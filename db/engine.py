@@ -47,8 +47,11 @@ def create_engine(
     max_overflow: int = 10,
     statement_timeout_ms: int | None = None,
     application_name: str = "article-store",
+    parallel_workers: int | None = None,
 ) -> AsyncEngine:
     server_settings = {"application_name": application_name}
+    if parallel_workers is not None:
+        server_settings["max_parallel_workers_per_gather"] = str(parallel_workers)
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
