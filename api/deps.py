@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -16,6 +17,11 @@ from service.errors import DomainError
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# How long a write's response may wait on the job queue after its transaction committed.
+# With the database unreachable, the queue's pool would wait 30 s for a connection, holding
+# an already-committed write's 201 past most clients' timeouts (seen in tests/e2e/test_faults).
+ENQUEUE_TIMEOUT_S = 3.0
 
 
 class UnknownQueryParameter(DomainError):
@@ -101,8 +107,9 @@ async def enqueue_annotations(request: Request, run_ids: list[int | None]) -> No
     if not ids or queue is None:
         return
     try:
-        await queue.enqueue_runs(ids)
-    except Exception:
+        async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
+            await queue.enqueue_runs(ids)
+    except Exception:  # TimeoutError included
         logger.warning("could not enqueue annotation runs %s; the sweep will", ids, exc_info=True)
 
 

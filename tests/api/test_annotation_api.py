@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
 import httpx
+import psycopg
+from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import ENQUEUE_TIMEOUT_S
+from db.engine import libpq_url
 from nlp.pipeline import Pipeline
 from service.queue import JobQueue, WorkerResources
 from service.settings import Settings
@@ -75,3 +85,39 @@ async def test_annotate_unknown_article_is_404(client: httpx.AsyncClient) -> Non
 
 async def test_annotate_needs_write_scope(anon_client: httpx.AsyncClient) -> None:
     assert (await anon_client.post("/v1/articles/1/annotate")).status_code == 401
+
+
+async def test_write_answers_promptly_when_the_queue_is_unreachable(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    clean_store: None,
+    make_database: Callable[[str], str],
+    pg_server_url: str,
+    db_session: AsyncSession,
+) -> None:
+    """The write commits, then the queue's database vanishes: the 201 must not wait on the
+    queue's pool (30 s); the run stays pending for the worker's sweep."""
+    queue_url = make_database("as_gone_queue")
+    queue = JobQueue(Settings(database_url=queue_url))
+    await queue.open()
+    with psycopg.connect(libpq_url(pg_server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{make_url(queue_url).database}" WITH (FORCE)')
+    saved = app.state.queue
+    app.state.queue = queue
+    try:
+        t0 = time.monotonic()
+        r = await client.post(
+            "/v1/articles",
+            json={"outlet": "Wire", "external_id": "no-queue", "body": '"Hi," she said.'},
+        )
+        took = time.monotonic() - t0
+    finally:
+        app.state.queue = saved
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await queue.close()
+    assert r.status_code == 201, r.text
+    assert took < ENQUEUE_TIMEOUT_S + 5, f"the committed write waited {took:.1f}s on the queue"
+    detail = (await client.get(f"/v1/articles/{r.json()['id']}")).json()
+    assert detail["annotation_status"] == "pending"
+    assert await _jobs_for_runs(db_session) == {}, "no job should exist: the queue was gone"
