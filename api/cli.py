@@ -70,6 +70,10 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    # SIGTERM (docker stop, systemd, kill) must unwind like Ctrl-C: uvicorn shuts down
+    # gracefully, then re-raises the signal it caught; with the default handler that killed
+    # this process on the spot and left the worker and the embedded PostgreSQL running.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         with bootstrap.open_database(settings, allow_shared=False) as db:
             where = f"embedded PostgreSQL in {settings.data_dir}" if db.embedded else redact(db.url)
@@ -111,6 +115,10 @@ def serve(
                     console.print("[green]stopping:[/] embedded PostgreSQL")
     except _user_errors() as exc:
         raise fail(str(exc).strip()) from exc
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _spawn_worker() -> subprocess.Popen[bytes]:

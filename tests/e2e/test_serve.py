@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -113,3 +115,34 @@ def test_db_url_prints_the_url_in_use(server_env: dict[str, str]) -> None:
     assert url.startswith("postgresql://")
     if "DATABASE_URL" in server_env:
         assert url == server_env["DATABASE_URL"]
+
+
+def test_sigterm_stops_the_worker_and_the_embedded_postgres(
+    server_env: dict[str, str], data_dir: Path
+) -> None:
+    """`docker stop`, systemd and `kill` send SIGTERM: nothing `serve` started may outlive it."""
+    port = _free_port()
+    log = data_dir / "serve.log"
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--no-seed"],
+        env=server_env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(proc, port, log)
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert children, "serve started no worker process"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        assert code == 0, log.read_text()[-3000:]
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived serve"
+        if "DATABASE_URL" not in server_env:
+            assert not _postgres_running(data_dir), "embedded PostgreSQL left running"
+    finally:  # whatever a failure left behind (the group holds serve, worker and postgres)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
