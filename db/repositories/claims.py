@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Table,
     Text,
     and_,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
-from db.repositories.filters import ids_param, page_limit
+from db.repositories import shaped
+from db.repositories.filters import page_limit
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -109,9 +110,32 @@ class ClaimFilter:
     cluster_id: int | None = None
 
 
-def _apply(stmt: Any, flt: ClaimFilter) -> Any:
-    stmt = stmt.where(claims.c.not_a_claim.is_(False))
+def _claim_params(flt: ClaimFilter, after: tuple[Any, int] | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
     if flt.topic_ids is not None:
+        params["topic_ids"] = [int(i) for i in flt.topic_ids]
+    if flt.claimant_ids is not None:
+        params["claimant_ids"] = [int(i) for i in flt.claimant_ids]
+        if flt.claimant_outlet is not None:
+            params["claimant_outlet"] = flt.claimant_outlet
+    for name in ("article_id", "story_id", "min_score", "since", "until", "q", "cluster_id"):
+        if (value := getattr(flt, name)) is not None:
+            params[name] = value
+    if flt.outlet_ids is not None:
+        params["outlet_ids"] = [int(i) for i in flt.outlet_ids]
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    return params
+
+
+def _apply(stmt: Any, params: shaped.Params) -> Any:
+    """The filters for the parameters present (from :func:`_claim_params`)."""
+
+    def p(name: str, column: Any, *, expanding: bool = False) -> Any:
+        return shaped.param(params, name, column.type, expanding=expanding)
+
+    stmt = stmt.where(claims.c.not_a_claim.is_(False))
+    if "topic_ids" in params:
         # EXISTS with one array parameter: the statement text (hence the prepared statement
         # and its cached generic plan) is the same for every topic tree. An IN list of
         # N parameters made a new statement per tree size, planned afresh every time.
@@ -119,7 +143,8 @@ def _apply(stmt: Any, flt: ClaimFilter) -> Any:
         # the same: otherwise PostgreSQL 18 (the embedded server) keeps re-planning this
         # join on every request (7 ms), as 15 did before LIMIT was inlined.
         tree = cast(
-            select(ids_param("topic_ids", flt.topic_ids)).scalar_subquery(), ARRAY(BigInteger)
+            select(shaped.param(params, "topic_ids", ARRAY(BigInteger))).scalar_subquery(),
+            ARRAY(BigInteger),
         )
         stmt = stmt.where(
             select(claim_topics.c.claim_id)
@@ -129,39 +154,57 @@ def _apply(stmt: Any, flt: ClaimFilter) -> Any:
             )
             .exists()
         )
-    if flt.claimant_ids is not None and flt.claimant_outlet is not None:
-        stmt = stmt.where(
-            or_(
-                claims.c.claimant_id.in_(list(flt.claimant_ids)),
+    if "claimant_ids" in params:
+        by_entity: ColumnElement[bool] = claims.c.claimant_id.in_(
+            p("claimant_ids", claims.c.claimant_id, expanding=True)
+        )
+        if "claimant_outlet" in params:
+            # the reporter's own assertions: no claimant entity, the outlet's name as text
+            by_entity = or_(
+                by_entity,
                 and_(
                     claims.c.claimant_id.is_(None),
-                    claims.c.claimant_text == flt.claimant_outlet,
+                    claims.c.claimant_text == p("claimant_outlet", claims.c.claimant_text),
                 ),
             )
+        stmt = stmt.where(by_entity)
+    if "article_id" in params:
+        stmt = stmt.where(claims.c.article_id == p("article_id", claims.c.article_id))
+    if "outlet_ids" in params:
+        stmt = stmt.where(
+            claims.c.outlet_id.in_(p("outlet_ids", claims.c.outlet_id, expanding=True))
         )
-    elif flt.claimant_ids is not None:
-        stmt = stmt.where(claims.c.claimant_id.in_(list(flt.claimant_ids)))
-    if flt.article_id is not None:
-        stmt = stmt.where(claims.c.article_id == flt.article_id)
-    if flt.outlet_ids is not None:
-        stmt = stmt.where(claims.c.outlet_id.in_(list(flt.outlet_ids)))
-    if flt.story_id is not None:
-        stmt = stmt.where(articles.c.story_id == flt.story_id)
-    if flt.min_score is not None:
-        stmt = stmt.where(claims.c.score >= flt.min_score)
-    if flt.since is not None:
-        stmt = stmt.where(claims.c.published_at >= flt.since)
-    if flt.until is not None:
-        stmt = stmt.where(claims.c.published_at < flt.until)
-    if flt.q is not None:
+    if "story_id" in params:
+        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    if "min_score" in params:
+        stmt = stmt.where(claims.c.score >= p("min_score", claims.c.score))
+    if "since" in params:
+        stmt = stmt.where(claims.c.published_at >= p("since", claims.c.published_at))
+    if "until" in params:
+        stmt = stmt.where(claims.c.published_at < p("until", claims.c.published_at))
+    if "q" in params:
         stmt = stmt.where(
             func.to_tsvector(text("'english'::regconfig"), claims.c.text).op("@@")(
-                func.websearch_to_tsquery(text("'english'::regconfig"), flt.q)
+                func.websearch_to_tsquery(text("'english'::regconfig"), p("q", claims.c.text))
             )
         )
-    if flt.cluster_id is not None:
-        stmt = stmt.where(claims.c.cluster_id == flt.cluster_id)
+    if "cluster_id" in params:
+        stmt = stmt.where(claims.c.cluster_id == p("cluster_id", claims.c.cluster_id))
     return stmt
+
+
+def _claims_page(params: shaped.Params, sort: ClaimSort, limit: int) -> Any:
+    stmt = _apply(_base(), params)
+    key = claims.c.published_at if sort == "date" else claims.c.score
+    if "after_key" in params:
+        stmt = stmt.where(
+            tuple_(key, claims.c.id)
+            < tuple_(
+                shaped.param(params, "after_key", key.type),
+                shaped.param(params, "after_id", claims.c.id.type),
+            )
+        )
+    return stmt.order_by(key.desc(), claims.c.id.desc()).limit(page_limit(limit))
 
 
 async def find_claims(
@@ -173,19 +216,19 @@ async def find_claims(
     limit: int = 50,
 ) -> list[DbRow]:
     """Claims of each article's current revision; ``date``: newest first, keyset on
-    (published_at, id); ``score``: highest first, keyset on (score, id)."""
-    stmt = _apply(_base(), flt)
-    key = claims.c.published_at if sort == "date" else claims.c.score
-    if after is not None:
-        stmt = stmt.where(tuple_(key, claims.c.id) < tuple_(literal(after[0]), after[1]))
-    stmt = stmt.order_by(key.desc(), claims.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    (published_at, id); ``score``: highest first, keyset on (score, id). A hot read: built
+    once per shape (:mod:`db.repositories.shaped`)."""
+    return await shaped.fetch_all(
+        session,
+        "claims.page",
+        lambda params: _claims_page(params, sort, limit),
+        _claim_params(flt, after),
+        inline=(sort, limit),
+    )
 
 
-async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> list[DbRow]:
-    if not claim_ids:
-        return []
-    stmt = (
+def _topics_of_claims(params: shaped.Params) -> Any:
+    return (
         select(
             claim_topics.c.claim_id,
             topics.c.slug,
@@ -194,10 +237,20 @@ async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> 
             claim_topics.c.source,
         )
         .join(topics, topics.c.id == claim_topics.c.topic_id)
-        .where(claim_topics.c.claim_id == any_(ids_param("claim_ids", claim_ids)))
+        .where(
+            claim_topics.c.claim_id == any_(shaped.param(params, "claim_ids", ARRAY(BigInteger)))
+        )
         .order_by(claim_topics.c.claim_id, claim_topics.c.score.desc(), topics.c.slug)
     )
-    return list((await session.execute(stmt)).all())
+
+
+async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> list[DbRow]:
+    if not claim_ids:
+        return []
+    # one array parameter: the same statement (and shape) for every page size
+    return await shaped.fetch_all(
+        session, "claims.topics", _topics_of_claims, {"claim_ids": [int(i) for i in claim_ids]}
+    )
 
 
 async def get_claim(session: AsyncSession, claim_id: int, *, lock: bool = False) -> DbRow | None:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, EntityAlias, Mention, Outlet, Quote
+from db.repositories import shaped
 from db.repositories.filters import current_revision_of_article, page_limit
 
 entities: Table = Entity.__table__  # type: ignore[assignment]
@@ -72,15 +73,15 @@ def _ids_for_name_statement() -> Any:
     )
 
 
-# built once: SQLAlchemy memoises a statement object's cache key, so a hot statement kept
-# at module level costs neither construction nor cache-key generation per request
-_IDS_FOR_NAME = _ids_for_name_statement()
-
-
 async def entity_ids_for_name(session: AsyncSession, normalized_query: str) -> list[int]:
     """Every entity id (survivors and those merged into them) answering to the name."""
-    result = await session.execute(_IDS_FOR_NAME, {"name": normalized_query})
-    return [int(i) for i in result.scalars()]
+    rows = await shaped.fetch_all(
+        session,
+        "entities.ids_for_name",
+        lambda _: _ids_for_name_statement(),
+        {"name": normalized_query},
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def member_ids(session: AsyncSession, root_id: int) -> list[int]:

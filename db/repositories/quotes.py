@@ -11,6 +11,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
+from db.repositories import shaped
 from db.repositories.filters import current_revision_of_article, page_limit
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
@@ -67,16 +68,31 @@ class QuoteFilter:
     story_id: int | None = None
 
 
-async def find_quotes(
-    session: AsyncSession,
-    flt: QuoteFilter,
-    *,
-    after: tuple[datetime, int] | None = None,
-    limit: int = 50,
-) -> list[DbRow]:
-    """Quotes of each article's current revision, newest first, keyset on (published_at, id).
+def _quote_params(flt: QuoteFilter, after: tuple[datetime, int] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if flt.speaker_ids is not None:
+        params["speaker_ids"] = [int(i) for i in flt.speaker_ids]
+    if flt.article_id is not None:
+        params["article_id"] = flt.article_id
+    if flt.outlet_ids is not None:
+        params["outlet_ids"] = [int(i) for i in flt.outlet_ids]
+    if flt.kinds:
+        params["kinds"] = list(flt.kinds)
+    if flt.since is not None:
+        params["since"] = flt.since
+    if flt.until is not None:
+        params["until"] = flt.until
+    if flt.q is not None:
+        params["q"] = flt.q
+    if flt.story_id is not None:
+        params["story_id"] = flt.story_id
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    return params
 
-    Curated deletions (tombstones) are never listed."""
+
+def _quotes_page(params: shaped.Params, limit: int) -> Any:
+    """The page statement for the parameters present (see :func:`find_quotes`)."""
     stmt = (
         select(*QUOTE_COLUMNS)
         .select_from(quotes)
@@ -91,30 +107,62 @@ async def find_quotes(
         .where(quotes.c.deleted_at.is_(None))
     )
     stmt = _with_speaker(stmt)
-    if flt.speaker_ids is not None:
-        stmt = stmt.where(quotes.c.speaker_id.in_(list(flt.speaker_ids)))
-    if flt.article_id is not None:
-        stmt = stmt.where(quotes.c.article_id == flt.article_id)
-    if flt.outlet_ids is not None:
-        stmt = stmt.where(quotes.c.outlet_id.in_(list(flt.outlet_ids)))
-    if flt.kinds:
-        stmt = stmt.where(quotes.c.kind.in_(list(flt.kinds)))
-    if flt.since is not None:
-        stmt = stmt.where(quotes.c.published_at >= flt.since)
-    if flt.until is not None:
-        stmt = stmt.where(quotes.c.published_at < flt.until)
-    if flt.q is not None:
+
+    def p(name: str, column: Any, *, expanding: bool = False) -> Any:
+        return shaped.param(params, name, column.type, expanding=expanding)
+
+    if "speaker_ids" in params:
+        # an IN list, not = ANY: for one speaker PostgreSQL walks the speaker's index in
+        # date order and stops after a page (= ANY of an array would sort every quote)
+        stmt = stmt.where(
+            quotes.c.speaker_id.in_(p("speaker_ids", quotes.c.speaker_id, expanding=True))
+        )
+    if "article_id" in params:
+        stmt = stmt.where(quotes.c.article_id == p("article_id", quotes.c.article_id))
+    if "outlet_ids" in params:
+        stmt = stmt.where(
+            quotes.c.outlet_id.in_(p("outlet_ids", quotes.c.outlet_id, expanding=True))
+        )
+    if "kinds" in params:
+        stmt = stmt.where(quotes.c.kind.in_(p("kinds", quotes.c.kind, expanding=True)))
+    if "since" in params:
+        stmt = stmt.where(quotes.c.published_at >= p("since", quotes.c.published_at))
+    if "until" in params:
+        stmt = stmt.where(quotes.c.published_at < p("until", quotes.c.published_at))
+    if "q" in params:
         stmt = stmt.where(
             func.to_tsvector(text("'english'::regconfig"), quotes.c.text).op("@@")(
-                func.websearch_to_tsquery(text("'english'::regconfig"), flt.q)
+                func.websearch_to_tsquery(text("'english'::regconfig"), p("q", quotes.c.text))
             )
         )
-    if flt.story_id is not None:
-        stmt = stmt.where(articles.c.story_id == flt.story_id)
-    if after is not None:
-        stmt = stmt.where(tuple_(quotes.c.published_at, quotes.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(quotes.c.published_at.desc(), quotes.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    if "story_id" in params:
+        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    if "after_at" in params:
+        stmt = stmt.where(
+            tuple_(quotes.c.published_at, quotes.c.id)
+            < tuple_(p("after_at", quotes.c.published_at), p("after_id", quotes.c.id))
+        )
+    return stmt.order_by(quotes.c.published_at.desc(), quotes.c.id.desc()).limit(page_limit(limit))
+
+
+async def find_quotes(
+    session: AsyncSession,
+    flt: QuoteFilter,
+    *,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> list[DbRow]:
+    """Quotes of each article's current revision, newest first, keyset on (published_at, id).
+
+    Curated deletions (tombstones) are never listed. The hottest read: its statement is
+    built once per shape (:mod:`db.repositories.shaped`)."""
+    return await shaped.fetch_all(
+        session,
+        "quotes.page",
+        lambda params: _quotes_page(params, limit),
+        _quote_params(flt, after),
+        inline=limit,
+    )
 
 
 async def get_quote(session: AsyncSession, quote_id: int, *, lock: bool = False) -> DbRow | None:

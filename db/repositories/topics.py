@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Claim, ClaimTopic, Mention, Topic
 from db.models.claims import TopicClosure
+from db.repositories import shaped
 from db.repositories.filters import page_limit
 
 topics: Table = Topic.__table__  # type: ignore[assignment]
@@ -67,31 +68,42 @@ async def get_topic(session: AsyncSession, slug: str, *, lock: bool = False) -> 
     return (await session.execute(stmt)).first()
 
 
-async def filter_topic_ids(
-    session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
-) -> list[int] | None:
-    """The ids a ``topic`` filter means, in one statement: the topic (by slug, else by IPTC
-    code, case-insensitive) and, if asked, its descendants from the closure. None: no such
-    topic."""
+def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
+    wanted = shaped.param(params, "topic", topics.c.slug.type)
     descendants = (
         select(func.array_agg(closure.c.descendant_id))
         .where(closure.c.ancestor_id == topics.c.id)
         .scalar_subquery()
     )
-    stmt = (
+    return (
         select(topics.c.id, descendants if include_descendants else topics.c.id)
         .where(
             or_(
-                topics.c.slug == slug_or_code,
-                func.lower(topics.c.external_code) == slug_or_code.lower(),
+                topics.c.slug == wanted,
+                func.lower(topics.c.external_code) == func.lower(wanted),
             )
         )
-        .order_by((topics.c.slug == slug_or_code).desc(), topics.c.id)
-        .limit(1)
+        .order_by((topics.c.slug == wanted).desc(), topics.c.id)
+        .limit(page_limit(1))
     )
-    row = (await session.execute(stmt)).first()
-    if row is None:
+
+
+async def filter_topic_ids(
+    session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
+) -> list[int] | None:
+    """The ids a ``topic`` filter means, in one statement: the topic (by slug, else by IPTC
+    code, case-insensitive) and, if asked, its descendants from the closure. None: no such
+    topic. (On every claims-by-topic request: built once per shape, see ``shaped``.)"""
+    rows = await shaped.fetch_all(
+        session,
+        "topics.filter_ids",
+        lambda params: _filter_topic_ids(params, include_descendants),
+        {"topic": slug_or_code},
+        inline=include_descendants,
+    )
+    if not rows:
         return None
+    row = rows[0]
     if not include_descendants:
         return [int(row[0])]
     return sorted(int(i) for i in row[1] or [row[0]])

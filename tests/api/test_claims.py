@@ -249,7 +249,7 @@ async def test_claims_by_topic_uses_the_closure_and_indexes(
     from service.topics import resolve_topic_ids
 
     ids = await resolve_topic_ids(db_session, "conflict-war-peace")
-    stmt = repo._apply(repo._base(), repo.ClaimFilter(topic_ids=ids))
+    stmt = repo._apply(repo._base(), repo._claim_params(repo.ClaimFilter(topic_ids=ids)))
     stmt = stmt.order_by(repo.claims.c.published_at.desc(), repo.claims.c.id.desc()).limit(50)
     compiled = stmt.compile(
         dialect=db_session.get_bind().dialect, compile_kwargs={"literal_binds": True}
