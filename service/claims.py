@@ -26,6 +26,7 @@ from db.engine import transaction
 from db.repositories import articles as article_repo
 from db.repositories import claims as repo
 from db.repositories import entities as entity_repo
+from db.repositories import shaped
 from db.repositories import topics as topic_repo
 from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
 from nlp.clusters import cluster_claims as nlp_cluster_claims
@@ -116,29 +117,12 @@ def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_CLAIM_WIDTH = len(repo.CLAIM_COLUMNS)
-# claim_item unpacks in this order: a change to the columns must change it too
-if [c.name for c in repo.CLAIM_COLUMNS] != [
-    "id",
-    "article_id",
-    "revision",
-    "text",
-    "span_start",
-    "span_end",
-    "claimant_id",
-    "claimant_name",
-    "claimant_text",
-    "quote_id",
-    "score",
-    "cluster_id",
-    "curated",
-    "not_a_claim",
-    "anchor_status",
-    "published_at",
-    "outlet_id",
-    "outlet",
-]:
-    raise RuntimeError("repo.CLAIM_COLUMNS changed: update service.claims.claim_item")
+_CLAIM_WIDTH = shaped.expect_columns(
+    repo.CLAIM_COLUMNS,
+    "id article_id revision text span_start span_end claimant_id claimant_name "
+    "claimant_text quote_id score cluster_id curated not_a_claim anchor_status published_at outlet_id outlet",
+    "service.claims.claim_item",
+)
 
 
 async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:

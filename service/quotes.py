@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
+from db.repositories import shaped
 from service import entities as entities_svc
 from service.anchoring import reanchor
 from service.errors import (
@@ -94,27 +95,12 @@ def quote_item(row: Any) -> dict[str, Any]:
     }
 
 
-_QUOTE_WIDTH = len(repo.QUOTE_COLUMNS)
-# quote_item unpacks in this order: a change to the columns must change it too
-if [c.name for c in repo.QUOTE_COLUMNS] != [
-    "id",
-    "article_id",
-    "revision",
-    "kind",
-    "text",
-    "span_start",
-    "span_end",
-    "speaker_id",
-    "speaker_name",
-    "speaker_text",
-    "cue",
-    "confidence",
-    "curated",
-    "anchor_status",
-    "published_at",
-    "outlet_id",
-]:
-    raise RuntimeError("repo.QUOTE_COLUMNS changed: update service.quotes.quote_item")
+_QUOTE_WIDTH = shaped.expect_columns(
+    repo.QUOTE_COLUMNS,
+    "id article_id revision kind text span_start span_end speaker_id speaker_name "
+    "speaker_text cue confidence curated anchor_status published_at outlet_id",
+    "service.quotes.quote_item",
+)
 
 
 async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:

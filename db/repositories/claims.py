@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -20,7 +21,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     tuple_,
     type_coerce,
     update,
@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
 from db.repositories import shaped
-from db.repositories.filters import page_limit
+from db.repositories.filters import page_limit, where_shared_filters
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -130,10 +130,7 @@ def _claim_params(flt: ClaimFilter, after: tuple[Any, int] | None = None) -> dic
 
 def _apply(stmt: Any, params: shaped.Params) -> Any:
     """The filters for the parameters present (from :func:`_claim_params`)."""
-
-    def p(name: str, column: Any, *, expanding: bool = False) -> Any:
-        return shaped.param(params, name, column.type, expanding=expanding)
-
+    p = partial(shaped.param, params)
     stmt = stmt.where(claims.c.not_a_claim.is_(False))
     if "topic_ids" in params:
         # EXISTS with one array parameter: the statement text (hence the prepared statement
@@ -143,7 +140,7 @@ def _apply(stmt: Any, params: shaped.Params) -> Any:
         # the same: otherwise PostgreSQL 18 (the embedded server) keeps re-planning this
         # join on every request (7 ms), as 15 did before LIMIT was inlined.
         tree = cast(
-            select(shaped.param(params, "topic_ids", ARRAY(BigInteger))).scalar_subquery(),
+            select(p("topic_ids", ARRAY(BigInteger))).scalar_subquery(),
             ARRAY(BigInteger),
         )
         stmt = stmt.where(
@@ -168,26 +165,9 @@ def _apply(stmt: Any, params: shaped.Params) -> Any:
                 ),
             )
         stmt = stmt.where(by_entity)
-    if "article_id" in params:
-        stmt = stmt.where(claims.c.article_id == p("article_id", claims.c.article_id))
-    if "outlet_ids" in params:
-        stmt = stmt.where(
-            claims.c.outlet_id.in_(p("outlet_ids", claims.c.outlet_id, expanding=True))
-        )
-    if "story_id" in params:
-        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
     if "min_score" in params:
         stmt = stmt.where(claims.c.score >= p("min_score", claims.c.score))
-    if "since" in params:
-        stmt = stmt.where(claims.c.published_at >= p("since", claims.c.published_at))
-    if "until" in params:
-        stmt = stmt.where(claims.c.published_at < p("until", claims.c.published_at))
-    if "q" in params:
-        stmt = stmt.where(
-            func.to_tsvector(text("'english'::regconfig"), claims.c.text).op("@@")(
-                func.websearch_to_tsquery(text("'english'::regconfig"), p("q", claims.c.text))
-            )
-        )
+    stmt = where_shared_filters(stmt, claims, params)
     if "cluster_id" in params:
         stmt = stmt.where(claims.c.cluster_id == p("cluster_id", claims.c.cluster_id))
     return stmt

@@ -3,7 +3,8 @@ revision join."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -14,10 +15,13 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.models import Article, ArticleRevision
+from db.repositories import shaped
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
@@ -39,6 +43,31 @@ def ids_param(name: str, ids: Sequence[int], *, small: bool = False) -> BindPara
     """One array parameter (for ``= ANY``) instead of an IN list of N parameters, so the
     statement text, its prepared statement and its cached plan do not change with N."""
     return bindparam(name, [int(i) for i in ids], type_=ARRAY(Integer if small else BigInteger))
+
+
+def where_shared_filters(stmt: Any, table: Table, params: Mapping[str, Any]) -> Any:
+    """The filters quotes and claims share, for the parameters present: article, story,
+    outlets, date range and full text (``table`` has ``article_id``, ``outlet_id``,
+    ``published_at`` and ``text``; ``articles`` is joined)."""
+    p = partial(shaped.param, params)
+    c = table.c
+    if "article_id" in params:
+        stmt = stmt.where(c.article_id == p("article_id", c.article_id))
+    if "story_id" in params:
+        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    if "outlet_ids" in params:
+        stmt = stmt.where(c.outlet_id.in_(p("outlet_ids", c.outlet_id, expanding=True)))
+    if "since" in params:
+        stmt = stmt.where(c.published_at >= p("since", c.published_at))
+    if "until" in params:
+        stmt = stmt.where(c.published_at < p("until", c.published_at))
+    if "q" in params:
+        stmt = stmt.where(
+            func.to_tsvector(text("'english'::regconfig"), c.text).op("@@")(
+                func.websearch_to_tsquery(text("'english'::regconfig"), p("q", c.text))
+            )
+        )
+    return stmt
 
 
 def current_revision_of_article() -> ColumnElement[bool]:

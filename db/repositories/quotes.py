@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Table, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
 from db.repositories import shaped
-from db.repositories.filters import current_revision_of_article, page_limit
+from db.repositories.filters import current_revision_of_article, page_limit, where_shared_filters
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
 mentions: Table = Mention.__table__  # type: ignore[assignment]
@@ -107,36 +108,16 @@ def _quotes_page(params: shaped.Params, limit: int) -> Any:
         .where(quotes.c.deleted_at.is_(None))
     )
     stmt = _with_speaker(stmt)
-
-    def p(name: str, column: Any, *, expanding: bool = False) -> Any:
-        return shaped.param(params, name, column.type, expanding=expanding)
-
+    p = partial(shaped.param, params)
     if "speaker_ids" in params:
         # an IN list, not = ANY: for one speaker PostgreSQL walks the speaker's index in
         # date order and stops after a page (= ANY of an array would sort every quote)
         stmt = stmt.where(
             quotes.c.speaker_id.in_(p("speaker_ids", quotes.c.speaker_id, expanding=True))
         )
-    if "article_id" in params:
-        stmt = stmt.where(quotes.c.article_id == p("article_id", quotes.c.article_id))
-    if "outlet_ids" in params:
-        stmt = stmt.where(
-            quotes.c.outlet_id.in_(p("outlet_ids", quotes.c.outlet_id, expanding=True))
-        )
     if "kinds" in params:
         stmt = stmt.where(quotes.c.kind.in_(p("kinds", quotes.c.kind, expanding=True)))
-    if "since" in params:
-        stmt = stmt.where(quotes.c.published_at >= p("since", quotes.c.published_at))
-    if "until" in params:
-        stmt = stmt.where(quotes.c.published_at < p("until", quotes.c.published_at))
-    if "q" in params:
-        stmt = stmt.where(
-            func.to_tsvector(text("'english'::regconfig"), quotes.c.text).op("@@")(
-                func.websearch_to_tsquery(text("'english'::regconfig"), p("q", quotes.c.text))
-            )
-        )
-    if "story_id" in params:
-        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    stmt = where_shared_filters(stmt, quotes, params)
     if "after_at" in params:
         stmt = stmt.where(
             tuple_(quotes.c.published_at, quotes.c.id)

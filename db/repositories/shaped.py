@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
-from sqlalchemy.types import TypeEngine
 
 Params = Mapping[str, Any]
 
@@ -45,10 +44,20 @@ class ShapeError(RuntimeError):
 
 
 def param(
-    params: Params, name: str, type_: TypeEngine[Any] | None = None, *, expanding: bool = False
+    params: Params, name: str, like: Any = None, *, expanding: bool = False
 ) -> BindParameter[Any]:
-    """The bind parameter for ``params[name]`` in a shape's statement."""
+    """The bind parameter for ``params[name]`` in a shape's statement, typed as ``like``
+    (a column, whose type it takes, or a type)."""
+    type_ = getattr(like, "type", like)
     return bindparam(name, params[name], type_=type_, expanding=expanding)
+
+
+def expect_columns(columns: Sequence[Any], names: str, reader: str) -> int:
+    """For a reader that unpacks rows by position: fail at import if ``columns`` are no longer
+    ``names`` (space-separated) in that order. Returns the row width to slice."""
+    if [c.name for c in columns] != names.split():
+        raise RuntimeError(f"the columns {reader} unpacks have changed: update it")
+    return len(columns)
 
 
 def _shape(query: str, params: Params, inline: Hashable) -> Hashable:

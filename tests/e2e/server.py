@@ -20,9 +20,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`serve` (with ``args``) in its own process group, logging to ``log``."""
     return subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, "serve", "--port", str(port), *args],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,

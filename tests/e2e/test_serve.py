@@ -123,13 +123,7 @@ def test_sigterm_stops_the_worker_and_the_embedded_postgres(
     """`docker stop`, systemd and `kill` send SIGTERM: nothing `serve` started may outlive it."""
     port = _free_port()
     log = data_dir / "serve.log"
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-seed"],
-        env=server_env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _start(server_env, port, log, "--no-seed")
     try:
         _wait_ready(proc, port, log)
         children = subprocess.run(
