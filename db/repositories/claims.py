@@ -227,7 +227,7 @@ def _topics_of_claims(params: shaped.Params) -> Any:
 async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> list[DbRow]:
     if not claim_ids:
         return []
-    # one array parameter: the same statement (and shape) for every page size
+    # one array parameter: the same statement text (one prepared statement) for every page size
     return await shaped.fetch_all(
         session, "claims.topics", _topics_of_claims, {"claim_ids": [int(i) for i in claim_ids]}
     )
