@@ -180,8 +180,8 @@ def _claims_page(params: shaped.Params, sort: ClaimSort, limit: int) -> Any:
         stmt = stmt.where(
             tuple_(key, claims.c.id)
             < tuple_(
-                shaped.param(params, "after_key", key.type),
-                shaped.param(params, "after_id", claims.c.id.type),
+                shaped.param(params, "after_key", key),
+                shaped.param(params, "after_id", claims.c.id),
             )
         )
     return stmt.order_by(key.desc(), claims.c.id.desc()).limit(page_limit(limit))

@@ -1,5 +1,5 @@
-"""Clauses shared by several repositories: page limits, id-array parameters, the current
-revision join."""
+"""Clauses shared by several repositories: page limits, id-array parameters, the filters
+quotes and claims share, the current revision join."""
 
 from __future__ import annotations
 

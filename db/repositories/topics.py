@@ -69,7 +69,7 @@ async def get_topic(session: AsyncSession, slug: str, *, lock: bool = False) -> 
 
 
 def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
-    wanted = shaped.param(params, "topic", topics.c.slug.type)
+    wanted = shaped.param(params, "topic", topics.c.slug)
     descendants = (
         select(func.array_agg(closure.c.descendant_id))
         .where(closure.c.ancestor_id == topics.c.id)
