@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import authorize, install_access_state
 from api.deps import reject_unknown_query_params
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
@@ -31,6 +33,15 @@ from db.engine import create_engine, read_session_factory, session_factory
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+
+def package_version() -> str:
+    """The installed distribution's version: what ``info.version`` of the OpenAPI document says."""
+    try:
+        return importlib.metadata.version("article-store")
+    except importlib.metadata.PackageNotFoundError:  # running from a checkout never installed
+        return "0+unknown"
+
 
 DESCRIPTION = """
 **article-store** keeps news articles, every revision of them, and what they say —
@@ -114,15 +125,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="article-store",
-        version="1.0.0",
+        version=package_version(),
         summary="News articles, their revisions, quotes, entities and claims over HTTP.",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     install_openapi(app, settings.require_key_for_reads)
+    install_docs(app)
 
     install_access_state(
         app.state, settings.rate_limit_per_minute, settings.anon_rate_limit_per_minute

@@ -357,18 +357,25 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.
 @app.command("eval")
 def eval_(
     gold: Annotated[
-        Path,
-        typer.Option(help="Gold quotes JSON (format in docs/nlp.md).", exists=True, dir_okay=False),
-    ] = Path("tests/nlp/gold/seeds.json"),
+        Path | None,
+        typer.Option(
+            help="Gold quotes JSON (format in docs/nlp.md); default: the shipped seed gold.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Score the NLP pipeline against gold quotes: P/R/F1 per kind and speaker accuracy."""
+    from nlp.evaluation import shipped_gold
     from service.errors import DomainError
     from service.evaluation import evaluate_with_progress, print_report
 
     settings = _settings()
     try:
-        report = evaluate_with_progress(gold, settings.seeds_dir, settings.spacy_model, console)
+        report = evaluate_with_progress(
+            gold or shipped_gold("seeds.json"), settings.seeds_dir, settings.spacy_model, console
+        )
     except DomainError as exc:
         raise fail(exc.detail) from exc
     if as_json:

@@ -33,7 +33,7 @@ from typing import Any
 
 import asyncpg
 
-from service.settings import PROJECT_ROOT
+from nlp.topics import TAXONOMY_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -359,7 +359,7 @@ class TopicRow:
 
 def load_taxonomy() -> list[TopicRow]:
     """The real taxonomy when present, else a small built-in one."""
-    path = PROJECT_ROOT / "nlp" / "data" / "taxonomy.json"
+    path = TAXONOMY_PATH
     entries: list[tuple[str, str, str | None, str | None, str | None, str | None]] = []
     if path.exists():
         data = json.loads(path.read_text())

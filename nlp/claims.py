@@ -24,7 +24,7 @@ from nlp.types import Claim, Mention, Quote, TopicDef
 
 DEFAULT_THRESHOLD = 0.5
 
-# The one place the scorer is tuned (measured on tests/nlp/gold/claims_seeds.json; figures in
+# The one place the scorer is tuned (measured on nlp/data/gold/claims_seeds.json; figures in
 # docs/nlp.md). Features are in [0, 1]; score = sigmoid(BIAS + sum(WEIGHTS[f] * value)).
 BIAS = -1.8
 WEIGHTS: dict[str, float] = {

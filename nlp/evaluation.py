@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol
 
 from nlp.entities import name_tokens
@@ -20,6 +22,11 @@ from nlp.types import Annotations, Quote
 
 KINDS = ("direct", "indirect", "mixed")
 MIN_OVERLAP = 0.5
+
+
+def shipped_gold(name: str) -> Path:
+    """A gold file shipped inside the package (``nlp/data/gold/NAME``), wherever it is installed."""
+    return Path(str(files("nlp") / "data" / "gold" / name))
 
 
 class Annotator(Protocol):

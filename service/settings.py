@@ -10,7 +10,7 @@ import platformdirs
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from seeds import seeds_dir
 
 
 def _default_data_dir() -> Path:
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         description="Optional read replica used by read-only endpoints.",
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
-    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    seeds_dir: Path = Field(default_factory=seeds_dir)
     max_body_bytes: int = 2 * 1024 * 1024
     max_batch_bytes: int = 64 * 1024 * 1024
     statement_timeout_ms: int = 10_000

@@ -32,9 +32,10 @@ from nlp.pipeline import Pipeline
 from nlp.topics import load_taxonomy as load_taxonomy_file
 from service import access
 from service.seeds import load_seeds
-from service.settings import PROJECT_ROOT, Settings
+from service.settings import Settings
 from service.topics import load_taxonomy
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -140,3 +141,19 @@ def test_sigterm_stops_the_worker_and_the_embedded_postgres(
     finally:  # whatever a failure left behind (the group holds serve, worker and postgres)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_eval_without_gold_scores_the_shipped_gold_from_any_directory(
+    server_env: dict[str, str], data_dir: Path
+) -> None:
+    # the default gold file and the seed texts are package data, not paths into a checkout
+    elsewhere = data_dir / "elsewhere"
+    elsewhere.mkdir()
+    r = subprocess.run(
+        [*CLI, "eval", "--json"], env=server_env, cwd=elsewhere, capture_output=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    report = json.loads(r.stdout)
+    gold_quotes = report["scores"]["all"]["tp"] + report["scores"]["all"]["fn"]
+    assert gold_quotes >= 80, report["scores"]["all"]
+    assert report["scores"]["all"]["f1"] > 0.9, report["scores"]["all"]

@@ -8,7 +8,7 @@ from nlp.text import strip_dateline
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 SHARED_SEEDS = Path("/work/shared/seeds")
-GOLD = Path(__file__).parent / "gold" / "seeds.json"
+GOLD = Path(__file__).resolve().parents[2] / "nlp" / "data" / "gold" / "seeds.json"
 
 
 def seed_dir() -> Path:

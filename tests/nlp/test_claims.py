@@ -13,7 +13,7 @@ from nlp.claims import DEFAULT_THRESHOLD, WEIGHTS, extract_claims, score, score_
 from nlp.pipeline import Pipeline
 from nlp.types import Annotations, Claim
 
-CLAIMS_GOLD = Path(__file__).parent / "gold" / "claims_seeds.json"
+CLAIMS_GOLD = Path(__file__).resolve().parents[2] / "nlp" / "data" / "gold" / "claims_seeds.json"
 
 # Claims a fact-checker would pick from the seeds: (seed stem prefix, words the sentence contains).
 FACT_CHECKER_PICKS = [

@@ -22,7 +22,9 @@ down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TAXONOMY = Path(__file__).resolve().parents[3] / "nlp" / "data" / "taxonomy.json"
+# The taxonomy as it was when this migration was written (frozen: later edits of the shipped
+# taxonomy must not change what an old migration does).
+TAXONOMY = Path(__file__).resolve().parents[1] / "data" / "0005_taxonomy.json"
 
 REBUILD_CLOSURE = """
 INSERT INTO topic_closure (ancestor_id, descendant_id, depth)
