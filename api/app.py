@@ -30,6 +30,7 @@ from api.v1 import entities as entities_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
 from db.engine import create_engine, read_session_factory, session_factory
+from service.jobs import JobHandOff
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -99,15 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_engine = read_engine
         app.state.session_factory = session_factory(engine)
         app.state.read_session_factory = read_session_factory(read_engine)
-        from service.queue import JobQueue
-
-        queue = JobQueue(settings)
-        try:
-            await queue.open()
-            app.state.queue = queue
-        except Exception:  # the API still serves reads; the worker's sweep enqueues later
-            logger.warning("job queue unavailable at start-up", exc_info=True)
-            app.state.queue = None
+        # writes hand their jobs over after commit (service/jobs.py); with no queue the API
+        # still serves, and the worker's sweep enqueues the committed runs later
+        app.state.jobs = await JobHandOff.open(settings)
         # Everything built so far (modules, routes, the OpenAPI schema, pools) lives as long
         # as the process: move it out of the garbage collector's sight. A full collection
         # over these ~160k objects took 110 ms and was the API's p99 tail under load.
@@ -117,8 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if app.state.queue is not None:
-                await app.state.queue.close()
+            await app.state.jobs.close()
             await engine.dispose()
             if read_engine is not engine:
                 await read_engine.dispose()

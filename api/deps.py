@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -14,14 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.errors import DomainError
+from service.jobs import JobHandOff
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-# How long a write's response may wait on the job queue after its transaction committed.
-# With the database unreachable, the queue's pool would wait 30 s for a connection, holding
-# an already-committed write's 201 past most clients' timeouts (seen in tests/e2e/test_faults).
-ENQUEUE_TIMEOUT_S = 3.0
 
 
 class UnknownQueryParameter(DomainError):
@@ -97,25 +92,16 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def enqueue_annotations(request: Request, run_ids: list[int | None]) -> None:
-    """Hand committed annotation runs to the job queue.
-
-    Called only after the write's transaction committed. If the queue is unreachable the
-    runs stay pending and the worker's sweep enqueues them later, so nothing is lost."""
-    ids = [r for r in run_ids if r is not None]
-    queue = getattr(request.app.state, "queue", None)
-    if not ids or queue is None:
-        return
-    try:
-        async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
-            await queue.enqueue_runs(ids)
-    except Exception:  # TimeoutError included
-        logger.warning("could not enqueue annotation runs %s; the sweep will", ids, exc_info=True)
+def get_jobs(request: Request) -> JobHandOff | None:
+    """This process's hand-off to the job queue, for write use cases (None: no queue)."""
+    jobs: JobHandOff | None = getattr(request.app.state, "jobs", None)
+    return jobs
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+JobsDep = Annotated[JobHandOff | None, Depends(get_jobs)]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -133,7 +133,7 @@ def main() -> None:
     env["ARTICLE_STORE_RUN_WORKER"] = "false"
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-seed"],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--no-seed"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -359,7 +359,7 @@ def api_server(db_url: str, workers: int, pool_size: int, log_dir: Path, data_di
     argv = [
         sys.executable,
         "-m",
-        "api.cli",
+        "cli",
         "serve",
         "--host",
         HOST,

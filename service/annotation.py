@@ -22,6 +22,7 @@ from service import claims as claims_service
 from service import quotes as quotes_svc
 from service import topics as topics_service
 from service.errors import ArticleNotFound
+from service.jobs import JobHandOff, unit_of_work
 from service.names import normalize_name
 
 logger = logging.getLogger(__name__)
@@ -280,11 +281,15 @@ class QueuedRun:
     revision: int
 
 
-async def reannotate_article(session: AsyncSession, article_id: int) -> QueuedRun:
-    """A new run for the article's current revision, in its own transaction."""
-    async with session.begin():
+async def reannotate_article(
+    session: AsyncSession, article_id: int, jobs: JobHandOff | None = None
+) -> QueuedRun:
+    """A new run for the article's current revision, in its own transaction; it goes to the
+    queue once the transaction committed."""
+    async with unit_of_work(session, jobs) as pending:
         current = await repo.current_revision(session, article_id)
         if current is None:
             raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
         run_id = await request_annotation(session, int(current.id))
+        pending.annotate(run_id)
         return QueuedRun(run_id, int(current.number))

@@ -22,6 +22,7 @@ from service.errors import (
     PreconditionRequired,
     RevisionNotFound,
 )
+from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.urls import normalize_url
@@ -392,11 +393,17 @@ async def _article_row(session: AsyncSession, article_id: int) -> dict[str, Any]
 
 
 async def create_article(
-    session: AsyncSession, data: ArticleInput, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES
+    session: AsyncSession,
+    data: ArticleInput,
+    *,
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    jobs: JobHandOff | None = None,
 ) -> WriteOutcome:
-    """Ingest one article in its own transaction (all or nothing)."""
-    async with session.begin():
+    """Ingest one article in its own transaction (all or nothing); its annotation run goes to
+    the queue once the transaction committed."""
+    async with unit_of_work(session, jobs) as pending:
         result = await ingest_article(session, data, max_bytes=max_bytes)
+        pending.annotate(result.run_id)
         return WriteOutcome(result, await _article_row(session, result.article_id))
 
 
@@ -431,6 +438,7 @@ async def replace_article_text(
     change: RevisionInput,
     *,
     max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    jobs: JobHandOff | None = None,
 ) -> WriteOutcome:
     """PUT semantics: a new revision only if ``if_match`` names the current one.
 
@@ -442,7 +450,7 @@ async def replace_article_text(
             "send If-Match with the article's current ETag (from GET or the last write) "
             "so a concurrent edit is never overwritten"
         )
-    async with session.begin():
+    async with unit_of_work(session, jobs) as pending:
         locked = await repo.lock_article(session, article_id)
         if locked is None:
             raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
@@ -469,6 +477,7 @@ async def replace_article_text(
         )
         _validate(data, max_bytes)
         result = await _add_revision(session, article_id, data, created=False)
+        pending.annotate(result.run_id)
         return WriteOutcome(result, await _article_row(session, article_id))
 
 
@@ -484,6 +493,7 @@ async def ingest_batch(
     items: list[ArticleInput | DomainError],
     *,
     max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    jobs: JobHandOff | None = None,
 ) -> list[BatchItemResult]:
     """Ingest many articles in one transaction, each item all-or-nothing (a savepoint).
 
@@ -491,7 +501,7 @@ async def ingest_batch(
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} articles", field="items")
     results: list[BatchItemResult] = []
-    async with session.begin():
+    async with unit_of_work(session, jobs) as pending:
         for index, item in enumerate(items):
             if isinstance(item, DomainError):
                 results.append(BatchItemResult(index, error=item))
@@ -503,6 +513,7 @@ async def ingest_batch(
             except DomainError as exc:
                 results.append(BatchItemResult(index, error=exc))
             else:
+                pending.annotate(result.run_id)
                 results.append(BatchItemResult(index, outcome=WriteOutcome(result, row)))
     return results
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from db.engine import create_engine, session_factory
 from service.articles import ArticleInput, BatchItemResult, build_input, ingest_batch
 from service.errors import DomainError, InvalidEncoding, InvalidInput
+from service.jobs import JobHandOff
+from service.settings import Settings
 
 FIELDS = {
     "outlet", "url", "external_id", "title", "byline", "published_at", "language", "body",
@@ -79,9 +81,35 @@ def iter_source(path: Path, outlet: str | None = None) -> Iterator[SourceItem]:
             yield SourceItem(f"{path.name}:{n}", item)
 
 
-async def ingest_chunk(
-    factory: async_sessionmaker[Any], chunk: list[SourceItem], max_bytes: int
-) -> list[BatchItemResult]:
-    """One transaction for the chunk, a savepoint per item (as the batch route)."""
-    async with factory() as session:
-        return await ingest_batch(session, [s.item for s in chunk], max_bytes=max_bytes)
+ChunkDone = Callable[[list[SourceItem], list[BatchItemResult]], None]
+
+
+async def ingest_items(
+    settings: Settings,
+    url: str,
+    items: list[SourceItem],
+    *,
+    chunk: int,
+    on_chunk: ChunkDone,
+) -> None:
+    """Ingest ``items`` into the store at ``url``: one transaction per ``chunk`` items and a
+    savepoint per item (as the batch route). Each chunk's annotation runs are handed to the
+    job queue as soon as it commits, so a running worker annotates them within seconds.
+    ``on_chunk(part, results)`` is called after each committed chunk (a progress bar)."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    jobs = await JobHandOff.open(settings.model_copy(update={"database_url": url}))
+    try:
+        factory = session_factory(engine)
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            async with factory() as session:
+                results = await ingest_batch(
+                    session,
+                    [s.item for s in part],
+                    max_bytes=settings.max_body_bytes,
+                    jobs=jobs,
+                )
+            on_chunk(part, results)
+    finally:
+        await jobs.close()
+        await engine.dispose()

@@ -22,7 +22,8 @@ from db.engine import transaction
 from db.repositories import topics as repo
 from nlp.topics import classify, topic_from_dict, topic_to_dict
 from nlp.types import TopicDef
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput, NotFound, Unavailable
+from service.jobs import JobHandOff
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +324,16 @@ async def reclassify_topic(
     return ReclassifyReport(slug, examined, linked, unlinked)
 
 
-async def ensure_topic_exists(session: AsyncSession, slug: str) -> None:
-    """Raise :class:`TopicNotFound` unless ``slug`` is a topic (before queueing a job)."""
-    if await repo.get_topic(session, slug) is None:
-        raise TopicNotFound(f"no topic with slug {slug!r}", slug=slug)
+async def request_reclassification(
+    session: AsyncSession, jobs: JobHandOff | None, slug: str
+) -> int:
+    """Queue the reclassification of every stored claim against ``slug``; returns the job id.
+
+    :class:`TopicNotFound` unless ``slug`` is a topic; :class:`Unavailable` (503) when the
+    queue cannot take the job (nothing sweeps for these, so it is not deferred silently)."""
+    async with session.begin():
+        if await repo.get_topic(session, slug) is None:
+            raise TopicNotFound(f"no topic with slug {slug!r}", slug=slug)
+    if jobs is None:
+        raise Unavailable("the job queue is unavailable; try again shortly")
+    return await jobs.defer_reclassification(slug)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from api.deps import (
+    JobsDep,
     ReadSessionDep,
     SessionDep,
     SettingsDep,
-    enqueue_annotations,
     problem_responses,
 )
 from api.errors import status_for
@@ -172,13 +172,12 @@ def _input(item: ArticleCreate) -> svc.ArticleInput:
 async def create_article(
     session: SessionDep,
     settings: SettingsDep,
+    jobs: JobsDep,
     item: ArticleCreate,
-    request: Request,
     response: Response,
 ) -> dict[str, Any]:
     data = _input(item)
-    outcome = await svc.create_article(session, data, max_bytes=settings.max_body_bytes)
-    await enqueue_annotations(request, [outcome.result.run_id])
+    outcome = await svc.create_article(session, data, max_bytes=settings.max_body_bytes, jobs=jobs)
     response.headers["ETag"] = outcome.etag
     if outcome.result.created:
         response.headers["Location"] = f"/v1/articles/{outcome.result.article_id}"
@@ -201,7 +200,7 @@ async def create_article(
     responses=problem_responses(400, 413, 415, 422),
 )
 async def ingest_batch(
-    session: SessionDep, settings: SettingsDep, batch: ArticleBatch, request: Request
+    session: SessionDep, settings: SettingsDep, jobs: JobsDep, batch: ArticleBatch
 ) -> dict[str, Any]:
     prepared: list[svc.ArticleInput | DomainError] = []
     for item in batch.items:
@@ -209,9 +208,8 @@ async def ingest_batch(
             prepared.append(_input(item))
         except DomainError as exc:
             prepared.append(exc)
-    results = await svc.ingest_batch(session, prepared, max_bytes=settings.max_body_bytes)
-    await enqueue_annotations(
-        request, [r.outcome.result.run_id for r in results if r.outcome is not None]
+    results = await svc.ingest_batch(
+        session, prepared, max_bytes=settings.max_body_bytes, jobs=jobs
     )
     out = []
     counts = {"created": 0, "revised": 0, "unchanged": 0, "failed": 0}
@@ -261,8 +259,8 @@ async def replace_article(
     session: SessionDep,
     settings: SettingsDep,
     article_id: ArticleId,
+    jobs: JobsDep,
     change: ArticleRevise,
-    request: Request,
     response: Response,
     if_match: Annotated[
         str | None,
@@ -275,8 +273,8 @@ async def replace_article(
         if_match,
         svc.RevisionInput(**change.model_dump()),
         max_bytes=settings.max_body_bytes,
+        jobs=jobs,
     )
-    await enqueue_annotations(request, [outcome.result.run_id])
     response.headers["ETag"] = outcome.etag
     return _written(outcome)
 
@@ -379,10 +377,9 @@ async def get_article(
     responses=problem_responses(404, 422),
 )
 async def annotate_article(
-    session: SessionDep, article_id: ArticleId, request: Request
+    session: SessionDep, jobs: JobsDep, article_id: ArticleId
 ) -> dict[str, Any]:
-    queued = await annotation_svc.reannotate_article(session, article_id)
-    await enqueue_annotations(request, [queued.run_id])
+    queued = await annotation_svc.reannotate_article(session, article_id, jobs)
     return {
         "article_id": article_id,
         "revision": queued.revision,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.deps import JobsDep, ReadSessionDep, SessionDep, problem_responses
 from api.schemas.topics import (
     SLUG_PATTERN,
     ReclassifyAccepted,
@@ -16,7 +16,6 @@ from api.schemas.topics import (
     TopicUpdate,
 )
 from service import topics as svc
-from service.errors import Unavailable
 
 router = APIRouter(prefix="/topics", tags=["topics"])
 
@@ -140,11 +139,6 @@ async def delete_topic(
     ),
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-async def reclassify_topic(request: Request, session: SessionDep, slug: Slug) -> dict[str, Any]:
-    await svc.ensure_topic_exists(session, slug)
-    await session.rollback()
-    queue = getattr(request.app.state, "queue", None)
-    if queue is None:
-        raise Unavailable("the job queue is unavailable; try again shortly")
-    job_id = await queue.reclassify_task.defer_async(slug=slug)
+async def reclassify_topic(session: SessionDep, jobs: JobsDep, slug: Slug) -> dict[str, Any]:
+    job_id = await svc.request_reclassification(session, jobs, slug)
     return {"topic": slug, "job_id": job_id, "status": "queued"}

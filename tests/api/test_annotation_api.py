@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import ENQUEUE_TIMEOUT_S
 from db.engine import libpq_url
 from nlp.pipeline import Pipeline
+from service.jobs import ENQUEUE_TIMEOUT_S, JobHandOff
 from service.queue import JobQueue, WorkerResources
 from service.settings import Settings
 
@@ -102,8 +102,8 @@ async def test_write_answers_promptly_when_the_queue_is_unreachable(
     await queue.open()
     with psycopg.connect(libpq_url(pg_server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{make_url(queue_url).database}" WITH (FORCE)')
-    saved = app.state.queue
-    app.state.queue = queue
+    saved = app.state.jobs
+    app.state.jobs = JobHandOff(queue)
     try:
         t0 = time.monotonic()
         r = await client.post(
@@ -112,7 +112,7 @@ async def test_write_answers_promptly_when_the_queue_is_unreachable(
         )
         took = time.monotonic() - t0
     finally:
-        app.state.queue = saved
+        app.state.jobs = saved
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5):
                 await queue.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-CLI = [sys.executable, "-m", "api.cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def _free_port() -> int:

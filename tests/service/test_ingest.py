@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import create_engine
 from service import stories
 from service.articles import (
     ArticleInput,
@@ -18,7 +20,8 @@ from service.articles import (
     ingest_batch,
 )
 from service.errors import InvalidEncoding, InvalidInput
-from service.ingest_files import iter_source
+from service.ingest_files import ingest_items, iter_source
+from service.settings import Settings
 from service.similarity import fingerprint
 
 
@@ -95,3 +98,45 @@ def test_iter_source_reads_jsonl_and_folders(tmp_path: Path) -> None:
     assert len(items) == 2
     assert isinstance(items[0].item, ArticleInput) and items[0].item.external_id == "x"
     assert isinstance(items[1].item, InvalidEncoding)
+
+
+async def test_file_ingest_hands_each_chunks_runs_to_the_queue_at_once(
+    tmp_path: Path, settings: Settings, database_url: str, clean_store: None
+) -> None:
+    """`article-store ingest` goes through the same unit of work as the API: every committed
+    chunk's annotation runs get a queue job right away, not at the worker's next sweep."""
+    source = tmp_path / "archive.jsonl"
+    source.write_text(
+        "".join(
+            f'{{"outlet": "Archive", "external_id": "a{n}", "body": "Report {n}: the council '
+            f'met on Monday, the mayor said."}}\n'
+            for n in range(5)
+        )
+    )
+    chunks: list[int] = []
+    await ingest_items(
+        settings,
+        database_url,
+        list(iter_source(source)),
+        chunk=2,
+        on_chunk=lambda part, results: chunks.append(len(results)),
+    )
+    assert chunks == [2, 2, 1]
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT r.status, j.status::text FROM annotation_runs r "
+                        "JOIN article_revisions v ON v.id = r.revision_id "
+                        "JOIN articles a ON a.id = v.article_id "
+                        "LEFT JOIN procrastinate_jobs j ON j.id = r.job_id "
+                        "WHERE a.external_id LIKE 'a%'"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert len(rows) == 5
+    assert all(job == "todo" for _, job in rows), rows

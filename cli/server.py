@@ -1,0 +1,168 @@
+"""Running the service: serve, worker, migrate, seed, db-url."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.common import console, fail, load_settings, open_store
+from service.settings import get_settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="HTTP worker processes.", min=1, max=64)] = 1,
+    seed: Annotated[
+        bool, typer.Option(help="Load the seed articles if the store is empty.")
+    ] = True,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker", help="Run an annotation worker process alongside the API."
+        ),
+    ] = True,
+) -> None:
+    """Run the HTTP API (on an embedded PostgreSQL unless DATABASE_URL is set)."""
+    import uvicorn
+
+    from api.logging import configure_logging
+    from db.engine import redact
+    from service import bootstrap
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    # SIGTERM (docker stop, systemd, kill) must unwind like Ctrl-C: uvicorn shuts down
+    # gracefully, then re-raises the signal it caught; with the default handler that killed
+    # this process on the spot and left the worker and the embedded PostgreSQL running.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    with open_store(settings, migrate=True, allow_shared=False) as db:
+        where = f"embedded PostgreSQL in {settings.data_dir}" if db.embedded else redact(db.url)
+        console.print(f"[green]database:[/] {where}")
+        console.print("[green]migrations:[/] at head")
+        if seed:
+            created = asyncio.run(bootstrap.seed_if_empty(settings, db.url))
+            if created:
+                console.print(f"[green]seeds:[/] loaded {created} seed articles")
+        if db.embedded:
+            bootstrap.publish_server_url(settings, db.url)
+        os.environ["DATABASE_URL"] = db.url
+        get_settings.cache_clear()
+        console.print(
+            "[green]access:[/] reads are open; writes need a key: "
+            "`article-store keys create --name NAME --scope write`"
+        )
+        console.print(
+            f"[green]serving:[/] http://{host}:{port}/v1/articles  "
+            f"(docs: http://{host}:{port}/docs)"
+        )
+        worker_proc = _spawn_worker() if with_worker else None
+        try:
+            uvicorn.run(
+                "api.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_config=None,
+                timeout_graceful_shutdown=20,
+            )
+        finally:
+            if worker_proc is not None:
+                _stop_worker(worker_proc)
+            if db.embedded:
+                bootstrap.unpublish_server_url(settings)
+                console.print("[green]stopping:[/] embedded PostgreSQL")
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _spawn_worker() -> subprocess.Popen[bytes]:
+    """The background annotation worker `serve` runs so the embedded default needs nothing else."""
+    console.print("[green]worker:[/] annotation worker started in the background")
+    return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=dict(os.environ))
+
+
+def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # finishes or releases its current job
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def worker(
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Jobs run at once in this process (the pipeline runs in threads; 2 keeps "
+            "a core busy while the other job waits on the database).",
+            min=1,
+            max=32,
+        ),
+    ] = 2,
+) -> None:
+    """Run an annotation worker (any number, on any machine, against the same database)."""
+    from api.logging import configure_logging
+    from service import bootstrap
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    with open_store(settings) as db:
+        asyncio.run(bootstrap.run_worker(settings, db.url, concurrency=concurrency))
+
+
+def migrate(
+    direction: Annotated[str, typer.Argument(help="upgrade or downgrade")] = "upgrade",
+    revision: Annotated[
+        str | None, typer.Argument(help="Target revision (default: head / one step down).")
+    ] = None,
+) -> None:
+    """Apply (upgrade) or revert (downgrade) database migrations."""
+    from db import migrate as mig
+
+    if direction not in ("upgrade", "downgrade"):
+        raise fail(f"direction must be 'upgrade' or 'downgrade', not {direction!r}", 2)
+    with open_store(load_settings()) as db:
+        if direction == "upgrade":
+            mig.upgrade(db.url, revision or "head")
+        else:
+            mig.downgrade(db.url, revision or "-1")
+        console.print(f"[green]{direction}d[/] to {mig.current(db.url) or 'base'}")
+
+
+def seed() -> None:
+    """Load the seed articles (idempotent: a second run changes nothing)."""
+    from service import bootstrap
+
+    settings = load_settings()
+    with open_store(settings, migrate=True) as db:
+        created = asyncio.run(bootstrap.seed_if_empty(settings, db.url, force=True))
+        console.print(
+            f"[green]seeds:[/] {created} revisions created"
+            + (" (already loaded)" if created == 0 else "")
+        )
+
+
+def db_url() -> None:
+    """Print the database URL in use (starting the embedded server if needed)."""
+    with open_store(load_settings()) as db:
+        typer.echo(db.url)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)
+    app.command()(migrate)
+    app.command()(seed)
+    app.command("db-url")(db_url)
