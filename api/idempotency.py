@@ -16,8 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import _send_problem
 from api.problems import problem_body
-from db.engine import transaction
-from db.repositories import access as repo
+from service import idempotency
 
 logger = logging.getLogger(__name__)
 HEADER = b"idempotency-key"
@@ -79,20 +78,9 @@ class IdempotencyMiddleware:
         ).hexdigest()
         principal = _principal(headers, scope)
         factory: async_sessionmaker[AsyncSession] = scope["app"].state.session_factory
-        async with transaction(factory) as session:
-            claimed = await repo.claim_idempotency_key(
-                session,
-                {
-                    "principal": principal,
-                    "key": key,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "request_hash": digest,
-                },
-            )
-            existing = (
-                None if claimed else await repo.get_idempotency_record(session, principal, key)
-            )
+        existing = await idempotency.claim_key(
+            factory, principal, key, scope["method"], scope["path"], digest
+        )
         if existing is not None:
             await self._answer_existing(existing, digest, send, rid, scope)
             return
@@ -121,23 +109,14 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, capture)
         finally:
             status = start["status"] if start else 500
-            async with transaction(factory) as session:
-                if status >= 500:
-                    await repo.drop_idempotency_record(session, principal, key)
-                else:
-                    kept = [
-                        [k.decode("latin-1"), v.decode("latin-1")]
-                        for k, v in (start or {}).get("headers", [])
-                        if k.lower() in REPLAYED_HEADERS
-                    ]
-                    await repo.complete_idempotency_record(
-                        session,
-                        principal,
-                        key,
-                        status,
-                        orjson.dumps(kept).decode(),
-                        b"".join(chunks),
-                    )
+            kept = [
+                [k.decode("latin-1"), v.decode("latin-1")]
+                for k, v in (start or {}).get("headers", [])
+                if k.lower() in REPLAYED_HEADERS
+            ]
+            await idempotency.finish_key(
+                factory, principal, key, status, orjson.dumps(kept).decode(), b"".join(chunks)
+            )
 
     async def _answer_existing(
         self, record: object, digest: str, send: Send, rid: str, scope: Scope

@@ -57,7 +57,7 @@ async def _job_path(url: str, pipeline: object, concurrency: int) -> tuple[float
     from service.queue import JobQueue, WorkerResources
     from service.settings import Settings
 
-    settings = Settings(database_url=url, run_worker=False)
+    settings = Settings(database_url=url)
     queue = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: pipeline))
     await queue.open()
     try:

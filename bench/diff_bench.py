@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from service.diffing import diff_texts, render_html, render_unified, sentence_spans
-from service.diffing.text import tokenize
+from textkit.diffing import diff_texts, render_html, render_unified, sentence_spans
+from textkit.diffing.text import tokenize
 
 SEEDS = Path("/work/shared/seeds")
 _DATE_RE = re.compile(r"^\s*date \d{4}-\d{2}-\d{2}\s+")

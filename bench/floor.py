@@ -21,8 +21,8 @@ import orjson
 
 from bench import queries as sql
 from db.engine import libpq_url
-from service.diffing import diff_texts
 from service.pagination import decode_cursor
+from textkit.diffing import diff_texts
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -126,7 +126,7 @@ async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
 
 async def diff(pool: asyncpg.Pool, article_id: int) -> Any:
     """Previous → current revision: the same five statements as the API, the same word
-    diff (service.diffing), and the annotation rows of both revisions."""
+    diff (textkit.diffing), and the annotation rows of both revisions."""
     async with pool.acquire() as conn:
         article = await conn.fetchrow(sql.ARTICLE, article_id)
         if article is None:

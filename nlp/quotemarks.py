@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp.text import paragraph_spans
+from nlp.text import line_spans
 
 DOUBLE_OPEN = frozenset("“„«‟")
 DOUBLE_CLOSE = frozenset("”»")
@@ -57,7 +57,7 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
     """Pair quotation marks paragraph by paragraph and return the quoted spans in order."""
     spans: list[QuoteSpan] = []
     prev_unclosed: int | None = None  # index in spans of an unclosed quote ending the paragraph
-    for p_index, (p_start, p_end) in enumerate(paragraph_spans(text)):
+    for p_index, (p_start, p_end) in enumerate(line_spans(text)):
         para = text[p_start:p_end]
         if not para.strip():
             continue  # blank lines neither end nor break a continued quote

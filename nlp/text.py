@@ -15,7 +15,7 @@ def strip_dateline(text: str) -> str:
     return _DATELINE.sub("", text, count=1)
 
 
-def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+def line_spans(text: str) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each line (paragraph) of ``text``, line breaks excluded."""
     pos = 0
     for m in _LINE_BREAK.finditer(text):

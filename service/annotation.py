@@ -23,7 +23,7 @@ from service import quotes as quotes_svc
 from service import topics as topics_service
 from service.errors import ArticleNotFound
 from service.jobs import JobHandOff, unit_of_work
-from service.names import normalize_name
+from textkit.names import name_key
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +78,14 @@ async def _write_annotations(
 ) -> None:
     body: str = row.body
     entity_ids = await repo.upsert_entities(
-        session, [(e.key, e.type, e.name, normalize_name(e.name)) for e in ann.entities]
+        session, [(e.key, e.type, e.name, name_key(e.name)) for e in ann.entities]
     )
     by_key = {e.key: entity_ids[(e.key, e.type)] for e in ann.entities}
     alias_rows: set[tuple[int, str, str]] = set()
     for e in ann.entities:
         for alias in {e.name, *e.aliases}:
             if alias.strip():
-                alias_rows.add((by_key[e.key], alias, normalize_name(alias)))
+                alias_rows.add((by_key[e.key], alias, name_key(alias)))
     await repo.delete_machine_annotations(session, row.revision_id)
     await repo.add_aliases(session, sorted(alias_rows))
     await repo.insert_mentions(

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
 from service import annotation, stories
-from service.diffing import diff_texts
 from service.errors import (
     ArticleNotFound,
     DomainError,
@@ -25,7 +24,8 @@ from service.errors import (
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
-from service.urls import normalize_url
+from textkit.diffing import diff_texts
+from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000

@@ -32,11 +32,11 @@ from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_wo
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
 from service import entities as entities_svc
-from service.anchoring import reanchor
 from service.errors import EntityNotFound, InvalidInput, NotFound, RevisionNotFound
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
+from textkit.anchoring import reanchor
 
 logger = logging.getLogger(__name__)
 
@@ -426,7 +426,7 @@ async def carry_curated_claims(
     session: AsyncSession, from_revision_id: int, to_revision_id: int, to_body: str
 ) -> CarryReport:
     """Copy the curated claims (corrections and not-a-claim tombstones) of one revision onto
-    the next, re-anchored with :func:`service.anchoring.reanchor` (``exact``, ``moved``,
+    the next, re-anchored with :func:`textkit.anchoring.reanchor` (``exact``, ``moved``,
     ``fuzzy``); ``orphaned`` ones stay behind and are reported. Curated topic links go with
     them. Idempotent (a claim already carried to the same span is not copied twice); machine
     claims of the new revision overlapping a carried one are dropped. Inside the caller's

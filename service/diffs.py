@@ -1,6 +1,6 @@
 """Diff use cases: two revisions of one article, or any two stored texts.
 
-The text diff is the pure engine in service.diffing; this module finds the texts, adds
+The text diff is the pure engine in textkit.diffing; this module finds the texts, adds
 who/what the revisions are, and compares their annotations (quotes, entities, claims),
 matched by speaker and text rather than by offset, since offsets move between revisions.
 """
@@ -15,7 +15,8 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
-from service.diffing import (
+from service.errors import ArticleNotFound, InvalidInput, RevisionNotFound
+from textkit.diffing import (
     IGNORABLE,
     Granularity,
     InvalidDiffRequest,
@@ -24,7 +25,6 @@ from service.diffing import (
     render_html,
     render_unified,
 )
-from service.errors import ArticleNotFound, InvalidInput, RevisionNotFound
 
 DiffFormat = Literal["json", "unified", "html"]
 _REF_RE = re.compile(r"^\s*(\d{1,18})\s*(?:@\s*(\d{1,9})\s*)?$")

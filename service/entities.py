@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as repo
 from service.errors import AliasNotFound, EntityNotFound, InvalidInput, InvalidMerge
-from service.names import normalize_name
 from service.pagination import Page, decode_cursor, encode_cursor
+from textkit.names import name_key
 
 _SPEAKERS = "speakers:count"
 _ENTITIES = "entities:name"
@@ -23,7 +23,7 @@ _ENTITIES = "entities:name"
 def _normalized_query(q: str | None) -> str | None:
     if q is None:
         return None
-    return normalize_name(q)
+    return name_key(q)
 
 
 async def list_speakers(
@@ -153,7 +153,7 @@ async def unmerge_entity(session: AsyncSession, entity_id: int) -> dict[str, Any
 async def add_alias(session: AsyncSession, entity_id: int, alias: str) -> dict[str, Any]:
     """A curated alias: the entity is then found by that name too (speaker filter included)."""
     alias = alias.strip()
-    normalized = normalize_name(alias)
+    normalized = name_key(alias)
     if not normalized:
         raise InvalidInput("the alias has no letters or digits", field="alias")
     async with session.begin():
@@ -185,7 +185,7 @@ async def entity_ids_for_filter(
     entity merged with it. Both given: the intersection. None: no such filter."""
     ids: set[int] | None = None
     if name is not None:
-        normalized = normalize_name(name)
+        normalized = name_key(name)
         ids = set(await repo.entity_ids_for_name(session, normalized)) if normalized else set()
     if entity_id is not None:
         root = await repo.get_entity(session, entity_id)

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from nlp.evaluation import EvalReport, evaluate
+from nlp.text import strip_dateline
 from service.errors import InvalidInput
-from service.seeds import strip_dateline
 
 
 def load_texts(seeds_dir: Path, names: list[str]) -> dict[str, str]:

@@ -21,7 +21,6 @@ from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
 from db.repositories import shaped
 from service import entities as entities_svc
-from service.anchoring import reanchor
 from service.errors import (
     ArticleNotFound,
     EntityNotFound,
@@ -31,6 +30,7 @@ from service.errors import (
 )
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
+from textkit.anchoring import reanchor
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ async def carry_curated_quotes(
     """Copy the curated quotes (and tombstones) of one revision onto the next, re-anchored.
 
     Runs inside the caller's transaction. Each copy keeps the correction (kind, speaker,
-    tombstone) and gets the span found by :func:`service.anchoring.reanchor` with its
+    tombstone) and gets the span found by :func:`textkit.anchoring.reanchor` with its
     ``anchor_status`` (``exact``, ``moved``, ``fuzzy``). An ``orphaned`` quote (its text is
     gone) is not copied: it stays on the old revision and is reported. Idempotent: a quote
     already carried to the same span is not copied twice. Machine quotes of the new

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,14 +9,8 @@ from pathlib import Path
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nlp.text import strip_dateline
 from service.articles import ArticleInput, IngestResult, ingest_article
-
-DATELINE_PREFIX = re.compile(r"^\s*date (\d{4}-\d{2}-\d{2})\s+")
-
-
-def strip_dateline(text: str) -> str:
-    """Remove a leading ``date YYYY-MM-DD`` prefix: it is metadata, not body."""
-    return DATELINE_PREFIX.sub("", text, count=1)
 
 
 @dataclass(frozen=True, slots=True)

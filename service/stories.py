@@ -1,7 +1,7 @@
 """Stories: grouping the versions (and syndicated copies) of one report.
 
 On every new revision, ``group_article`` takes the text's MinHash fingerprint
-(service.similarity, stored on the revision), finds candidates through MinHash LSH
+(textkit.similarity, stored on the revision), finds candidates through MinHash LSH
 buckets (``article_lsh_bands``: 64 bands of 2 values, an index lookup, never a scan)
 and among the articles published within a few days, verifies each with
 ``version_similarity`` (>= STORY_THRESHOLD) and joins the best match's story, or creates
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import articles as article_repo
 from db.repositories import stories as repo
 from service.errors import ArticleNotFound, InvalidInput, StoryNotFound
-from service.similarity import (
+from textkit.similarity import (
     NUM_PERM,
     STORY_THRESHOLD,
     fingerprint,
@@ -47,7 +47,7 @@ PAIRWISE_TEXT_LIMIT = 12
 
 
 def fingerprint_bytes(text: str) -> bytes:
-    """The MinHash signature of ``text`` (service.similarity) as 128 uint32, 512 bytes."""
+    """The MinHash signature of ``text`` (textkit.similarity) as 128 uint32, 512 bytes."""
     return fingerprint(text).to_bytes()
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.common import MAX_ID
+
 EXAMPLE_CLAIM: dict[str, Any] = {
     "id": 42,
     "article_id": 3,
@@ -100,7 +102,7 @@ class ClaimUpdate(BaseModel):
         default=None, max_length=50, description="Topic slugs; replaces every link (curated)."
     )
     claimant_id: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="An entity id, or null for none."
+        default=None, ge=1, le=MAX_ID, description="An entity id, or null for none."
     )
     claimant_text: str | None = Field(default=None, max_length=500)
     not_a_claim: bool | None = None

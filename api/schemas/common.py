@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+# The largest id a client may send: ids are PostgreSQL bigints.
+MAX_ID = 2**63 - 1
+
 
 def _iso_datetime_only(value: Any) -> Any:
     """Accept ISO 8601 strings only: numbers (or numeric strings) are not read as epochs."""

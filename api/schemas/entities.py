@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import MAX_ID
+
 
 class SpeakerRead(BaseModel):
     model_config = ConfigDict(
@@ -94,7 +96,7 @@ class EntityDetail(EntityRead):
 class EntityMerge(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"into": 4}})
 
-    into: int = Field(ge=1, le=2**63 - 1, description="The entity that survives.")
+    into: int = Field(ge=1, le=MAX_ID, description="The entity that survives.")
 
 
 class AliasCreate(BaseModel):

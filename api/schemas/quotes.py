@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.common import MAX_ID
+
 QuoteKind = Literal["direct", "indirect", "mixed"]
 AnchorStatus = Literal["exact", "moved", "fuzzy", "orphaned"]
 
@@ -82,7 +84,7 @@ class QuoteUpdate(BaseModel):
     start: int | None = Field(default=None, ge=0, le=2**31 - 1)
     end: int | None = Field(default=None, ge=1, le=2**31 - 1)
     speaker_id: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="An entity id, or null for no speaker."
+        default=None, ge=1, le=MAX_ID, description="An entity id, or null for no speaker."
     )
     speaker_text: str | None = Field(default=None, max_length=500)
 

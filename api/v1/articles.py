@@ -29,7 +29,7 @@ from api.schemas.articles import (
     RevisionDetail,
     RevisionPage,
 )
-from api.schemas.common import JsonDateTime
+from api.schemas.common import MAX_ID, JsonDateTime
 from api.v1.params import CursorQuery, LimitQuery
 from service import annotation as annotation_svc
 from service import articles as svc
@@ -39,7 +39,7 @@ from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
-ArticleId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The article's id.")]
+ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
 
 
 def _parse_prefer(prefer: str | None) -> svc.CountMode | None:
@@ -93,7 +93,7 @@ async def list_articles(
         JsonDateTime | None, Query(description="Published at or after (ISO 8601).")
     ] = None,
     until: Annotated[JsonDateTime | None, Query(description="Published before (ISO 8601).")] = None,
-    story_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    story_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     has_revisions: Annotated[
         bool | None, Query(description="Only articles with more than one revision (or only one).")
     ] = None,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from api.deps import ReadSessionDep, problem_responses
 from api.responses import JsonBytes
+from api.schemas.common import MAX_ID
 from api.schemas.diffs import DiffRead
 from service import diffs as svc
 
@@ -81,7 +82,7 @@ def _render(out: svc.DiffOutput) -> Any:
 )
 async def diff_revisions(
     session: ReadSessionDep,
-    article_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    article_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     from_: Annotated[
         int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
     ] = None,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.schemas.common import MAX_ID
 from api.schemas.entities import (
     AliasCreate,
     EntityDetail,
@@ -20,7 +21,7 @@ from service.pagination import DEFAULT_LIMIT
 
 router = APIRouter(tags=["entities"])
 
-EntityId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entity's id.")]
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="The entity's id.")]
 NameQuery = Annotated[
     str | None,
     Query(
@@ -142,6 +143,6 @@ async def add_alias(session: SessionDep, entity_id: EntityId, alias: AliasCreate
 async def delete_alias(
     session: SessionDep,
     entity_id: EntityId,
-    alias_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    alias_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> dict[str, Any]:
     return await svc.delete_alias(session, entity_id, alias_id)

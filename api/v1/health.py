@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from api.deps import SessionDep
 from api.problems import problem_response
 from api.schemas.common import Health, Problem
+from service import operations
 
 router = APIRouter(tags=["operations"])
 
@@ -30,9 +30,8 @@ async def healthz() -> Health:
     responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
 )
 async def readyz(session: SessionDep) -> JSONResponse:
-    try:
-        await session.execute(text("SELECT 1"))
-    except Exception:
+    state = await operations.readiness(session)
+    if state.database == "down":
         return problem_response(  # type: ignore[return-value]
             503,
             "Service unavailable",
@@ -40,9 +39,7 @@ async def readyz(session: SessionDep) -> JSONResponse:
             database="down",
             headers={"Retry-After": "2"},
         )
-    try:  # the job queue lives in the same database: its tables must be there
-        await session.execute(text("SELECT 1 FROM procrastinate_jobs LIMIT 0"))
-    except Exception:
+    if state.queue == "down":
         return problem_response(  # type: ignore[return-value]
             503,
             "Service unavailable",

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.schemas.common import MAX_ID
 from api.schemas.stories import StoryMerge, StoryRead, StorySplit, StorySplitResult
 from api.v1.articles import to_article_read
 from service import stories as svc
 
 router = APIRouter(prefix="/stories", tags=["stories"])
 
-StoryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The story's id.")]
+StoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The story's id.")]
 
 
 async def _read(session: Any, story_id: int) -> dict[str, Any]:

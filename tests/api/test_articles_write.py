@@ -88,7 +88,7 @@ async def test_reposting_every_seed_is_a_no_op(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     from service.seeds import read_manifest
-    from tests.conftest import SEEDS_DIR
+    from tests.fixtures.paths import SEEDS_DIR
 
     before = await _counts(db_session)
     for seed in read_manifest(SEEDS_DIR):

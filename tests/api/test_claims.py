@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp.pipeline import Pipeline
 from service.settings import Settings
-from tests.api import annotated as fixtures
-from tests.api.test_topics import annotated, drain_jobs, taxonomy
+from tests.fixtures.annotated import drain_jobs
 
 # shared fixtures: the taxonomy loaded, the seeds annotated; the store reset after this module
-reset_store_after_module = fixtures.reset_store_after_module
-__all__ = ["annotated", "taxonomy"]
+pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 
 async def _all(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.seeds import read_manifest
-from tests.conftest import SEEDS_DIR
+from tests.fixtures.paths import SEEDS_DIR
 
 PROBLEM = "application/problem+json"
 

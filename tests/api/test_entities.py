@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.api import annotated as fixtures
-
 # shared fixtures: the seeds annotated for real; the store reset after this module
-annotated = fixtures.annotated
-reset_store_after_module = fixtures.reset_store_after_module
+pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 
 async def _quotes(client: httpx.AsyncClient, **params: Any) -> set[int]:

@@ -12,12 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import annotation
 from service import quotes as quote_svc
-from tests.api import annotated as fixtures
 from tests.db.test_schema_invariants import spans_not_matching_body
 
 # shared fixtures: the seeds annotated for real; the store reset after this module
-annotated = fixtures.annotated
-reset_store_after_module = fixtures.reset_store_after_module
+pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 
 async def _all(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -264,7 +262,7 @@ async def test_curations_survive_reannotation_and_machine_duplicates_are_dropped
     settings: Any,
     pipeline: Any,
 ) -> None:
-    from tests.api.annotated import annotate_seeds
+    from tests.fixtures.annotated import annotate_seeds
 
     miller = await _all(client, speaker="Miller", article_id=1)
     deleted, edited = miller[0], miller[1]

@@ -64,7 +64,6 @@ async def routed_app(
         database_url=primary,
         read_database_url=replica,
         data_dir=Path(tmp_path_factory.mktemp("replica-data")),
-        run_worker=False,
         db_pool_size=2,
         rate_limit_per_minute=0,
         anon_rate_limit_per_minute=0,

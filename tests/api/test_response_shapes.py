@@ -15,11 +15,8 @@ from api.schemas.articles import ArticlePage
 from api.schemas.claims import ClaimPage
 from api.schemas.diffs import DiffRead
 from api.schemas.quotes import QuotePage, RevisionAnnotations
-from tests.api import annotated as fixtures
-from tests.api.test_topics import annotated, taxonomy
 
-reset_store_after_module = fixtures.reset_store_after_module
-__all__ = ["annotated", "taxonomy"]
+pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 CASES: list[tuple[str, dict[str, str], dict[str, str], type[BaseModel]]] = [
     ("/v1/quotes", {"speaker": "Miller", "limit": "5"}, {}, QuotePage),

@@ -7,7 +7,7 @@ import itertools
 import httpx
 
 from service.seeds import read_manifest
-from tests.conftest import SEEDS_DIR
+from tests.fixtures.paths import SEEDS_DIR
 
 
 async def _seed_ids(client: httpx.AsyncClient) -> dict[str, int]:

@@ -10,51 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import transaction
 from nlp.pipeline import Pipeline
 from nlp.topics import load_taxonomy
 from service import topics as topic_svc
-from service.queue import JobQueue, WorkerResources
 from service.settings import Settings
-from tests.api import annotated as fixtures
+from tests.fixtures.annotated import drain_jobs
 
-reset_store_after_module = fixtures.reset_store_after_module
-
-
-async def ensure_taxonomy(app: FastAPI) -> None:
-    """Migration 0005 loads the shipped taxonomy; the test reset truncates it, so reload it
-    (before annotating, so runs link claims to topics)."""
-    factory = app.state.session_factory
-    async with transaction(factory) as s:
-        n = (await s.execute(text("SELECT count(*) FROM topics"))).scalar_one()
-    if not n:
-        async with factory() as s:
-            await topic_svc.load_taxonomy(s, load_taxonomy())
-
-
-@pytest.fixture
-async def taxonomy(app: FastAPI) -> None:
-    await ensure_taxonomy(app)
-
-
-@pytest.fixture
-async def annotated(taxonomy: None, settings: Settings, pipeline: Pipeline, app: FastAPI) -> None:
-    """The seeds annotated for real, with the taxonomy in the database."""
-    async with transaction(app.state.session_factory) as s:
-        done = (
-            await s.execute(text("SELECT count(*) FROM annotation_runs WHERE status = 'done'"))
-        ).scalar_one()
-    if not done:
-        await fixtures.annotate_seeds(settings, pipeline)
-
-
-async def drain_jobs(settings: Settings, pipeline: Pipeline) -> None:
-    q = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: pipeline))
-    await q.open()
-    try:
-        await q.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
-    finally:
-        await q.close()
+pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 
 def _find(nodes: list[dict[str, Any]], slug: str) -> dict[str, Any] | None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from pathlib import Path
 
 import pytest
 import spacy
@@ -12,8 +11,7 @@ from spacy.tokens import Doc
 from nlp.claims import DEFAULT_THRESHOLD, WEIGHTS, extract_claims, score, score_sentences
 from nlp.pipeline import Pipeline
 from nlp.types import Annotations, Claim
-
-CLAIMS_GOLD = Path(__file__).resolve().parents[2] / "nlp" / "data" / "gold" / "claims_seeds.json"
+from tests.fixtures.paths import CLAIMS_GOLD
 
 # Claims a fact-checker would pick from the seeds: (seed stem prefix, words the sentence contains).
 FACT_CHECKER_PICKS = [

@@ -22,7 +22,7 @@ from service.articles import (
 from service.errors import InvalidEncoding, InvalidInput
 from service.ingest_files import ingest_items, iter_source
 from service.settings import Settings
-from service.similarity import fingerprint
+from textkit.similarity import fingerprint
 
 
 def test_body_sha256_ignores_line_ending_style() -> None:
@@ -53,7 +53,7 @@ def test_fingerprints_round_trip_and_equal_texts_share_every_bucket(text: str) -
 
 
 def test_a_syndicated_copy_shares_lsh_buckets_and_an_unrelated_text_does_not() -> None:
-    from tests.conftest import SEEDS_DIR
+    from tests.fixtures.paths import SEEDS_DIR
 
     bodies = sorted(p.read_text() for p in SEEDS_DIR.glob("00[13]_*.txt"))
     a, b = (stories.lsh_buckets(stories.fingerprint_bytes(t)) for t in bodies)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.seeds import load_seeds, read_manifest, strip_dateline
-from tests.conftest import SEEDS_DIR
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+from nlp.text import strip_dateline
+from service.seeds import load_seeds, read_manifest
+from tests.fixtures.paths import SEEDS_DIR, SHARED_SEEDS
 
 
 def test_seed_files_are_the_shared_ones_unchanged() -> None:
     files = sorted(p.name for p in SEEDS_DIR.glob("*.txt"))
     assert len(files) == 5
-    if SHARED.exists():
+    if SHARED_SEEDS.exists():
         for name in files:
-            assert (SEEDS_DIR / name).read_bytes() == (SHARED / name).read_bytes()
+            assert (SEEDS_DIR / name).read_bytes() == (SHARED_SEEDS / name).read_bytes()
 
 
 def test_dateline_prefix_is_metadata() -> None:

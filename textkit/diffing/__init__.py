@@ -6,7 +6,7 @@ render_unified(diff, old, new)      # one unit per line
 render_html(diff)                   # <div class="article-diff"> with <ins>/<del>
 """
 
-from service.diffing.engine import (
+from textkit.diffing.engine import (
     EDIT_THRESHOLD,
     IGNORABLE,
     MOVE_THRESHOLD,
@@ -19,8 +19,8 @@ from service.diffing.engine import (
     classify_sentences,
     diff_texts,
 )
-from service.diffing.render import render_html, render_unified
-from service.diffing.text import count_words, normalize_quotes, paragraph_spans, sentence_spans
+from textkit.diffing.render import render_html, render_unified
+from textkit.diffing.text import count_words, normalize_quotes, paragraph_spans, sentence_spans
 
 __all__ = [
     "EDIT_THRESHOLD",

@@ -32,7 +32,7 @@ import numpy as np
 from datasketch import MinHash
 from rapidfuzz import fuzz, process
 
-from service.diffing.text import normalize_quotes, sentence_spans
+from textkit.diffing.text import normalize_quotes, sentence_spans
 
 NUM_PERM = 128
 SHINGLE_SIZE = 5
@@ -86,7 +86,7 @@ class Fingerprint:
         return cls.from_list(np.frombuffer(data, dtype="<u4").tolist(), shingles)
 
 
-def normalized_words(text: str) -> list[str]:
+def shingle_words(text: str) -> list[str]:
     """Case-folded words, quotes and full stops removed, Unicode NFKC."""
     text = unicodedata.normalize("NFKC", normalize_quotes(text)).casefold()
     return _WORD_RE.findall(_DROP_RE.sub("", text))
@@ -128,7 +128,7 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCH
 
 def fingerprint(text: str) -> Fingerprint:
     """MinHash (128 permutations, fixed seed) of the text's word 5-shingles."""
-    hashes = shingle_hashes(normalized_words(text))
+    hashes = shingle_hashes(shingle_words(text))
     mh = MinHash(
         num_perm=NUM_PERM,
         seed=MINHASH_SEED,
@@ -152,7 +152,7 @@ def estimated_jaccard(a: Fingerprint, b: Fingerprint) -> float:
 def _sentence_keys(text: str) -> list[str]:
     keys = []
     for s, e in sentence_spans(text):
-        words = normalized_words(text[s:e])
+        words = shingle_words(text[s:e])
         if len(words) >= MIN_SENTENCE_WORDS:
             keys.append(" ".join(words))
     return keys
@@ -184,16 +184,16 @@ def _term_weights(text: str) -> dict[str, float]:
     names = {
         w
         for m in _CAPITALIZED_RE.finditer(normalize_quotes(text))
-        for w in normalized_words(m.group())
+        for w in shingle_words(m.group())
     }
     counts = Counter(
-        w for w in normalized_words(text) if len(w) > 2 and w not in _STOPWORDS and not w.isdigit()
+        w for w in shingle_words(text) if len(w) > 2 and w not in _STOPWORDS and not w.isdigit()
     )
     return {w: (1.0 + math.log(n)) * (2.0 if w in names else 1.0) for w, n in counts.items()}
 
 
 def _bigram_weights(text: str) -> dict[str, float]:
-    words = normalized_words(text)
+    words = shingle_words(text)
     counts = Counter(
         f"{x} {y}"
         for x, y in itertools.pairwise(words)

@@ -6,8 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from service.diffing.engine import DiffOp, Granularity, TextDiff
-from service.diffing.text import Span, paragraph_spans, sentence_spans, tokenize
+from textkit.diffing.engine import DiffOp, Granularity, TextDiff
+from textkit.diffing.text import Span, paragraph_spans, sentence_spans, tokenize
 
 _LINE_BREAK_RE = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.anchoring import reanchor
+from textkit.anchoring import reanchor
 
 OLD = (
     'SEOUL — Kim left for Russia on Monday. A State Department spokesman said "we will '

@@ -8,7 +8,7 @@ import unicodedata
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
-def normalize_name(value: str) -> str:
+def name_key(value: str) -> str:
     """'Vladimir V. Putin' → 'vladimir v putin'; 'Kim Jong-un' → 'kim jong un'; 'Müller' → 'muller'."""
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))

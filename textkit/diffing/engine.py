@@ -18,7 +18,7 @@ from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from service.diffing.text import (
+from textkit.diffing.text import (
     Span,
     count_words,
     normalize_quotes,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.diffing import (
+from textkit.diffing import (
     Granularity,
     InvalidDiffRequest,
     TextDiff,
@@ -19,7 +19,7 @@ from service.diffing import (
     render_unified,
     sentence_spans,
 )
-from service.diffing.text import normalize_quotes
+from textkit.diffing.text import normalize_quotes
 
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
 IGNORES = [

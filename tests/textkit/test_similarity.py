@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from service.diffing import sentence_spans
-from service.similarity import (
+from tests.fixtures.paths import SEEDS_DIR
+from textkit.diffing import sentence_spans
+from textkit.similarity import (
     NUM_PERM,
     STORY_THRESHOLD,
     Fingerprint,
@@ -26,9 +27,6 @@ from service.similarity import (
     version_similarity,
 )
 
-SEEDS_DIR = Path("/work/shared/seeds")
-if not SEEDS_DIR.is_dir():
-    SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 SEED_FILES = sorted(SEEDS_DIR.glob("*.txt"))
 pytestmark = pytest.mark.skipif(len(SEED_FILES) < 5, reason="seed articles not found")
 
