@@ -17,18 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
 from db.repositories import annotations as repo
+from db.repositories import spans
 from nlp.types import Annotations
 from service import claims as claims_service
 from service import quotes as quotes_svc
 from service import topics as topics_service
+from service.curation import carry_curated, suppress_machine_under_curated
 from service.errors import ArticleNotFound
 from service.jobs import JobHandOff, unit_of_work
+from textkit.anchoring import anchor_context
 from textkit.names import name_key
 
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "article-store-spacy"
-ANCHOR_CONTEXT = 32
 
 RunOutcome = Literal["done", "failed", "skipped", "missing"]
 
@@ -69,10 +71,6 @@ async def record_job(factory: async_sessionmaker[AsyncSession], run_id: int, job
         await repo.set_run_job(session, run_id, job_id)
 
 
-def _anchor(body: str, start: int, end: int) -> tuple[str, str]:
-    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
-
-
 async def _write_annotations(
     session: AsyncSession, row: Any, run_id: int, ann: Annotations
 ) -> None:
@@ -86,7 +84,8 @@ async def _write_annotations(
         for alias in {e.name, *e.aliases}:
             if alias.strip():
                 alias_rows.add((by_key[e.key], alias, name_key(alias)))
-    await repo.delete_machine_annotations(session, row.revision_id)
+    await repo.delete_mentions(session, row.revision_id)
+    await spans.delete_machine_spans(session, spans.QUOTES, row.revision_id)
     await repo.add_aliases(session, sorted(alias_rows))
     await repo.insert_mentions(
         session,
@@ -106,13 +105,9 @@ async def _write_annotations(
     )
     quote_rows = []
     for q in ann.quotes:
-        prefix, suffix = _anchor(body, q.start, q.end)
+        prefix, suffix = anchor_context(body, q.start, q.end)
         quote_rows.append(
             {
-                "revision_id": row.revision_id,
-                "article_id": row.article_id,
-                "outlet_id": row.outlet_id,
-                "published_at": row.published_sort,
                 "run_id": run_id,
                 "kind": q.kind,
                 "span_start": q.start,
@@ -131,16 +126,16 @@ async def _write_annotations(
                 "anchor_status": "exact",
             }
         )
-    quote_ids = await repo.insert_quotes(session, quote_rows)
+    quote_ids = await spans.insert_spans(session, spans.QUOTES, row, quote_rows)
     await _write_claims(session, row, run_id, ann, by_key, quote_ids)
     # corrections last: curated quotes of the previous revision are carried (re-anchored),
     # and machine quotes lying under a curated quote or tombstone are dropped
     previous = await repo.previous_revision_id(session, row.article_id, row.number)
     if previous is not None:
-        await quotes_svc.carry_curated_quotes(session, previous, row.revision_id, body)
-        await claims_service.carry_curated_claims(session, previous, row.revision_id, body)
+        await carry_curated(session, quotes_svc.QUOTE_SPANS, previous, row.revision_id)
+        await claims_service.carry_curated_claims(session, previous, row.revision_id)
     else:
-        await quotes_svc.suppress_machine_quotes_under_curated(session, row.revision_id)
+        await suppress_machine_under_curated(session, spans.QUOTES, row.revision_id)
     # curated claims win over overlapping machine ones; then the claims join clusters
     await claims_service.after_claims_written(session, row.revision_id)
     # (claims citing a dropped machine quote keep their text; their quote_id becomes NULL)
@@ -156,16 +151,12 @@ async def _write_claims(
 ) -> None:
     """Claims of the run, linked to their quote, claimant entity and topics (source auto)."""
     body: str = row.body
-    await repo.delete_machine_claims(session, row.revision_id)
+    await spans.delete_machine_spans(session, spans.CLAIMS, row.revision_id)
     topic_ids = await repo.topic_ids_by_slug(session) if ann.claims else {}
     claim_rows = []
     for c in ann.claims:
         claim_rows.append(
             {
-                "revision_id": row.revision_id,
-                "article_id": row.article_id,
-                "outlet_id": row.outlet_id,
-                "published_at": row.published_sort,
                 "run_id": run_id,
                 "span_start": c.start,
                 "span_end": c.end,
@@ -182,7 +173,7 @@ async def _write_claims(
                 "curated": False,
             }
         )
-    claim_ids = await repo.insert_claims(session, claim_rows)
+    claim_ids = await spans.insert_spans(session, spans.CLAIMS, row, claim_rows)
     await repo.insert_claim_topics(
         session,
         [

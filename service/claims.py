@@ -24,23 +24,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
 from db.repositories import articles as article_repo
+from db.repositories import claim_clusters as clusters_repo
 from db.repositories import claims as repo
 from db.repositories import entities as entity_repo
-from db.repositories import shaped
+from db.repositories import shaped, spans
 from db.repositories import topics as topic_repo
 from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
 from service import entities as entities_svc
-from service.errors import EntityNotFound, InvalidInput, NotFound, RevisionNotFound
+from service.curation import CarryReport, SpanKind, carry_curated, suppress_machine_under_curated
+from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
-from textkit.anchoring import reanchor
+from textkit.anchoring import Anchor
 
 logger = logging.getLogger(__name__)
 
-ANCHOR_CONTEXT = 32
 CLUSTER_WINDOW = timedelta(days=7)
 MAX_CLUSTER_CANDIDATES = 5000
 ClaimSort = Literal["date", "score"]
@@ -251,8 +252,8 @@ async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange
             if change.not_a_claim:
                 values["cluster_id"] = None
         await repo.update_claim(session, claim_id, values)
-        await repo.delete_machine_claims_overlapping(
-            session, int(row.revision_id), [(int(row.span_start), int(row.span_end))]
+        await spans.delete_machine_overlapping(
+            session, spans.CLAIMS, int(row.revision_id), [(int(row.span_start), int(row.span_end))]
         )
     return await get_claim(session, claim_id)
 
@@ -263,8 +264,7 @@ async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange
 async def after_claims_written(session: AsyncSession, revision_id: int) -> None:
     """Call at the end of a run's write (same transaction): curated claims win over machine
     claims overlapping them, then the revision's claims join clusters."""
-    spans = await repo.curated_spans(session, revision_id)
-    await repo.delete_machine_claims_overlapping(session, revision_id, spans)
+    await suppress_machine_under_curated(session, spans.CLAIMS, revision_id)
     await assign_clusters(session, revision_id)
 
 
@@ -280,24 +280,26 @@ async def assign_clusters(
     word weights (IDF) are computed over candidates plus new claims. A claim matching
     claims of two clusters merges them. Returns how many of the revision's claims are in a
     cluster."""
-    ctx = await repo.revision_context(session, revision_id)
+    ctx = await spans.revision_context(session, revision_id)
     if ctx is None or not ctx.is_current:
         return 0
-    new = await repo.claims_of_revision(session, revision_id)
+    new = await clusters_repo.claims_of_revision(session, revision_id)
     if not new:
         return 0
-    candidates = await repo.cluster_candidates(
+    candidates = await clusters_repo.cluster_candidates(
         session,
         int(ctx.article_id),
         int(ctx.story_id) if ctx.story_id is not None else None,
-        ctx.published_sort,
+        ctx.published_at,
         window,
         MAX_CLUSTER_CANDIDATES,
     )
     if not candidates:
         return 0
     idf = idf_weights([r.text for r in (*new, *candidates)])
-    ents = await repo.entity_ids_in_claims(session, [int(r.id) for r in (*new, *candidates)])
+    ents = await clusters_repo.entity_ids_in_claims(
+        session, [int(r.id) for r in (*new, *candidates)]
+    )
     cluster_of: dict[int, int | None] = {
         int(r.id): (int(r.cluster_id) if r.cluster_id is not None else None)
         for r in (*new, *candidates)
@@ -326,14 +328,14 @@ async def assign_clusters(
         existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
         if existing:
             into = existing[0]
-            await repo.merge_clusters(session, into, existing[1:])
+            await clusters_repo.merge_clusters(session, into, existing[1:])
             for cid, k in cluster_of.items():
                 if k in existing:
                     cluster_of[cid] = into
         else:
-            into = await repo.create_cluster(session)
+            into = await clusters_repo.create_cluster(session)
         unassigned = [m for m in members if cluster_of[m] != into]
-        await repo.set_cluster(session, unassigned, into)
+        await clusters_repo.set_cluster(session, unassigned, into)
         for m in unassigned:
             cluster_of[m] = into
         clustered += 1
@@ -346,9 +348,9 @@ async def recluster_all(
     """Recompute every cluster from scratch over the current claims (one transaction; a
     maintenance job after a threshold or matching change). Returns the number of clusters."""
     async with transaction(factory) as session:
-        rows = await repo.all_current_claims(session)
-        ents = await repo.entity_ids_in_claims(session, [int(r.id) for r in rows])
-        await repo.clear_clusters(session)
+        rows = await clusters_repo.all_current_claims(session)
+        ents = await clusters_repo.entity_ids_in_claims(session, [int(r.id) for r in rows])
+        await clusters_repo.clear_clusters(session)
         items = [
             ClaimForClustering(
                 str(r.article_id), r.text, tuple(str(e) for e in ents.get(int(r.id), ()))
@@ -357,8 +359,8 @@ async def recluster_all(
         ]
         groups = nlp_cluster_claims(items, threshold)
         for g in groups:
-            cid = await repo.create_cluster(session)
-            await repo.set_cluster(session, [int(rows[i].id) for i in g], cid)
+            cid = await clusters_repo.create_cluster(session)
+            await clusters_repo.set_cluster(session, [int(rows[i].id) for i in g], cid)
         return len(groups)
 
 
@@ -375,7 +377,7 @@ async def list_clusters(
         if topic is not None
         else None
     )
-    rows = await repo.find_clusters(session, topic_ids, after=after, limit=limit + 1)
+    rows = await clusters_repo.find_clusters(session, topic_ids, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -400,7 +402,7 @@ def cluster_item(row: Any) -> dict[str, Any]:
 
 
 async def get_cluster(session: AsyncSession, cluster_id: int) -> dict[str, Any]:
-    row = await repo.get_cluster(session, cluster_id)
+    row = await clusters_repo.get_cluster(session, cluster_id)
     if row is None:
         raise ClusterNotFound(f"no claim cluster with id {cluster_id}", cluster_id=cluster_id)
     members = await repo.find_claims(
@@ -412,79 +414,36 @@ async def get_cluster(session: AsyncSession, cluster_id: int) -> dict[str, Any]:
 # -- carrying curations to a new revision ----------------------------------------------------
 
 
-def _anchor_context(body: str, start: int, end: int) -> tuple[str, str]:
-    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
+def _claim_copy(c: Any, anchor: Anchor, old_body: str, new_body: str) -> dict[str, Any]:
+    """What a curated claim keeps on a new revision: the correction and its tombstone flag;
+    it joins clusters again and cites no machine quote of the new revision."""
+    return {
+        "claimant_id": c.claimant_id,
+        "claimant_text": c.claimant_text,
+        "quote_id": None,
+        "score": c.score,
+        "features": c.features,
+        "pipeline_version": c.pipeline_version,
+        "not_a_claim": c.not_a_claim,
+        "topics_curated": c.topics_curated,
+        "cluster_id": None,
+    }
 
 
-@dataclass(frozen=True, slots=True)
-class CarryReport:
-    carried: dict[int, str] = field(default_factory=dict)  # old claim id → anchor status
-    orphaned: list[int] = field(default_factory=list)
+CLAIM_SPANS = SpanKind("claims", spans.CLAIMS, _claim_copy, stored_context=False)
 
 
 async def carry_curated_claims(
-    session: AsyncSession, from_revision_id: int, to_revision_id: int, to_body: str
+    session: AsyncSession, from_revision_id: int, to_revision_id: int
 ) -> CarryReport:
-    """Copy the curated claims (corrections and not-a-claim tombstones) of one revision onto
-    the next, re-anchored with :func:`textkit.anchoring.reanchor` (``exact``, ``moved``,
-    ``fuzzy``); ``orphaned`` ones stay behind and are reported. Curated topic links go with
-    them. Idempotent (a claim already carried to the same span is not copied twice); machine
-    claims of the new revision overlapping a carried one are dropped. Inside the caller's
-    transaction — call it where :func:`service.quotes.carry_curated_quotes` is called."""
-    source = await repo.revision_context(session, from_revision_id)
-    target = await repo.revision_context(session, to_revision_id)
-    if source is None or target is None:
-        raise RevisionNotFound(
-            f"no revision with id {from_revision_id if source is None else to_revision_id}"
-        )
-    old_body: str = source.body
-    existing = set(await repo.curated_spans(session, to_revision_id))
-    report = CarryReport()
-    plans: list[tuple[int, dict[str, Any]]] = []
-    for c in await repo.curated_claims_of_revision(session, from_revision_id):
-        prefix, suffix = _anchor_context(old_body, c.span_start, c.span_end)
-        anchor = reanchor(old_body, to_body, c.span_start, c.span_end, prefix, suffix)
-        if anchor.status == "orphaned":
-            report.orphaned.append(int(c.id))
-            continue
-        report.carried[int(c.id)] = anchor.status
-        if (anchor.start, anchor.end) in existing:
-            continue
-        existing.add((anchor.start, anchor.end))
-        plans.append(
-            (
-                int(c.id),
-                {
-                    "revision_id": to_revision_id,
-                    "article_id": target.article_id,
-                    "outlet_id": target.outlet_id,
-                    "published_at": target.published_sort,
-                    "run_id": None,
-                    "span_start": anchor.start,
-                    "span_end": anchor.end,
-                    "text": to_body[anchor.start : anchor.end],
-                    "claimant_id": c.claimant_id,
-                    "claimant_text": c.claimant_text,
-                    "quote_id": None,
-                    "score": c.score,
-                    "features": c.features,
-                    "pipeline_version": c.pipeline_version,
-                    "curated": True,
-                    "not_a_claim": c.not_a_claim,
-                    "topics_curated": c.topics_curated,
-                    "anchor_status": anchor.status,
-                    "cluster_id": None,
-                },
-            )
-        )
-    new_ids = await repo.insert_claims(session, [p[1] for p in plans])
-    old_to_new = {old: new for (old, _), new in zip(plans, new_ids, strict=True)}
-    links = await repo.topic_links_of(session, list(old_to_new))
+    """:func:`service.curation.carry_curated` for claims, with their topic links."""
+    report = await carry_curated(session, CLAIM_SPANS, from_revision_id, to_revision_id)
+    links = await repo.topic_links_of(session, list(report.copies))
     await repo.insert_topic_links(
         session,
         [
             {
-                "claim_id": old_to_new[int(link.claim_id)],
+                "claim_id": report.copies[int(link.claim_id)],
                 "topic_id": link.topic_id,
                 "score": link.score,
                 "source": link.source,
@@ -492,11 +451,4 @@ async def carry_curated_claims(
             for link in links
         ],
     )
-    spans = await repo.curated_spans(session, to_revision_id)
-    await repo.delete_machine_claims_overlapping(session, to_revision_id, spans)
-    if report.orphaned:
-        logger.info(
-            "curated claims orphaned by a new revision",
-            extra={"revision_id": to_revision_id, "claim_ids": report.orphaned},
-        )
     return report

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
-from db.repositories import shaped
+from db.repositories import shaped, spans
 from service import entities as entities_svc
+from service.curation import SpanKind
 from service.errors import (
     ArticleNotFound,
     EntityNotFound,
@@ -30,11 +31,10 @@ from service.errors import (
 )
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
-from textkit.anchoring import reanchor
+from textkit.anchoring import Anchor, anchor_context
 
 logger = logging.getLogger(__name__)
 
-ANCHOR_CONTEXT = 32
 QuoteKind = Literal["direct", "indirect", "mixed"]
 _CURSOR_KIND = "quotes:published"
 
@@ -137,10 +137,6 @@ async def get_quote(session: AsyncSession, quote_id: int) -> dict[str, Any]:
     return quote_item(row)
 
 
-def _anchor_context(body: str, start: int, end: int) -> tuple[str, str]:
-    return body[max(0, start - ANCHOR_CONTEXT) : start], body[end : end + ANCHOR_CONTEXT]
-
-
 @dataclass(frozen=True, slots=True)
 class QuoteChange:
     """A correction; only the fields in ``fields`` are applied."""
@@ -176,7 +172,7 @@ async def update_quote(session: AsyncSession, quote_id: int, change: QuoteChange
                     f"text (0–{len(body)} code points)",
                     field="start",
                 )
-            prefix, suffix = _anchor_context(body, start, end)
+            prefix, suffix = anchor_context(body, start, end)
             values.update(
                 span_start=start,
                 span_end=end,
@@ -203,8 +199,11 @@ async def update_quote(session: AsyncSession, quote_id: int, change: QuoteChange
         # the correction wins over any machine quote overlapping it
         updated = await repo.get_quote(session, quote_id)
         assert updated is not None
-        await repo.delete_machine_quotes_overlapping(
-            session, int(updated.revision_id), [(updated.span_start, updated.span_end)]
+        await spans.delete_machine_overlapping(
+            session,
+            spans.QUOTES,
+            int(updated.revision_id),
+            [(updated.span_start, updated.span_end)],
         )
         return quote_item(updated)
 
@@ -218,96 +217,35 @@ async def delete_quote(session: AsyncSession, quote_id: int) -> None:
         await repo.update_quote(session, quote_id, {"curated": True, "deleted_at": func.now()})
 
 
-async def suppress_machine_quotes_under_curated(session: AsyncSession, revision_id: int) -> int:
-    """Drop machine quotes of a revision that overlap a curated quote or tombstone.
+def _quote_copy(q: Any, anchor: Anchor, old_body: str, new_body: str) -> dict[str, Any]:
+    """What a curated quote keeps on a new revision: the correction (kind, speaker, cue,
+    tombstone), the speaker span when it moved with the quote, and fresh context."""
+    prefix, suffix = anchor_context(new_body, anchor.start, anchor.end)
+    speaker_start = speaker_end = None
+    if q.speaker_start is not None and q.speaker_end is not None:
+        shift = anchor.start - q.span_start
+        s, e = q.speaker_start + shift, q.speaker_end + shift
+        if (
+            0 <= s < e <= len(new_body)
+            and new_body[s:e] == old_body[q.speaker_start : q.speaker_end]
+        ):
+            speaker_start, speaker_end = s, e
+    return {
+        "kind": q.kind,
+        "speaker_id": q.speaker_id,
+        "speaker_text": q.speaker_text,
+        "speaker_start": speaker_start,
+        "speaker_end": speaker_end,
+        "cue": q.cue,
+        "confidence": q.confidence,
+        "pipeline_version": q.pipeline_version,
+        "anchor_prefix": prefix,
+        "anchor_suffix": suffix,
+        "deleted_at": q.deleted_at,
+    }
 
-    Call after writing a run's machine quotes (inside the same transaction)."""
-    spans = await repo.curated_spans(session, revision_id)
-    return await repo.delete_machine_quotes_overlapping(session, revision_id, spans)
 
-
-@dataclass(frozen=True, slots=True)
-class CarryReport:
-    carried: dict[int, str] = field(default_factory=dict)  # old quote id → anchor status
-    orphaned: list[int] = field(default_factory=list)  # old quote ids not found again
-
-
-async def carry_curated_quotes(
-    session: AsyncSession, from_revision_id: int, to_revision_id: int, to_body: str
-) -> CarryReport:
-    """Copy the curated quotes (and tombstones) of one revision onto the next, re-anchored.
-
-    Runs inside the caller's transaction. Each copy keeps the correction (kind, speaker,
-    tombstone) and gets the span found by :func:`textkit.anchoring.reanchor` with its
-    ``anchor_status`` (``exact``, ``moved``, ``fuzzy``). An ``orphaned`` quote (its text is
-    gone) is not copied: it stays on the old revision and is reported. Idempotent: a quote
-    already carried to the same span is not copied twice. Machine quotes of the new
-    revision that overlap a carried quote are dropped."""
-    source = await repo.revision_for_article(session, from_revision_id)
-    target = await repo.revision_for_article(session, to_revision_id)
-    if source is None or target is None:
-        raise RevisionNotFound(
-            f"no revision with id {from_revision_id if source is None else to_revision_id}"
-        )
-    old_body: str = source.body
-    existing = set(await repo.curated_spans(session, to_revision_id))
-    carried: dict[int, str] = {}
-    orphaned: list[int] = []
-    rows: list[dict[str, Any]] = []
-    for q in await repo.curated_quotes_of_revision(session, from_revision_id):
-        anchor = reanchor(
-            old_body, to_body, q.span_start, q.span_end, q.anchor_prefix, q.anchor_suffix
-        )
-        if anchor.status == "orphaned":
-            orphaned.append(int(q.id))
-            continue
-        carried[int(q.id)] = anchor.status
-        if (anchor.start, anchor.end) in existing:
-            continue
-        existing.add((anchor.start, anchor.end))
-        prefix, suffix = _anchor_context(to_body, anchor.start, anchor.end)
-        speaker_start = speaker_end = None
-        if q.speaker_start is not None and q.speaker_end is not None:
-            shift = anchor.start - q.span_start
-            s, e = q.speaker_start + shift, q.speaker_end + shift
-            if (
-                0 <= s < e <= len(to_body)
-                and to_body[s:e] == old_body[q.speaker_start : q.speaker_end]
-            ):
-                speaker_start, speaker_end = s, e
-        rows.append(
-            {
-                "revision_id": to_revision_id,
-                "article_id": target.article_id,
-                "outlet_id": target.outlet_id,
-                "published_at": target.published_sort,
-                "run_id": None,
-                "kind": q.kind,
-                "span_start": anchor.start,
-                "span_end": anchor.end,
-                "text": to_body[anchor.start : anchor.end],
-                "speaker_id": q.speaker_id,
-                "speaker_text": q.speaker_text,
-                "speaker_start": speaker_start,
-                "speaker_end": speaker_end,
-                "cue": q.cue,
-                "confidence": q.confidence,
-                "pipeline_version": q.pipeline_version,
-                "curated": True,
-                "anchor_prefix": prefix,
-                "anchor_suffix": suffix,
-                "anchor_status": anchor.status,
-                "deleted_at": q.deleted_at,
-            }
-        )
-    await repo.insert_quotes(session, rows)
-    await suppress_machine_quotes_under_curated(session, to_revision_id)
-    if orphaned:
-        logger.info(
-            "curated quotes orphaned by a new revision",
-            extra={"revision_id": to_revision_id, "quote_ids": orphaned},
-        )
-    return CarryReport(carried=carried, orphaned=orphaned)
+QUOTE_SPANS = SpanKind("quotes", spans.QUOTES, _quote_copy, stored_context=True)
 
 
 async def revision_annotations(

@@ -25,6 +25,13 @@ AnchorStatus = Literal["exact", "moved", "fuzzy", "orphaned"]
 FUZZY_THRESHOLD = 80.0
 #: Context weight: how much a matching prefix/suffix outranks distance from the old place.
 CONTEXT_WEIGHT = 1000.0
+#: How many characters before and after a span are remembered as its context.
+ANCHOR_CONTEXT = 32
+
+
+def anchor_context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The ``(prefix, suffix)`` remembered with the span ``[start, end)`` of ``text``."""
+    return text[max(0, start - ANCHOR_CONTEXT) : start], text[end : end + ANCHOR_CONTEXT]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, insert, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,37 +132,13 @@ async def add_aliases(
         await session.execute(pg_insert(aliases).values(values).on_conflict_do_nothing())
 
 
-async def delete_machine_annotations(session: AsyncSession, revision_id: int) -> None:
+async def delete_mentions(session: AsyncSession, revision_id: int) -> None:
     await session.execute(delete(mentions).where(mentions.c.revision_id == revision_id))
-    await session.execute(
-        delete(quotes).where(and_(quotes.c.revision_id == revision_id, quotes.c.curated.is_(False)))
-    )
 
 
 async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(mentions), rows)
-
-
-async def insert_quotes(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert quotes; returns their ids in the order of ``rows``."""
-    if not rows:
-        return []
-    stmt = insert(quotes).returning(quotes.c.id, sort_by_parameter_order=True)
-    return [int(r) for r in (await session.execute(stmt, rows)).scalars()]
-
-
-async def delete_machine_claims(session: AsyncSession, revision_id: int) -> None:
-    await session.execute(
-        delete(claims).where(and_(claims.c.revision_id == revision_id, claims.c.curated.is_(False)))
-    )
-
-
-async def insert_claims(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    stmt = insert(claims).returning(claims.c.id, sort_by_parameter_order=True)
-    return [int(r) for r in (await session.execute(stmt, rows)).scalars()]
 
 
 async def topic_ids_by_slug(session: AsyncSession) -> dict[str, int]:

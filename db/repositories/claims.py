@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Table,
-    Text,
     and_,
     any_,
     cast,
@@ -22,10 +21,9 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
@@ -265,43 +263,6 @@ async def replace_topics(
         )
 
 
-async def curated_claims_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    stmt = (
-        select(claims)
-        .where(claims.c.revision_id == revision_id, claims.c.curated.is_(True))
-        .order_by(claims.c.span_start, claims.c.id)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def curated_spans(session: AsyncSession, revision_id: int) -> list[tuple[int, int]]:
-    stmt = select(claims.c.span_start, claims.c.span_end).where(
-        claims.c.revision_id == revision_id, claims.c.curated.is_(True)
-    )
-    return [(int(s), int(e)) for s, e in (await session.execute(stmt)).all()]
-
-
-async def delete_machine_claims_overlapping(
-    session: AsyncSession, revision_id: int, spans: Sequence[tuple[int, int]]
-) -> int:
-    if not spans:
-        return 0
-    conds = [and_(claims.c.span_start < e, claims.c.span_end > s) for s, e in spans]
-    result = await session.execute(
-        delete(claims).where(
-            claims.c.revision_id == revision_id, claims.c.curated.is_(False), or_(*conds)
-        )
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def insert_claims(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    stmt = insert(claims).returning(claims.c.id, sort_by_parameter_order=True)
-    return [int(r) for r in (await session.execute(stmt, rows)).scalars()]
-
-
 async def topic_links_of(session: AsyncSession, claim_ids: Sequence[int]) -> list[DbRow]:
     if not claim_ids:
         return []
@@ -312,207 +273,3 @@ async def topic_links_of(session: AsyncSession, claim_ids: Sequence[int]) -> lis
 async def insert_topic_links(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(claim_topics), rows)
-
-
-async def revision_context(session: AsyncSession, revision_id: int) -> DbRow | None:
-    """A revision with its article's id, outlet, publication time, story and current flag."""
-    stmt = (
-        select(
-            revisions.c.id,
-            revisions.c.article_id,
-            revisions.c.number,
-            revisions.c.body,
-            articles.c.outlet_id,
-            articles.c.published_sort,
-            articles.c.story_id,
-            (articles.c.current_revision == revisions.c.number).label("is_current"),
-        )
-        .join(articles, articles.c.id == revisions.c.article_id)
-        .where(revisions.c.id == revision_id)
-    )
-    return (await session.execute(stmt)).first()
-
-
-# -- clusters ---------------------------------------------------------------------------------
-
-_CLUSTER_COLUMNS = (claims.c.id, claims.c.article_id, claims.c.text, claims.c.cluster_id)
-
-
-def _current_claims() -> Any:
-    return (
-        select(*_CLUSTER_COLUMNS)
-        .select_from(
-            claims.join(revisions, revisions.c.id == claims.c.revision_id).join(
-                articles,
-                and_(
-                    articles.c.id == claims.c.article_id,
-                    articles.c.current_revision == revisions.c.number,
-                ),
-            )
-        )
-        .where(claims.c.not_a_claim.is_(False))
-    )
-
-
-async def claims_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    stmt = (
-        select(*_CLUSTER_COLUMNS)
-        .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
-        .order_by(claims.c.id)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def cluster_candidates(
-    session: AsyncSession,
-    article_id: int,
-    story_id: int | None,
-    published_at: datetime,
-    window: Any,
-    limit: int,
-) -> list[DbRow]:
-    """Claims of other articles' current revisions that a new claim may repeat: those of the
-    same story, and those published within ``window`` (indexed on published_at), nearest
-    in time first, at most ``limit`` of the latter."""
-    near = (
-        _current_claims()
-        .where(
-            claims.c.article_id != article_id,
-            claims.c.published_at >= published_at - window,
-            claims.c.published_at <= published_at + window,
-        )
-        .order_by(func.abs(func.extract("epoch", claims.c.published_at - published_at)))
-        .limit(page_limit(limit))
-    )
-    rows = {int(r.id): r for r in (await session.execute(near)).all()}
-    if story_id is not None:
-        same_story = _current_claims().where(
-            claims.c.article_id != article_id, articles.c.story_id == story_id
-        )
-        for r in (await session.execute(same_story)).all():
-            rows.setdefault(int(r.id), r)
-    return list(rows.values())
-
-
-async def entity_ids_in_claims(
-    session: AsyncSession, claim_ids: Sequence[int]
-) -> dict[int, set[int]]:
-    """The entities mentioned inside each claim's span (merges resolved)."""
-    if not claim_ids:
-        return {}
-    ent = entities.alias("ment")
-    stmt = (
-        select(claims.c.id, func.coalesce(ent.c.merged_into_id, ent.c.id))
-        .join(
-            mentions,
-            and_(
-                mentions.c.revision_id == claims.c.revision_id,
-                mentions.c.span_start >= claims.c.span_start,
-                mentions.c.span_start < claims.c.span_end,
-            ),
-        )
-        .join(ent, ent.c.id == mentions.c.entity_id)
-        .where(claims.c.id.in_(list(claim_ids)))
-    )
-    out: dict[int, set[int]] = {}
-    for cid, eid in (await session.execute(stmt)).all():
-        out.setdefault(int(cid), set()).add(int(eid))
-    return out
-
-
-async def create_cluster(session: AsyncSession) -> int:
-    stmt = insert(clusters).values({}).returning(clusters.c.id)
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def set_cluster(session: AsyncSession, claim_ids: Sequence[int], cluster_id: int) -> None:
-    if claim_ids:
-        await session.execute(
-            update(claims).where(claims.c.id.in_(list(claim_ids))).values(cluster_id=cluster_id)
-        )
-
-
-async def merge_clusters(session: AsyncSession, into: int, others: Sequence[int]) -> None:
-    if not others:
-        return
-    await session.execute(
-        update(claims).where(claims.c.cluster_id.in_(list(others))).values(cluster_id=into)
-    )
-    await session.execute(delete(clusters).where(clusters.c.id.in_(list(others))))
-
-
-async def clear_clusters(session: AsyncSession) -> None:
-    await session.execute(update(claims).values(cluster_id=None))
-    await session.execute(delete(clusters))
-
-
-async def all_current_claims(session: AsyncSession) -> list[DbRow]:
-    stmt = _current_claims().order_by(claims.c.published_at, claims.c.id)
-    return list((await session.execute(stmt)).all())
-
-
-def _cluster_summary(topic_ids: Sequence[int] | None) -> Any:
-    stmt = (
-        select(
-            claims.c.cluster_id.label("id"),
-            func.count().label("member_count"),
-            func.count(func.distinct(claims.c.article_id)).label("article_count"),
-            func.array_agg(func.distinct(outlets.c.name)).label("outlets"),
-            func.min(claims.c.published_at).label("first_published_at"),
-            func.max(claims.c.published_at).label("last_published_at"),
-            type_coerce(
-                func.array_agg(
-                    aggregate_order_by(claims.c.text, claims.c.score.desc(), claims.c.id)
-                ),
-                ARRAY(Text),
-            )[1].label("representative"),
-        )
-        .select_from(
-            claims.join(revisions, revisions.c.id == claims.c.revision_id)
-            .join(
-                articles,
-                and_(
-                    articles.c.id == claims.c.article_id,
-                    articles.c.current_revision == revisions.c.number,
-                ),
-            )
-            .join(outlets, outlets.c.id == claims.c.outlet_id)
-        )
-        .where(claims.c.cluster_id.is_not(None), claims.c.not_a_claim.is_(False))
-        .group_by(claims.c.cluster_id)
-        .having(func.count(func.distinct(claims.c.article_id)) >= 2)
-    )
-    if topic_ids is not None:
-        in_topic = (
-            select(claims.c.cluster_id)
-            .join(claim_topics, claim_topics.c.claim_id == claims.c.id)
-            .where(claim_topics.c.topic_id.in_(list(topic_ids)), claims.c.cluster_id.is_not(None))
-        )
-        stmt = stmt.where(claims.c.cluster_id.in_(in_topic))
-    return stmt
-
-
-async def find_clusters(
-    session: AsyncSession,
-    topic_ids: Sequence[int] | None,
-    *,
-    after: tuple[int, int] | None = None,
-    limit: int = 50,
-) -> list[DbRow]:
-    """Clusters spanning at least two current articles, most articles first, keyset on
-    (article_count, id)."""
-    summary = _cluster_summary(topic_ids).subquery("cluster_summary")
-    stmt = select(summary)
-    if after is not None:
-        stmt = stmt.where(
-            tuple_(summary.c.article_count, summary.c.id) < tuple_(after[0], after[1])
-        )
-    stmt = stmt.order_by(summary.c.article_count.desc(), summary.c.id.desc()).limit(
-        page_limit(limit)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def get_cluster(session: AsyncSession, cluster_id: int) -> DbRow | None:
-    stmt = _cluster_summary(None).where(claims.c.cluster_id == cluster_id)
-    return (await session.execute(stmt)).first()

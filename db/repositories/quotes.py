@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
@@ -165,59 +165,6 @@ async def get_quote(session: AsyncSession, quote_id: int, *, lock: bool = False)
 
 async def update_quote(session: AsyncSession, quote_id: int, values: dict[str, Any]) -> None:
     await session.execute(update(quotes).where(quotes.c.id == quote_id).values(**values))
-
-
-async def curated_quotes_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    """Every curated quote of a revision, tombstones included, in text order."""
-    stmt = (
-        select(quotes)
-        .where(quotes.c.revision_id == revision_id, quotes.c.curated.is_(True))
-        .order_by(quotes.c.span_start, quotes.c.id)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def curated_spans(session: AsyncSession, revision_id: int) -> list[tuple[int, int]]:
-    stmt = select(quotes.c.span_start, quotes.c.span_end).where(
-        quotes.c.revision_id == revision_id, quotes.c.curated.is_(True)
-    )
-    return [(int(s), int(e)) for s, e in (await session.execute(stmt)).all()]
-
-
-async def revision_for_article(session: AsyncSession, revision_id: int) -> DbRow | None:
-    stmt = (
-        select(
-            revisions.c.id,
-            revisions.c.article_id,
-            revisions.c.number,
-            revisions.c.body,
-            articles.c.outlet_id,
-            articles.c.published_sort,
-        )
-        .join(articles, articles.c.id == revisions.c.article_id)
-        .where(revisions.c.id == revision_id)
-    )
-    return (await session.execute(stmt)).first()
-
-
-async def delete_machine_quotes_overlapping(
-    session: AsyncSession, revision_id: int, spans: Sequence[tuple[int, int]]
-) -> int:
-    """Drop machine quotes that overlap any of ``spans`` (curated ones win). Returns count."""
-    if not spans:
-        return 0
-    conds = [and_(quotes.c.span_start < e, quotes.c.span_end > s) for s, e in spans]
-    result = await session.execute(
-        quotes.delete().where(
-            quotes.c.revision_id == revision_id, quotes.c.curated.is_(False), or_(*conds)
-        )
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def insert_quotes(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(quotes), rows)
 
 
 async def current_revision(session: AsyncSession, article_id: int) -> DbRow | None:

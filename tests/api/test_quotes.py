@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import httpx
@@ -10,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import annotation
 from service import quotes as quote_svc
+from service.curation import carry_curated
 from tests.db.test_schema_invariants import spans_not_matching_body
 
 # shared fixtures: the seeds annotated for real; the store reset after this module
@@ -242,18 +241,6 @@ async def test_delete_keeps_a_tombstone_that_lists_and_reads_never_show(
     assert row.curated and row.deleted_at is not None
 
 
-# service/annotation.py (the run) must call quotes.suppress_machine_quotes_under_curated
-# after writing a run's machine quotes; until it does, this test is an expected failure.
-_RUN_SUPPRESSES_DUPLICATES = "suppress_machine_quotes_under_curated" in inspect.getsource(
-    annotation
-)
-
-
-@pytest.mark.xfail(
-    not _RUN_SUPPRESSES_DUPLICATES,
-    reason="the annotation run does not yet drop machine quotes under curated ones",
-    strict=True,
-)
 async def test_curations_survive_reannotation_and_machine_duplicates_are_dropped(
     clean_store: None,
     annotated: None,
@@ -308,8 +295,8 @@ async def test_carry_curated_quotes_reanchors_to_the_new_revision(
             )
         ).all()
         old_id, new_id = int(revs[0].id), int(revs[-1].id)
-        report = await quote_svc.carry_curated_quotes(session, old_id, new_id, new_body)
-        again = await quote_svc.carry_curated_quotes(session, old_id, new_id, new_body)
+        report = await carry_curated(session, quote_svc.QUOTE_SPANS, old_id, new_id)
+        again = await carry_curated(session, quote_svc.QUOTE_SPANS, old_id, new_id)
     assert report.carried == {kept["id"]: "moved", tomb["id"]: "moved"}
     assert report.orphaned == [dropped["id"]]
     assert again.carried == report.carried  # idempotent: nothing copied twice
