@@ -179,10 +179,11 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
-# The docs page loads Swagger UI from this service (api/docs.py) and nothing from elsewhere;
-# its one inline script starts Swagger UI. Everything else is JSON.
+# The docs pages load Swagger UI / ReDoc from this service (api/docs.py) and nothing from
+# elsewhere; one inline script starts each. ReDoc runs its search in a blob: worker.
+# Everything else is JSON.
 DOCS_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
     b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 )
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
@@ -199,7 +200,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        csp = DOCS_CSP if path == "/docs" or path.startswith("/docs/") else API_CSP
+        docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
+        csp = DOCS_CSP if docs else API_CSP
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

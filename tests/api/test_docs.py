@@ -40,9 +40,23 @@ async def test_docs_content_security_policy_names_no_other_host(
     assert "script-src 'self'" in csp
 
 
-async def test_redoc_is_not_offered(anon_client: httpx.AsyncClient) -> None:
-    # no maintained package ships ReDoc's assets, and a CDN copy would not load offline
-    assert (await anon_client.get("/redoc")).status_code == 404
+async def test_redoc_loads_its_script_from_the_service(anon_client: httpx.AsyncClient) -> None:
+    page = await anon_client.get("/redoc")
+    assert page.status_code == 200
+    urls = ASSET_URL.findall(page.text)
+    assert any(u.endswith("redoc.standalone.js") for u in urls), urls
+    for url in urls:
+        assert not ELSEWHERE.match(url), f"/redoc names {url}, which is not on this service"
+        assert (await anon_client.get(url)).status_code == 200, url
+    assert "fonts.googleapis" not in page.text
+
+
+async def test_swagger_ui_shipped_reads_openapi_3_1(anon_client: httpx.AsyncClient) -> None:
+    # FastAPI writes OpenAPI 3.1; Swagger UI 4 answers "Unable to render this definition"
+    schema = (await anon_client.get("/openapi.json")).json()
+    assert schema["openapi"].startswith("3.1")
+    bundle = await anon_client.get("/docs/assets/swagger-ui-bundle.js")
+    assert "isOAS31" in bundle.text
 
 
 async def test_openapi_version_is_the_package_version(anon_client: httpx.AsyncClient) -> None:
