@@ -21,8 +21,12 @@ from rapidfuzz.distance import Levenshtein
 
 AnchorStatus = Literal["exact", "moved", "fuzzy", "orphaned"]
 
-#: How similar (0–100) an approximate match must be to count as ``fuzzy``.
+#: How similar (0–100) an approximate match found anywhere must be to count as ``fuzzy``.
 FUZZY_THRESHOLD = 80.0
+#: How similar a candidate pinned between the span's own unchanged prefix and suffix must be:
+#: the context says where the span is, so a one-word edit of a short quote ("a crisis" →
+#: "an emergency": 70 % alike) still finds it.
+PINNED_THRESHOLD = 50.0
 #: Context weight: how much a matching prefix/suffix outranks distance from the old place.
 CONTEXT_WEIGHT = 1000.0
 #: How many characters before and after a span are remembered as its context.
@@ -80,22 +84,22 @@ def _fuzzy(new_text: str, exact: str, prefix: str, suffix: str) -> tuple[int, in
     if not exact.strip() or not new_text:
         return None
     # Anchor on the context first: prefix end and suffix start, when they are still there.
-    candidates: list[tuple[int, int]] = []
+    candidates: list[tuple[int, int, float]] = []
     if prefix and suffix:
         for p in _occurrences(new_text, prefix):
             s = new_text.find(suffix, p + len(prefix))
             if s >= 0 and s - (p + len(prefix)) <= 2 * len(exact) + 50:
-                candidates.append((p + len(prefix), s))
+                candidates.append((p + len(prefix), s, PINNED_THRESHOLD))
     # Then the best-aligned window anywhere (rapidfuzz's partial alignment).
     align = fuzz.partial_ratio_alignment(exact, new_text, score_cutoff=FUZZY_THRESHOLD)
     if align is not None:
-        candidates.append((align.dest_start, align.dest_end))
+        candidates.append((align.dest_start, align.dest_end, FUZZY_THRESHOLD))
     best: tuple[float, int, int] | None = None
-    for s, e in candidates:
-        if e <= s:
+    for s, e, threshold in candidates:
+        if e <= s or not 0.5 <= (e - s) / len(exact) <= 2.0:
             continue
         sim = Levenshtein.normalized_similarity(exact, new_text[s:e]) * 100
-        if sim < FUZZY_THRESHOLD:
+        if sim < threshold:
             continue
         ranked = sim + _context_score(new_text, s, e, prefix, suffix) / 20
         if best is None or ranked > best[0]:

@@ -322,3 +322,47 @@ async def test_carry_curated_quotes_reanchors_to_the_new_revision(
         )
         assert list(tombs) == [tomb["text"]]
         assert await spans_not_matching_body(session) == []
+
+
+async def test_a_curated_quote_survives_a_one_word_edit_of_its_text_as_fuzzy(
+    clean_store: None,
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    settings: Any,
+    pipeline: Any,
+) -> None:
+    """A corrected speaker outlives a light edit: the new revision gets the curated quote,
+    re-anchored (fuzzy), and the machine quote found at the same place yields to it."""
+    from tests.fixtures.annotated import drain_jobs
+
+    body = (
+        "The city council of Leeds met on Monday to discuss the flood defences, and "
+        "councillor Tom Berg voted against the plan.\n\n"
+        '"We face a crisis," the mayor said after the vote.\n\n'
+        "Critics said the plan came too late."
+    )
+    r = await client.post(
+        "/v1/articles", json={"outlet": "Ledger", "external_id": "fuzzy-1", "body": body}
+    )
+    assert r.status_code == 201, r.text
+    article_id = r.json()["id"]
+    await drain_jobs(settings, pipeline)
+    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    quote = next(q for q in view["quotes"] if q["text"] == "We face a crisis")
+    berg = next(e["id"] for e in view["entities"] if e["name"] == "Tom Berg")
+    r = await client.patch(f"/v1/quotes/{quote['id']}", json={"speaker_id": berg})
+    assert r.status_code == 200 and r.json()["curated"] is True
+    etag = (await client.get(f"/v1/articles/{article_id}")).headers["ETag"]
+    new_body = body.replace("a crisis", "an emergency")
+    r = await client.put(
+        f"/v1/articles/{article_id}", json={"body": new_body}, headers={"If-Match": etag}
+    )
+    assert r.status_code == 200, r.text
+    await drain_jobs(settings, pipeline)
+    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    assert view["revision"] == 2
+    at_place = [q for q in view["quotes"] if q["text"] == "We face an emergency"]
+    assert len(at_place) == 1, view["quotes"]  # the machine twin yielded
+    carried = at_place[0]
+    assert carried["curated"] is True and carried["anchor_status"] == "fuzzy"
+    assert carried["speaker"]["id"] == berg

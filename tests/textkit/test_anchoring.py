@@ -86,3 +86,22 @@ def test_reanchored_span_is_in_bounds_and_exact_matches_are_verbatim(
     assert 0 <= a.start <= a.end <= len(new)
     assert a.status in ("exact", "moved")  # the quote is still there verbatim
     assert new[a.start : a.end] == quote
+
+
+def test_a_one_word_edit_of_a_short_quote_between_unchanged_context_is_fuzzy() -> None:
+    old = 'Officials met on Monday. "We face a crisis," the mayor said, and left the hall.'
+    quote = "We face a crisis"
+    start = old.index(quote)
+    new = old.replace("a crisis", "an emergency")
+    a = reanchor(old, new, start, start + len(quote))
+    assert a.status == "fuzzy"
+    assert new[a.start : a.end] == "We face an emergency"
+
+
+def test_different_words_between_the_same_context_are_still_orphaned() -> None:
+    old = 'The council said "the bridge will reopen in May" on Tuesday, officials confirmed.'
+    quote = "the bridge will reopen in May"
+    start = old.index(quote)
+    new = old.replace(quote, "no comment at all for now")
+    a = reanchor(old, new, start, start + len(quote))
+    assert a.status == "orphaned"
