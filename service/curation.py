@@ -97,6 +97,8 @@ async def carry_curated(
     report.copies.update({old: new for (old, _), new in zip(plans, new_ids, strict=True)})
     await suppress_machine_under_curated(session, kind.table, to_revision_id)
     if report.orphaned:
+        # visible through the API (anchor_status, GET /v1/quotes/orphans), not only in a log
+        await spans.mark_orphaned(session, kind.table, report.orphaned)
         logger.info(
             "curated %s orphaned by a new revision",
             kind.name,

@@ -130,6 +130,23 @@ async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict
     return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
 
 
+_ORPHANS_CURSOR = "quotes:orphans"
+
+
+async def list_orphaned_quotes(
+    session: AsyncSession, article_id: int | None, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """Curated quotes left behind on an older revision because the newer text no longer has
+    them: the corrections a person may want to redo. Newest first, keyset-paginated."""
+    after = decode_cursor(cursor, _ORPHANS_CURSOR, (int,))[0] if cursor else None
+    rows = await repo.find_orphaned_quotes(session, article_id, after, limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(_ORPHANS_CURSOR, (int(rows[-1].id),))
+    return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
+
+
 async def get_quote(session: AsyncSession, quote_id: int) -> dict[str, Any]:
     row = await repo.get_quote(session, quote_id)
     if row is None or row.deleted_at is not None:

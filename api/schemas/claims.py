@@ -68,8 +68,9 @@ class ClaimRead(BaseModel):
     published_at: datetime
     curated: bool = Field(description="Corrected by a person: re-annotation keeps it.")
     not_a_claim: bool = Field(description="Marked not a claim by a person (hidden from lists).")
-    anchor_status: Literal["exact", "moved", "fuzzy"] | None = Field(
-        description="How a curated claim was found again in this revision's text."
+    anchor_status: Literal["exact", "moved", "fuzzy", "orphaned"] | None = Field(
+        description="How a curated claim was found again in this revision's text, or "
+        "`orphaned`: a newer revision no longer has its text."
     )
 
 

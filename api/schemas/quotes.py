@@ -54,7 +54,9 @@ class QuoteRead(BaseModel):
     confidence: float = Field(ge=0, le=1)
     curated: bool = Field(description="Corrected by a person: re-annotation keeps it.")
     anchor_status: AnchorStatus | None = Field(
-        description="How a curated quote was found again in this revision's text."
+        description="How a curated quote was found again in this revision's text "
+        "(`exact`, `moved`, `fuzzy`), or `orphaned`: a newer revision no longer has its "
+        "text, so the correction stayed on this revision (`GET /v1/quotes/orphans`)."
     )
     published_at: datetime = Field(description="The article's publication time.")
 

@@ -81,6 +81,31 @@ async def list_quotes(
 
 
 @router.get(
+    "/orphans",
+    response_model=QuotePage,
+    summary="Curated quotes a new revision left behind",
+    description=(
+        "A person's correction follows its quote onto each new revision of the article, "
+        "re-anchored by its text and context (`anchor_status`: `exact`, `moved`, `fuzzy`). "
+        "When the new text no longer has the quote, the correction stays on its own "
+        "revision marked `orphaned` and is listed here (newest first, keyset-paginated), "
+        "so it can be redone on the current text with `PATCH`."
+    ),
+    responses=problem_responses(400, 422),
+)
+async def list_orphaned_quotes(
+    session: ReadSessionDep,
+    article_id: Annotated[
+        OptionalIdQuery, Query(description="Only this article's orphans.")
+    ] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> JsonBytes:
+    page = await svc.list_orphaned_quotes(session, article_id, cursor, limit)
+    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@router.get(
     "/{quote_id:id}",
     response_model=QuoteRead,
     summary="Get one quote",

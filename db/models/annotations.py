@@ -22,6 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, created_at_column
 
+# Where a span stands against its revision's text after re-anchoring (textkit.anchoring);
+# "orphaned": a curated span whose text a newer revision no longer has.
+ANCHOR_STATUS_KNOWN = (
+    "anchor_status IS NULL OR anchor_status IN ('exact', 'moved', 'fuzzy', 'orphaned')"
+)
+
 SPAN_CHECKS = (
     CheckConstraint("span_start >= 0 AND span_end >= span_start", name="span_order"),
     CheckConstraint("char_length(text) = span_end - span_start", name="span_text_length"),
@@ -139,6 +145,9 @@ class Quote(Base):
             "revision_id",
             postgresql_where=text("curated"),
         ),
+        CheckConstraint(ANCHOR_STATUS_KNOWN, name="anchor_status_known"),
+        # curated quotes that could not follow their article's text (GET /v1/quotes/orphans)
+        Index("ix_quotes_orphaned_id", "id", postgresql_where=text("anchor_status = 'orphaned'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.annotations import SPAN_CHECKS
+from db.models.annotations import ANCHOR_STATUS_KNOWN, SPAN_CHECKS
 from db.models.base import Base, created_at_column
 
 
@@ -87,10 +87,9 @@ class Claim(Base):
             postgresql_using="gin",
         ),
         Index("ix_claims_revision_id_curated", "revision_id", postgresql_where=text("curated")),
-        CheckConstraint(
-            "anchor_status IS NULL OR anchor_status IN ('exact', 'moved', 'fuzzy')",
-            name="anchor_status_known",
-        ),
+        CheckConstraint(ANCHOR_STATUS_KNOWN, name="anchor_status_known"),
+        # curated claims that could not follow their article's text (GET /v1/claims/orphans)
+        Index("ix_claims_orphaned_id", "id", postgresql_where=text("anchor_status = 'orphaned'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

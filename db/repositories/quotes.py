@@ -146,6 +146,24 @@ async def find_quotes(
     )
 
 
+async def find_orphaned_quotes(
+    session: AsyncSession, article_id: int | None, after_id: int | None, limit: int
+) -> list[DbRow]:
+    """Curated quotes a newer revision could not carry (anchor_status 'orphaned'), newest
+    first by id (keyset), tombstones excluded."""
+    stmt = _with_speaker(
+        select(*QUOTE_COLUMNS)
+        .select_from(quotes)
+        .join(revisions, revisions.c.id == quotes.c.revision_id)
+    ).where(quotes.c.anchor_status == "orphaned", quotes.c.deleted_at.is_(None))
+    if article_id is not None:
+        stmt = stmt.where(quotes.c.article_id == article_id)
+    if after_id is not None:
+        stmt = stmt.where(quotes.c.id < after_id)
+    stmt = stmt.order_by(quotes.c.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
 async def get_quote(session: AsyncSession, quote_id: int, *, lock: bool = False) -> DbRow | None:
     """One quote (tombstones included) with its revision body, for curation."""
     stmt = _with_speaker(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy import Table, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, Quote
@@ -136,6 +136,14 @@ async def delete_machine_overlapping(
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def mark_orphaned(session: AsyncSession, table: Table, span_ids: Sequence[int]) -> None:
+    """Record that these curated spans could not follow their article's newer text."""
+    if span_ids:
+        await session.execute(
+            update(table).where(table.c.id.in_(list(span_ids))).values(anchor_status="orphaned")
+        )
 
 
 async def delete_machine_spans(session: AsyncSession, table: Table, revision_id: int) -> None:

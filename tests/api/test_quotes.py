@@ -366,3 +366,38 @@ async def test_a_curated_quote_survives_a_one_word_edit_of_its_text_as_fuzzy(
     carried = at_place[0]
     assert carried["curated"] is True and carried["anchor_status"] == "fuzzy"
     assert carried["speaker"]["id"] == berg
+
+
+async def test_an_orphaned_correction_is_marked_and_listed_not_only_logged(
+    clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
+) -> None:
+    from tests.fixtures.annotated import drain_jobs
+
+    body = (
+        "Councillor Tom Berg of Leeds spoke first.\n\n"
+        '"The bridge will reopen in May," the mayor said.\n\n'
+        "Residents were sceptical."
+    )
+    r = await client.post(
+        "/v1/articles", json={"outlet": "Ledger", "external_id": "orphan-1", "body": body}
+    )
+    article_id = r.json()["id"]
+    await drain_jobs(settings, pipeline)
+    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    quote = next(q for q in view["quotes"] if q["text"].startswith("The bridge will reopen"))
+    r = await client.patch(f"/v1/quotes/{quote['id']}", json={"speaker_text": "the mayor"})
+    assert r.status_code == 200 and r.json()["curated"] is True
+    assert (await client.get("/v1/quotes/orphans")).json()["items"] == []
+    etag = (await client.get(f"/v1/articles/{article_id}")).headers["ETag"]
+    new_body = body.replace('"The bridge will reopen in May," the mayor said.', "No comment.")
+    r = await client.put(
+        f"/v1/articles/{article_id}", json={"body": new_body}, headers={"If-Match": etag}
+    )
+    assert r.status_code == 200, r.text
+    await drain_jobs(settings, pipeline)
+    orphans = (await client.get("/v1/quotes/orphans", params={"article_id": article_id})).json()
+    assert [(o["id"], o["anchor_status"], o["revision"]) for o in orphans["items"]] == [
+        (quote["id"], "orphaned", 1)
+    ]
+    assert (await client.get("/v1/quotes/orphans", params={"article_id": 1})).json()["items"] == []
+    assert (await client.get("/v1/quotes/orphans", params={"cursor": "bogus"})).status_code == 400
