@@ -14,16 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import entities as repo
 from service.errors import AliasNotFound, EntityNotFound, InvalidInput, InvalidMerge
 from service.pagination import Page, decode_cursor, encode_cursor
-from textkit.names import name_key
+from textkit.names import name_key, name_prefix_query
 
 _SPEAKERS = "speakers:count"
 _ENTITIES = "entities:name"
 
 
 def _normalized_query(q: str | None) -> str | None:
+    """The name search for ``q`` (prefix words, see textkit.names.name_prefix_query);
+    ``""`` when nothing searchable is left, None for no filter."""
     if q is None:
         return None
-    return name_key(q)
+    return name_prefix_query(q)
 
 
 async def list_speakers(
@@ -181,12 +183,12 @@ async def entity_ids_for_filter(
 ) -> list[int] | None:
     """The entity ids a name filter (``speaker``, ``claimant``) and/or an id filter allow.
 
-    A name matches any alias (case/accent-insensitive, token match); an id stands for every
+    A name matches any alias (case/accent-insensitive; each word a prefix of a word of the alias); an id stands for every
     entity merged with it. Both given: the intersection. None: no such filter."""
     ids: set[int] | None = None
     if name is not None:
-        normalized = name_key(name)
-        ids = set(await repo.entity_ids_for_name(session, normalized)) if normalized else set()
+        query = name_prefix_query(name)
+        ids = set(await repo.entity_ids_for_name(session, query)) if query else set()
     if entity_id is not None:
         root = await repo.get_entity(session, entity_id)
         by_id: set[int] = set()

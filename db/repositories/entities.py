@@ -45,20 +45,22 @@ DbRow = Any
 ROOT_ID = func.coalesce(entities.c.merged_into_id, entities.c.id)
 
 
-def _name_matches(normalized_query: str | BindParameter[str]) -> Any:
-    """Alias rows whose words include every word of the query (any order)."""
+def _name_matches(prefix_query: str | BindParameter[str]) -> Any:
+    """Alias rows with a word starting with each word of the query (any order); the query
+    is a ``to_tsquery`` text from :func:`textkit.names.name_prefix_query`. Served by the
+    GIN index on ``to_tsvector('simple', normalized)``, which answers prefix queries."""
     return func.to_tsvector(text("'simple'::regconfig"), aliases.c.normalized).op("@@")(
-        func.plainto_tsquery(text("'simple'::regconfig"), normalized_query)
+        func.to_tsquery(text("'simple'::regconfig"), prefix_query)
     )
 
 
-def _matching_roots(normalized_query: str | BindParameter[str]) -> Any:
+def _matching_roots(prefix_query: str | BindParameter[str]) -> Any:
     """Subquery: surviving entity ids with an alias (of theirs or a merged one) matching."""
     return (
         select(ROOT_ID.label("id"))
         .select_from(aliases)
         .join(entities, entities.c.id == aliases.c.entity_id)
-        .where(_name_matches(normalized_query))
+        .where(_name_matches(prefix_query))
     )
 
 
@@ -73,13 +75,13 @@ def _ids_for_name_statement() -> Any:
     )
 
 
-async def entity_ids_for_name(session: AsyncSession, normalized_query: str) -> list[int]:
+async def entity_ids_for_name(session: AsyncSession, prefix_query: str) -> list[int]:
     """Every entity id (survivors and those merged into them) answering to the name."""
     rows = await shaped.fetch_all(
         session,
         "entities.ids_for_name",
         lambda _: _ids_for_name_statement(),
-        {"name": normalized_query},
+        {"name": prefix_query},
     )
     return [int(r[0]) for r in rows]
 
@@ -104,7 +106,7 @@ def _current_quotes() -> Any:
 
 async def find_speakers(
     session: AsyncSession,
-    normalized_query: str | None,
+    prefix_query: str | None,
     *,
     after: tuple[int, int] | None,
     limit: int,
@@ -118,8 +120,8 @@ async def find_speakers(
         .where(quotes.c.deleted_at.is_(None))
         .group_by(root_id)
     )
-    if normalized_query:
-        counts = counts.where(root_id.in_(_matching_roots(normalized_query)))
+    if prefix_query:
+        counts = counts.where(root_id.in_(_matching_roots(prefix_query)))
     c = counts.subquery("c")
     stmt = select(entities.c.id, entities.c.name, entities.c.type, c.c.quote_count).join(
         c, c.c.entity_id == entities.c.id
@@ -137,7 +139,7 @@ async def find_speakers(
 
 async def find_entities(
     session: AsyncSession,
-    normalized_query: str | None,
+    prefix_query: str | None,
     types: Sequence[str] | None,
     *,
     after: tuple[str, int] | None,
@@ -147,8 +149,8 @@ async def find_entities(
     stmt = select(
         entities.c.id, entities.c.name, entities.c.type, entities.c.normalized_name
     ).where(entities.c.merged_into_id.is_(None))
-    if normalized_query:
-        stmt = stmt.where(entities.c.id.in_(_matching_roots(normalized_query)))
+    if prefix_query:
+        stmt = stmt.where(entities.c.id.in_(_matching_roots(prefix_query)))
     if types:
         stmt = stmt.where(entities.c.type.in_(list(types)))
     if after is not None:

@@ -179,3 +179,46 @@ async def test_writes_need_a_key_and_merges_an_admin_key(
         "/v1/entities/1/merge", json={"into": 2}, headers={"X-API-Key": writer}
     )
     assert r.status_code == 403 and r.json()["required_scope"] == "admin"
+
+
+async def test_speakers_are_found_as_a_user_types_accent_free_and_common_words_match_nobody(
+    clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
+) -> None:
+    from tests.fixtures.annotated import drain_jobs
+
+    body = (
+        'BERLIN — "We will not back down," Katrin Albers said on Tuesday.\n\n'
+        '"The talks go on," added Luis Ortega Marín, the trade envoy.'
+    )
+    r = await client.post(
+        "/v1/articles", json={"outlet": "Wire", "external_id": "typ-1", "body": body}
+    )
+    assert r.status_code == 201, r.text
+    await drain_jobs(settings, pipeline)
+
+    async def speakers(q: str) -> list[str]:
+        r = await client.get("/v1/speakers", params={"q": q})
+        assert r.status_code == 200, r.text
+        return [i["name"] for i in r.json()["items"]]
+
+    async def quoted_by(name: str) -> set[str]:
+        r = await client.get("/v1/quotes", params={"speaker": name})
+        assert r.status_code == 200, r.text
+        return {i["speaker"]["name"] for i in r.json()["items"]}
+
+    assert await speakers("alb") == ["Katrin Albers"]
+    assert await speakers("ALBÉ") == ["Katrin Albers"]
+    assert await quoted_by("Albe") == {"Katrin Albers"}
+    assert await quoted_by("kat alb") == {"Katrin Albers"}
+    assert await quoted_by("Marin") == {"Luis Ortega Marín"}
+    assert await quoted_by("ortega mar") == {"Luis Ortega Marín"}
+    assert await quoted_by("Albers Ortega") == set()  # every word must match one name
+    # an alias made of common words does not make a function word match anybody
+    albers = (await client.get("/v1/speakers", params={"q": "albers"})).json()["items"][0]
+    r = await client.post(
+        f"/v1/entities/{albers['id']}/aliases", json={"alias": "the German minister"}
+    )
+    assert r.status_code in (200, 201), r.text
+    assert await quoted_by("the") == set()
+    assert await speakers("the") == []
+    assert await quoted_by("the German minister") == {"Katrin Albers"}
