@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
@@ -38,6 +39,7 @@ from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
+from service.values import DEFAULT_LIMIT, Cursor, Limit, OptionalId, Outlets, Since, Until
 from textkit.anchoring import Anchor
 
 logger = logging.getLogger(__name__)
@@ -55,23 +57,48 @@ class ClusterNotFound(NotFound):
     title = "Claim cluster not found"
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimListQuery:
-    topic: str | None = None
-    include_descendants: bool = True
-    claimant: str | None = None
-    claimant_id: int | None = None
-    article_id: int | None = None
-    outlet: list[str] = field(default_factory=list)
-    story_id: int | None = None
-    min_score: float | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    q: str | None = None
-    cluster_id: int | None = None
-    sort: ClaimSort = "date"
-    cursor: str | None = None
-    limit: int = 50
+class ClaimListQuery(BaseModel):
+    """The filters of GET /v1/claims, declared once: the route takes this model as its query
+    parameters and hands it here as validated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Topic slug or IPTC code (`medtop:…`); includes its descendant topics. "
+        "An unknown topic is 404.",
+        examples=["arms-trade"],
+    )
+    include_descendants: bool = Field(True, description="Set false to match only the topic itself.")
+    claimant: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Claimant name or alias.",
+        examples=["Miller"],
+    )
+    claimant_id: OptionalId = Field(None, description="Claimant entity id.")
+    article_id: OptionalId = Field(None, description="Only this article's claims.")
+    outlet: Outlets = Field(default_factory=list)
+    story_id: OptionalId = Field(None, description="Only claims of this story's articles.")
+    min_score: float | None = Field(
+        None, ge=0, le=1, description="Lowest check-worthiness score, 0–1."
+    )
+    since: Since = None
+    until: Until = None
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Full-text search in the claim (web-search syntax).",
+        examples=["artillery shells"],
+    )
+    cluster_id: OptionalId = Field(None, description="Only claims of this cluster.")
+    sort: ClaimSort = Field("date", description="date (newest first) or score (highest first).")
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
 
 
 def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:

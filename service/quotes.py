@@ -10,10 +10,11 @@ new revision gets the curated quotes of the previous one, re-anchored to its tex
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,7 @@ from service.errors import (
 )
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
+from service.values import DEFAULT_LIMIT, Cursor, Limit, OptionalId, Outlets, Since, Until
 from textkit.anchoring import Anchor, anchor_context
 
 logger = logging.getLogger(__name__)
@@ -39,19 +41,36 @@ QuoteKind = Literal["direct", "indirect", "mixed"]
 _CURSOR_KIND = "quotes:published"
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteListQuery:
-    speaker: str | None = None
-    speaker_id: int | None = None
-    article_id: int | None = None
-    outlet: list[str] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)
-    since: datetime | None = None
-    until: datetime | None = None
-    q: str | None = None
-    story_id: int | None = None
-    cursor: str | None = None
-    limit: int = 50
+class QuoteListQuery(BaseModel):
+    """The filters of GET /v1/quotes, declared once: the route takes this model as its query
+    parameters and hands it here as validated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    speaker: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Speaker name or alias.",
+        examples=["Miller"],
+    )
+    speaker_id: OptionalId = Field(None, description="Speaker entity id.")
+    article_id: OptionalId = Field(None, description="Only this article's quotes.")
+    outlet: Outlets = Field(default_factory=list)
+    kind: list[QuoteKind] = Field(default_factory=list, description="direct, indirect, mixed.")
+    since: Since = None
+    until: Until = None
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description='Full-text search in the quoted text (web-search syntax: words, "a '
+        'phrase", `or`, `-word`).',
+        examples=["sanctions"],
+    )
+    story_id: OptionalId = Field(None, description="Only quotes of this story's articles.")
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
 
 
 def quote_item(row: Any) -> dict[str, Any]:

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from service.values import IsoDateTime
 
-# The largest id a client may send: ids are PostgreSQL bigints.
-MAX_ID = 2**63 - 1
-
-
-def _iso_datetime_only(value: Any) -> Any:
-    """Accept ISO 8601 strings only: numbers (or numeric strings) are not read as epochs."""
-    if value is None or isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or _is_number(value):
-        raise ValueError("expected an ISO 8601 date-time string, e.g. 2023-09-11T20:00:00Z")
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
-JsonDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
+# declared once in service/values.py (the list filters there use them too)
+JsonDateTime = IsoDateTime
 
 
 class ProblemField(BaseModel):

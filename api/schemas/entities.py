@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import MAX_ID
+from service.values import MAX_ID
 
 
 class SpeakerRead(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import MAX_ID
+from service.values import MAX_ID
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
 AnchorStatus = Literal["exact", "moved", "fuzzy", "orphaned"]

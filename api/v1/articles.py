@@ -29,13 +29,14 @@ from api.schemas.articles import (
     RevisionDetail,
     RevisionPage,
 )
-from api.schemas.common import MAX_ID, JsonDateTime
+from api.schemas.common import JsonDateTime
 from api.v1.params import CursorQuery, LimitQuery
 from service import annotation as annotation_svc
 from service import articles as svc
 from service import stories as story_svc
 from service.errors import DomainError
 from service.pagination import DEFAULT_LIMIT
+from service.values import MAX_ID
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 

@@ -3,15 +3,14 @@ across articles."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
-from api.schemas.common import JsonDateTime
-from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
+from api.v1.params import CursorQuery, IdPath, LimitQuery
 from service import claims as svc
 from service.pagination import DEFAULT_LIMIT
 
@@ -45,60 +44,9 @@ IncludeDescendants = Annotated[bool, Query(description="Set false to match only 
     responses=problem_responses(400, 404, 422),
 )
 async def list_claims(
-    session: ReadSessionDep,
-    topic: TopicParam = None,
-    include_descendants: IncludeDescendants = True,
-    claimant: Annotated[
-        str | None,
-        Query(
-            min_length=1, max_length=200, description="Claimant name or alias.", examples=["Miller"]
-        ),
-    ] = None,
-    claimant_id: Annotated[OptionalIdQuery, Query(description="Claimant entity id.")] = None,
-    article_id: OptionalIdQuery = None,
-    outlet: Annotated[
-        list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
-    ] = None,
-    story_id: OptionalIdQuery = None,
-    min_score: Annotated[
-        float | None, Query(ge=0, le=1, description="Lowest check-worthiness score, 0–1.")
-    ] = None,
-    since: Annotated[JsonDateTime | None, Query(description="Published at or after.")] = None,
-    until: Annotated[JsonDateTime | None, Query(description="Published before.")] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=500,
-            description="Full-text search in the claim (web-search syntax).",
-            examples=["artillery shells"],
-        ),
-    ] = None,
-    cluster_id: OptionalIdQuery = None,
-    sort: Annotated[Literal["date", "score"], Query(description="date or score.")] = "date",
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
+    session: ReadSessionDep, query: Annotated[svc.ClaimListQuery, Query()]
 ) -> JsonBytes:
-    page = await svc.list_claims(
-        session,
-        svc.ClaimListQuery(
-            topic=topic,
-            include_descendants=include_descendants,
-            claimant=claimant,
-            claimant_id=claimant_id,
-            article_id=article_id,
-            outlet=outlet or [],
-            story_id=story_id,
-            min_score=min_score,
-            since=since,
-            until=until,
-            q=q,
-            cluster_id=cluster_id,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-        ),
-    )
+    page = await svc.list_claims(session, query)
     return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
 
 

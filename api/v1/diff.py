@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from api.deps import ReadSessionDep, problem_responses
 from api.responses import JsonBytes
-from api.schemas.common import MAX_ID
 from api.schemas.diffs import DiffRead
 from service import diffs as svc
+from service.values import MAX_ID
 
 router = APIRouter(tags=["diffs"])
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
-from api.schemas.common import MAX_ID
 from api.schemas.entities import (
     AliasCreate,
     EntityDetail,
@@ -18,6 +17,7 @@ from api.schemas.entities import (
 from api.v1.params import CursorQuery, LimitQuery
 from service import entities as svc
 from service.pagination import DEFAULT_LIMIT
+from service.values import MAX_ID
 
 router = APIRouter(tags=["entities"])
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from api.schemas.common import MAX_ID
 from service.pagination import MAX_LIMIT
+from service.values import MAX_ID
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1–{MAX_LIMIT}.")]
 CursorQuery = Annotated[

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
-from api.schemas.common import JsonDateTime
-from api.schemas.quotes import QuoteKind, QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
+from api.schemas.quotes import QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
 from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
 from service import quotes as svc
 from service.pagination import DEFAULT_LIMIT
@@ -32,51 +31,9 @@ articles_router = APIRouter(prefix="/articles", tags=["articles"])
     responses=problem_responses(400, 422),
 )
 async def list_quotes(
-    session: ReadSessionDep,
-    speaker: Annotated[
-        str | None,
-        Query(
-            min_length=1, max_length=200, description="Speaker name or alias.", examples=["Miller"]
-        ),
-    ] = None,
-    speaker_id: Annotated[OptionalIdQuery, Query(description="Speaker entity id.")] = None,
-    article_id: OptionalIdQuery = None,
-    outlet: Annotated[
-        list[str] | None, Query(max_length=200, description="Outlet name or id; repeatable.")
-    ] = None,
-    kind: Annotated[list[QuoteKind] | None, Query(description="direct, indirect, mixed.")] = None,
-    since: Annotated[JsonDateTime | None, Query(description="Published at or after.")] = None,
-    until: Annotated[JsonDateTime | None, Query(description="Published before.")] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=500,
-            description='Full-text search in the quoted text (web-search syntax: words, "a '
-            'phrase", `or`, `-word`).',
-            examples=["sanctions"],
-        ),
-    ] = None,
-    story_id: OptionalIdQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
+    session: ReadSessionDep, query: Annotated[svc.QuoteListQuery, Query()]
 ) -> JsonBytes:
-    page = await svc.list_quotes(
-        session,
-        svc.QuoteListQuery(
-            speaker=speaker,
-            speaker_id=speaker_id,
-            article_id=article_id,
-            outlet=outlet or [],
-            kind=list(kind or []),
-            since=since,
-            until=until,
-            q=q,
-            story_id=story_id,
-            cursor=cursor,
-            limit=limit,
-        ),
-    )
+    page = await svc.list_quotes(session, query)
     return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
-from api.schemas.common import MAX_ID
 from api.schemas.stories import StoryMerge, StoryRead, StorySplit, StorySplitResult
 from api.v1.articles import to_article_read
 from service import stories as svc
+from service.values import MAX_ID
 
 router = APIRouter(prefix="/stories", tags=["stories"])
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
 from db.repositories import shaped
-from db.repositories.filters import page_limit, where_shared_filters
+from db.repositories.filters import filter_params, page_limit, where_shared_filters
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -109,18 +109,7 @@ class ClaimFilter:
 
 
 def _claim_params(flt: ClaimFilter, after: tuple[Any, int] | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if flt.topic_ids is not None:
-        params["topic_ids"] = [int(i) for i in flt.topic_ids]
-    if flt.claimant_ids is not None:
-        params["claimant_ids"] = [int(i) for i in flt.claimant_ids]
-        if flt.claimant_outlet is not None:
-            params["claimant_outlet"] = flt.claimant_outlet
-    for name in ("article_id", "story_id", "min_score", "since", "until", "q", "cluster_id"):
-        if (value := getattr(flt, name)) is not None:
-            params[name] = value
-    if flt.outlet_ids is not None:
-        params["outlet_ids"] = [int(i) for i in flt.outlet_ids]
+    params = filter_params(flt)
     if after is not None:
         params["after_key"], params["after_id"] = after
     return params

@@ -4,6 +4,7 @@ quotes and claims share, the current revision join."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -76,3 +77,18 @@ def current_revision_of_article() -> ColumnElement[bool]:
         revisions.c.article_id == articles.c.id,
         revisions.c.number == articles.c.current_revision,
     )
+
+
+def filter_params(flt: Any) -> dict[str, Any]:
+    """The bound parameters of a filter dataclass: every field that is set, by its name
+    (id sequences as lists of ints: one array parameter each). The statement builders then
+    add a condition for each parameter present, so a filter is a field and its condition."""
+    params: dict[str, Any] = {}
+    for f in fields(flt):
+        value = getattr(flt, f.name)
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            value = [int(i) for i in value] if f.name.endswith("_ids") else list(value)
+        params[f.name] = value
+    return params

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
 from db.repositories import shaped
-from db.repositories.filters import current_revision_of_article, page_limit, where_shared_filters
+from db.repositories.filters import (
+    current_revision_of_article,
+    filter_params,
+    page_limit,
+    where_shared_filters,
+)
 
 quotes: Table = Quote.__table__  # type: ignore[assignment]
 mentions: Table = Mention.__table__  # type: ignore[assignment]
@@ -70,23 +75,7 @@ class QuoteFilter:
 
 
 def _quote_params(flt: QuoteFilter, after: tuple[datetime, int] | None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if flt.speaker_ids is not None:
-        params["speaker_ids"] = [int(i) for i in flt.speaker_ids]
-    if flt.article_id is not None:
-        params["article_id"] = flt.article_id
-    if flt.outlet_ids is not None:
-        params["outlet_ids"] = [int(i) for i in flt.outlet_ids]
-    if flt.kinds:
-        params["kinds"] = list(flt.kinds)
-    if flt.since is not None:
-        params["since"] = flt.since
-    if flt.until is not None:
-        params["until"] = flt.until
-    if flt.q is not None:
-        params["q"] = flt.q
-    if flt.story_id is not None:
-        params["story_id"] = flt.story_id
+    params = filter_params(flt)
     if after is not None:
         params["after_at"], params["after_id"] = after
     return params

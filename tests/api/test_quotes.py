@@ -31,6 +31,22 @@ async def _all(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]
             return items
 
 
+async def _current_quote_ids_of_outlet(session: AsyncSession, outlet: str) -> set[int]:
+    """What the outlet filter must return, read from the database directly."""
+    rows = await session.execute(
+        text(
+            "SELECT q.id FROM quotes q JOIN outlets o ON o.id = q.outlet_id "
+            "JOIN articles a ON a.id = q.article_id "
+            "JOIN article_revisions r ON r.id = q.revision_id AND r.number = a.current_revision "
+            "WHERE o.name = :o AND q.deleted_at IS NULL"
+        ),
+        {"o": outlet},
+    )
+    ids = {int(i) for i in rows.scalars()}
+    await session.rollback()
+    return ids
+
+
 async def _entity_id(session: AsyncSession, normalized_name: str) -> int:
     return int(
         (
@@ -68,7 +84,7 @@ async def test_speaker_filter_is_case_and_accent_insensitive(
 
 
 async def test_speaker_watson_finds_her_quotes_in_the_ap_and_the_nyt_reports(
-    annotated: None, client: httpx.AsyncClient
+    annotated: None, client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     items = await _all(client, speaker="Watson")
     assert items and {i["speaker"]["name"] for i in items} == {"Adrienne Watson"}
@@ -76,6 +92,8 @@ async def test_speaker_watson_finds_her_quotes_in_the_ap_and_the_nyt_reports(
         in_outlet = await _all(client, speaker="Watson", outlet=outlet)
         assert in_outlet, outlet
         assert {i["id"] for i in in_outlet} <= {i["id"] for i in items}
+        of_outlet = await _current_quote_ids_of_outlet(db_session, outlet)
+        assert {i["id"] for i in in_outlet} == of_outlet & {i["id"] for i in items}
 
 
 async def test_unknown_speaker_is_an_empty_list_not_404(
@@ -132,7 +150,7 @@ async def test_pagination_walks_every_quote_once_newest_first(
 
 
 async def test_filters_kind_article_outlet_dates_and_full_text(
-    annotated: None, client: httpx.AsyncClient
+    annotated: None, client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     direct = await _all(client, kind="direct")
     assert direct and {i["kind"] for i in direct} == {"direct"}
@@ -142,6 +160,9 @@ async def test_filters_kind_article_outlet_dates_and_full_text(
     assert one and {i["article_id"] for i in one} == {1}
     ap = await _all(client, outlet="associated press")
     assert ap and ap == await _all(client, outlet="Associated Press")
+    assert {i["id"] for i in ap} == await _current_quote_ids_of_outlet(
+        db_session, "Associated Press"
+    )
     early = await _all(client, until="2023-09-10T00:00:00Z")
     late = await _all(client, since="2023-09-10T00:00:00Z")
     assert early and late and len(early) + len(late) == len(await _all(client))

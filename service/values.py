@@ -1,0 +1,61 @@
+"""The values a client may send, declared once for every layer that checks them.
+
+List filters are pydantic models (``QuoteListQuery``, ``ClaimListQuery``) that the HTTP layer
+uses as its query-parameter models as they are: a filter is declared in one place, with its
+bounds and its description, and the use case receives exactly what was validated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+# The largest id a client may send: ids are PostgreSQL bigints.
+MAX_ID = 2**63 - 1
+
+
+def _iso_datetime_only(value: Any) -> Any:
+    """Accept ISO 8601 strings only: numbers (or numeric strings) are not read as epochs."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _is_number(value):
+        raise ValueError("expected an ISO 8601 date-time string, e.g. 2023-09-11T20:00:00Z")
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
+
+# fields shared by the list filters
+OptionalId = Annotated[int | None, Field(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1–{MAX_LIMIT}.")]
+Cursor = Annotated[
+    str | None,
+    Field(max_length=512, description="`next_cursor` from the previous page, unchanged."),
+]
+Since = Annotated[IsoDateTime | None, Field(description="Published at or after.")]
+Until = Annotated[IsoDateTime | None, Field(description="Published before.")]
+Outlets = Annotated[list[str], Field(max_length=200, description="Outlet name or id; repeatable.")]
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_ID",
+    "Cursor",
+    "IsoDateTime",
+    "Limit",
+    "OptionalId",
+    "Outlets",
+    "Since",
+    "Until",
+]
