@@ -39,7 +39,17 @@ from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.topics import resolve_topic_ids
-from service.values import DEFAULT_LIMIT, Cursor, Limit, OptionalId, Outlets, Since, Until
+from service.values import (
+    DEFAULT_LIMIT,
+    Cursor,
+    FullText,
+    Limit,
+    Name,
+    OptionalId,
+    Outlets,
+    Since,
+    Until,
+)
 from textkit.anchoring import Anchor
 
 logger = logging.getLogger(__name__)
@@ -72,13 +82,7 @@ class ClaimListQuery(BaseModel):
         examples=["arms-trade"],
     )
     include_descendants: bool = Field(True, description="Set false to match only the topic itself.")
-    claimant: str | None = Field(
-        None,
-        min_length=1,
-        max_length=200,
-        description="Claimant name or alias.",
-        examples=["Miller"],
-    )
+    claimant: Name = Field(None, description="Claimant name or alias, each word a prefix.")
     claimant_id: OptionalId = Field(None, description="Claimant entity id.")
     article_id: OptionalId = Field(None, description="Only this article's claims.")
     outlet: Outlets = Field(default_factory=list)
@@ -88,10 +92,8 @@ class ClaimListQuery(BaseModel):
     )
     since: Since = None
     until: Until = None
-    q: str | None = Field(
+    q: FullText = Field(
         None,
-        min_length=1,
-        max_length=500,
         description="Full-text search in the claim (web-search syntax).",
         examples=["artillery shells"],
     )

@@ -32,7 +32,17 @@ from service.errors import (
 )
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
-from service.values import DEFAULT_LIMIT, Cursor, Limit, OptionalId, Outlets, Since, Until
+from service.values import (
+    DEFAULT_LIMIT,
+    Cursor,
+    FullText,
+    Limit,
+    Name,
+    OptionalId,
+    Outlets,
+    Since,
+    Until,
+)
 from textkit.anchoring import Anchor, anchor_context
 
 logger = logging.getLogger(__name__)
@@ -47,23 +57,15 @@ class QuoteListQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    speaker: str | None = Field(
-        None,
-        min_length=1,
-        max_length=200,
-        description="Speaker name or alias.",
-        examples=["Miller"],
-    )
+    speaker: Name = Field(None, description="Speaker name or alias, each word a prefix.")
     speaker_id: OptionalId = Field(None, description="Speaker entity id.")
     article_id: OptionalId = Field(None, description="Only this article's quotes.")
     outlet: Outlets = Field(default_factory=list)
     kind: list[QuoteKind] = Field(default_factory=list, description="direct, indirect, mixed.")
     since: Since = None
     until: Until = None
-    q: str | None = Field(
+    q: FullText = Field(
         None,
-        min_length=1,
-        max_length=500,
         description='Full-text search in the quoted text (web-search syntax: words, "a '
         'phrase", `or`, `-word`).',
         examples=["sanctions"],

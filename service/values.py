@@ -46,14 +46,20 @@ Cursor = Annotated[
 ]
 Since = Annotated[IsoDateTime | None, Field(description="Published at or after.")]
 Until = Annotated[IsoDateTime | None, Field(description="Published before.")]
+# a person's name or alias as a filter (speaker, claimant): matched word by word, as typed
+Name = Annotated[str | None, Field(min_length=1, max_length=200, examples=["Miller"])]
+# full-text search (web-search syntax)
+FullText = Annotated[str | None, Field(min_length=1, max_length=500)]
 Outlets = Annotated[list[str], Field(max_length=200, description="Outlet name or id; repeatable.")]
 
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_ID",
     "Cursor",
+    "FullText",
     "IsoDateTime",
     "Limit",
+    "Name",
     "OptionalId",
     "Outlets",
     "Since",

@@ -21,19 +21,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
+from db.repositories.claims import (
+    articles,
+    claim_topics,
+    claims,
+    entities,
+    mentions,
+    outlets,
+    revisions,
+)
 from db.repositories.filters import page_limit
 
-claims: Table = Claim.__table__  # type: ignore[assignment]
-claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
-topics: Table = Topic.__table__  # type: ignore[assignment]
 clusters: Table = ClaimCluster.__table__  # type: ignore[assignment]
-revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
-articles: Table = Article.__table__  # type: ignore[assignment]
-entities: Table = Entity.__table__  # type: ignore[assignment]
-mentions: Table = Mention.__table__  # type: ignore[assignment]
-outlets: Table = Outlet.__table__  # type: ignore[assignment]
 
 DbRow = Any
 
