@@ -44,6 +44,7 @@ from service.values import (
     Until,
 )
 from textkit.anchoring import Anchor, anchor_context
+from textkit.names import name_prefix_query
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ class QuoteListQuery(BaseModel):
 
     speaker: Name = Field(None, description="Speaker name or alias, each word a prefix.")
     speaker_id: OptionalId = Field(None, description="Speaker entity id.")
+    speaker_text: Name = Field(
+        None,
+        description="Words of how the text names the source, each a prefix: finds quotes "
+        "from unnamed sources (`spokeswoman`, `senior official`) as well as named ones.",
+        examples=["spokeswoman"],
+    )
     article_id: OptionalId = Field(None, description="Only this article's quotes.")
     outlet: Outlets = Field(default_factory=list)
     kind: list[QuoteKind] = Field(default_factory=list, description="direct, indirect, mixed.")
@@ -130,11 +137,17 @@ async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict
     speaker_ids = await entities_svc.entity_ids_for_filter(session, query.speaker, query.speaker_id)
     if speaker_ids == []:
         return Page(items=[], next_cursor=None)
+    speaker_text = None
+    if query.speaker_text is not None:
+        speaker_text = name_prefix_query(query.speaker_text)
+        if not speaker_text:  # only words like "the": they name nobody
+            return Page(items=[], next_cursor=None)
     outlet_ids = await outlet_filter_ids(session, query.outlet)
     if outlet_ids == []:
         return Page(items=[], next_cursor=None)
     flt = repo.QuoteFilter(
         speaker_ids=speaker_ids,
+        speaker_text=speaker_text,
         article_id=query.article_id,
         outlet_ids=outlet_ids,
         kinds=query.kind or None,

@@ -146,6 +146,12 @@ class Quote(Base):
             postgresql_where=text("curated"),
         ),
         CheckConstraint(ANCHOR_STATUS_KNOWN, name="anchor_status_known"),
+        # speaker_text= on GET /v1/quotes: word prefixes of how the text names the source
+        Index(
+            "ix_quotes_speaker_text_tsv",
+            text("to_tsvector('simple'::regconfig, speaker_text)"),
+            postgresql_using="gin",
+        ),
         # curated quotes that could not follow their article's text (GET /v1/quotes/orphans)
         Index("ix_quotes_orphaned_id", "id", postgresql_where=text("anchor_status = 'orphaned'")),
     )

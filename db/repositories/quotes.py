@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, tuple_, update
+from sqlalchemy import Table, and_, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
@@ -65,6 +65,7 @@ def _with_speaker(stmt: Any) -> Any:
 @dataclass(frozen=True, slots=True)
 class QuoteFilter:
     speaker_ids: Sequence[int] | None = None  # every entity id (merged ones included)
+    speaker_text: str | None = None  # a to_tsquery text (textkit.names.name_prefix_query)
     article_id: int | None = None
     outlet_ids: Sequence[int] | None = None
     kinds: Sequence[str] | None = None
@@ -103,6 +104,14 @@ def _quotes_page(params: shaped.Params, limit: int) -> Any:
         # date order and stops after a page (= ANY of an array would sort every quote)
         stmt = stmt.where(
             quotes.c.speaker_id.in_(p("speaker_ids", quotes.c.speaker_id, expanding=True))
+        )
+    if "speaker_text" in params:
+        stmt = stmt.where(
+            func.to_tsvector(text("'simple'::regconfig"), quotes.c.speaker_text).op("@@")(
+                func.to_tsquery(
+                    text("'simple'::regconfig"), p("speaker_text", quotes.c.speaker_text)
+                )
+            )
         )
     if "kinds" in params:
         stmt = stmt.where(quotes.c.kind.in_(p("kinds", quotes.c.kind, expanding=True)))

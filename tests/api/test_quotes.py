@@ -422,3 +422,29 @@ async def test_an_orphaned_correction_is_marked_and_listed_not_only_logged(
     ]
     assert (await client.get("/v1/quotes/orphans", params={"article_id": 1})).json()["items"] == []
     assert (await client.get("/v1/quotes/orphans", params={"cursor": "bogus"})).status_code == 400
+
+
+async def test_quotes_from_unnamed_sources_are_found_by_their_speaker_text(
+    clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
+) -> None:
+    from tests.fixtures.annotated import drain_jobs
+
+    body = (
+        "The ministry defended the plan on Friday.\n\n"
+        '"The rollout will continue," a ministry spokeswoman said.\n\n'
+        '"We are not worried," said a senior official, who asked not to be named.'
+    )
+    r = await client.post(
+        "/v1/articles", json={"outlet": "Wire", "external_id": "anon-1", "body": body}
+    )
+    assert r.status_code == 201, r.text
+    await drain_jobs(settings, pipeline)
+
+    async def texts(**params: str) -> list[str]:
+        return [q["text"] for q in await _all(client, article_id=r.json()["id"], **params)]
+
+    assert await texts(speaker_text="spokeswoman") == ["The rollout will continue"]
+    assert await texts(speaker_text="Spokes") == ["The rollout will continue"]
+    assert await texts(speaker_text="senior off") == ["We are not worried"]
+    assert await texts(speaker_text="the") == []  # function words name nobody
+    assert await texts(speaker_text="minister") == []
