@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from api.auth import authorize, install_access_state
 from api.deps import reject_unknown_query_params
@@ -24,6 +25,7 @@ from api.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from api.openapi import complete_schema
 from api.v1 import articles, diff, health, stories
 from api.v1 import claims as claims_v1
 from api.v1 import entities as entities_v1
@@ -34,6 +36,10 @@ from service.jobs import JobHandOff
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def package_version() -> str:
@@ -126,6 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # short, stable operationIds (`list_quotes`, `diff_revisions`): the route functions'
+        # names, unique across the API (tests/api/test_openapi_contract.py)
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -187,41 +196,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-STANDARD_PROBLEMS = {
-    "400": "Bad request: unknown query parameter, malformed cursor or JSON",
-    "401": "An API key is needed (the problem names the scope)",
-    "403": "The API key's scope is too low (the problem names the scope needed)",
-    "422": "Validation error: each offending field and why",
-    "429": "Rate limit exceeded (see Retry-After and RateLimit-* headers)",
-    "503": "Database unavailable or the query timed out; retry after Retry-After",
-}
-WRITE_PROBLEMS = {
-    "413": "Request body too large",
-    "415": "Request body is not application/json",
-}
-
-
 def install_openapi(app: FastAPI, reads_need_key: bool) -> None:
-    """Document what every operation can answer, and that reads need no key (unless set)."""
+    """Serve FastAPI's document completed by :func:`api.openapi.complete_schema`."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema and app.openapi_schema.get("x-article-store-complete"):
             return app.openapi_schema
-        schema = build()
-        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for path, ops in schema.get("paths", {}).items():
-            if not path.startswith("/v1/"):
-                continue
-            for method, op in ops.items():
-                responses = op.setdefault("responses", {})
-                extra = dict(STANDARD_PROBLEMS)
-                if method in ("post", "put", "patch"):
-                    extra.update(WRITE_PROBLEMS)
-                for code, description in extra.items():
-                    responses.setdefault(code, {"description": description, "content": problem})
-                if method in ("get", "head") and not reads_need_key:
-                    op["security"] = [{}, *op.get("security", [])]
+        schema = complete_schema(build(), reads_need_key=reads_need_key)
         schema["x-article-store-complete"] = True
         app.openapi_schema = schema
         return schema

@@ -54,8 +54,14 @@ DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The diff, in the requested format.",
         "content": {
-            "text/plain": {"example": "--- article 2 revision 1\n+++ article 4 revision 1\n"},
-            "text/html": {"example": '<div class="article-diff">a <del>b</del><ins>c</ins></div>'},
+            "text/plain": {
+                "schema": {"type": "string"},
+                "example": "--- article 2 revision 1\n+++ article 4 revision 1\n",
+            },
+            "text/html": {
+                "schema": {"type": "string"},
+                "example": '<div class="article-diff">a <del>b</del><ins>c</ins></div>',
+            },
         },
     },
     **problem_responses(400, 404, 422),
@@ -130,3 +136,79 @@ async def diff_texts(
         fmt=format,
     )
     return _render(out)
+
+
+# The text formats as operations of their own, so that a client generated from the OpenAPI
+# document gets a string back (the `format=` operations above declare JSON first, and a
+# generator parses their answers as JSON).
+_TEXT_FORMATS: dict[str, tuple[type[Response], str]] = {
+    "unified": (PlainTextResponse, "text/plain: one unit per line, `-`/`+` marked"),
+    "html": (HTMLResponse, "text/html: a fragment with <ins>/<del>"),
+}
+
+
+def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
+    response_class, what = _TEXT_FORMATS[fmt]
+
+    async def revisions_as_text(
+        session: ReadSessionDep,
+        article_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")],
+        from_: Annotated[
+            int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
+        ] = None,
+        to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")] = None,
+        granularity: GranularityQuery = None,
+        ignore: IgnoreQuery = None,
+    ) -> Response:
+        out = await svc.diff_article_revisions(
+            session,
+            article_id,
+            from_revision=from_,
+            to_revision=to,
+            granularity=_granularity(granularity, fmt),
+            ignore=svc.parse_ignore(ignore),
+            fmt=fmt,
+        )
+        return response_class(out.text or "")
+
+    async def texts_as_text(
+        session: ReadSessionDep,
+        left: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+        right: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+        granularity: GranularityQuery = None,
+        ignore: IgnoreQuery = None,
+    ) -> Response:
+        out = await svc.diff_stored_texts(
+            session,
+            left,
+            right,
+            granularity=_granularity(granularity, fmt),
+            ignore=svc.parse_ignore(ignore),
+            fmt=fmt,
+        )
+        return response_class(out.text or "")
+
+    router.add_api_route(
+        f"/articles/{{article_id:id}}/diff/{fmt}",
+        revisions_as_text,
+        methods=["GET"],
+        name=f"diff_revisions_{fmt}",
+        response_class=response_class,
+        summary=f"Diff two revisions of an article as {fmt}",
+        description=f"`diff_revisions` with `format={fmt}`, as {what}.",
+        responses=problem_responses(400, 404, 422),
+    )
+    router.add_api_route(
+        f"/diff/{fmt}",
+        texts_as_text,
+        methods=["GET"],
+        name=f"diff_texts_{fmt}",
+        response_class=response_class,
+        summary=f"Diff any two stored texts as {fmt}",
+        description=f"`diff_texts` with `format={fmt}`, as {what}.",
+        responses=problem_responses(400, 404, 422),
+    )
+
+
+_add_text_routes("unified")
+_add_text_routes("html")

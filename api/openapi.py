@@ -1,0 +1,135 @@
+"""The OpenAPI document, completed so that it tells the truth about what the server sends.
+
+FastAPI's generated document is adjusted once, at first request of ``/openapi.json``:
+
+* every error response (4xx/5xx) has the ``Problem`` schema under ``application/problem+json``
+  (the only type errors are sent as), with an example, and the statuses every ``/v1/`` route
+  can answer (400, 401, 403, 422, 429, 503; 413 and 415 for bodies) are listed;
+* reads carry no ``security`` requirement while API keys are optional for them, so a client
+  generator gives them a plain client (keys still work: send one for the per-key limit);
+* the response headers the server sends are declared where it sends them: ``X-Request-ID``
+  and the ``RateLimit-*`` trio on every ``/v1/`` answer, ``ETag``/``Location`` on the article
+  and topic writes that set them, ``Preference-Applied`` on counted lists, ``Retry-After`` on
+  429 and 503; the ``Idempotency-Key`` request header on every ``POST`` (the routes it honours).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+STANDARD_PROBLEMS = {
+    "400": "Bad request: unknown query parameter, malformed cursor or JSON",
+    "401": "An API key is needed (the problem names the scope)",
+    "403": "The API key's scope is too low (the problem names the scope needed)",
+    "422": "Validation error: each offending field and why",
+    "429": "Rate limit exceeded (see Retry-After and RateLimit-* headers)",
+    "503": "Database unavailable or the query timed out; retry after Retry-After",
+}
+WRITE_PROBLEMS = {
+    "413": "Request body too large",
+    "415": "Request body is not application/json",
+}
+_EXAMPLE_TITLES = {
+    400: ("Unknown query parameter", "unknown query parameter(s): limt; allowed: cursor, limit"),
+    401: ("Unauthorized", "this operation needs an API key with scope 'write'"),
+    403: ("Forbidden", "the key 'reader' has scope 'read'; this operation needs 'write'"),
+    404: ("Not found", "no article with id 42"),
+    405: ("Method not allowed", "GET, HEAD"),
+    409: ("Conflict", "a request with this Idempotency-Key is still being processed"),
+    412: ("Precondition failed", 'the article changed: If-Match "6-1" is stale'),
+    413: ("Request body too large", "the body is larger than 2097152 bytes"),
+    415: ("Unsupported media type", "send the body as application/json"),
+    422: ("Validation error", "the request is invalid: query limit: Input should be >= 1"),
+    428: ("Precondition required", "send If-Match with the article's current ETag"),
+    429: ("Rate limited", "rate limit of 600 requests per minute exceeded; retry after 3 s"),
+    500: ("Internal server error", "an unexpected error; quote the request id"),
+    503: ("Service unavailable", "the database is not reachable"),
+}
+
+
+def _header(description: str, type_: str = "string") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": type_}}
+
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": _header("The request's id (yours if you sent one): quote it in reports."),
+    "RateLimit-Limit": _header("Requests allowed per minute for this key or address.", "integer"),
+    "RateLimit-Remaining": _header("Requests left in the current window.", "integer"),
+    "RateLimit-Reset": _header("Seconds until the window has room again.", "integer"),
+    "ETag": _header('The article\'s current revision, strong: `"<article id>-<revision>"`.'),
+    "Location": _header("The URL of the resource just created."),
+    "Preference-Applied": _header("The `Prefer` preference honoured, e.g. `count=exact`."),
+    "Retry-After": _header("Seconds to wait before retrying.", "integer"),
+}
+# which operations send which headers on success (beyond X-Request-ID and RateLimit-*)
+SUCCESS_HEADERS = {
+    "create_article": ("ETag", "Location"),
+    "replace_article": ("ETag",),
+    "get_article": ("ETag",),
+    "create_topic": ("Location",),
+    "list_articles": ("Preference-Applied",),
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (e.g. a UUID): a retry with the same key and body "
+    "returns the first response instead of writing twice; the same key with another body "
+    "is a 422. Keys are kept per client.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _problem_content(status: int) -> dict[str, Any]:
+    title, detail = _EXAMPLE_TITLES.get(status, ("Error", "see detail"))
+    example = {
+        "type": "/problems/" + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    return {"application/problem+json": {"schema": PROBLEM_REF, "example": example}}
+
+
+def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str, Any]:
+    """Apply the adjustments listed in the module docstring to FastAPI's document."""
+    for path, ops in schema.get("paths", {}).items():
+        v1 = path.startswith("/v1/")
+        for method, op in ops.items():
+            responses = op.setdefault("responses", {})
+            if v1:
+                extra = dict(STANDARD_PROBLEMS)
+                if method in ("post", "put", "patch"):
+                    extra.update(WRITE_PROBLEMS)
+                for code, description in extra.items():
+                    responses.setdefault(code, {"description": description})
+                if method in ("get", "head") and not reads_need_key:
+                    op.pop("security", None)
+                if method == "post":
+                    params = op.setdefault("parameters", [])
+                    if not any(p.get("name") == "Idempotency-Key" for p in params):
+                        params.append(IDEMPOTENCY_KEY)
+            for code, response in responses.items():
+                status = int(code) if code.isdigit() else 0
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-ID", {"$ref": "#/components/headers/X-Request-ID"})
+                if status >= 400:
+                    response["content"] = _problem_content(status)
+                    if status in (429, 503):
+                        headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+                if v1:
+                    for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
+                        headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+                if 200 <= status < 300:
+                    for name in SUCCESS_HEADERS.get(op.get("operationId", ""), ()):
+                        if name == "Location" and status != 201:
+                            continue
+                        headers[name] = {"$ref": f"#/components/headers/{name}"}
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {}).update(HEADERS)
+    # FastAPI's own 422 body is never sent (problem+json replaces it)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.get("schemas", {}).pop(unused, None)
+    return schema

@@ -1,0 +1,85 @@
+"""The OpenAPI document tells the truth about what the server sends."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+async def schema(anon_client: httpx.AsyncClient) -> dict[str, Any]:
+    return (await anon_client.get("/openapi.json")).json()
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(p, m, op) for p, ops in schema["paths"].items() for m, op in ops.items()]
+
+
+async def test_every_error_response_is_a_problem_under_problem_json(schema: dict[str, Any]) -> None:
+    for path, method, op in _operations(schema):
+        for code, response in op["responses"].items():
+            if int(code) < 400:
+                continue
+            content = response["content"]
+            assert list(content) == ["application/problem+json"], (path, method, code)
+            media = content["application/problem+json"]
+            assert media["schema"] == {"$ref": "#/components/schemas/Problem"}
+            assert media["example"]["status"] == int(code), (path, method, code)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+async def test_reads_need_no_security_and_writes_name_their_schemes(schema: dict[str, Any]) -> None:
+    for path, method, op in _operations(schema):
+        if not path.startswith("/v1/"):
+            continue
+        if method in ("get", "head"):
+            assert "security" not in op, (path, method)
+        else:
+            assert op["security"], (path, method)
+
+
+async def test_operation_ids_are_short_stable_and_unique(schema: dict[str, Any]) -> None:
+    ids = [op["operationId"] for _, _, op in _operations(schema)]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][a-z_]{2,40}", i) for i in ids), ids
+    assert {"list_quotes", "diff_revisions", "diff_texts_unified", "create_article"} <= set(ids)
+
+
+async def test_response_headers_are_declared_where_sent(schema: dict[str, Any]) -> None:
+    ops = {op["operationId"]: op for _, _, op in _operations(schema)}
+    created = ops["create_article"]["responses"]["201"]["headers"]
+    assert {"ETag", "Location", "X-Request-ID", "RateLimit-Remaining"} <= set(created)
+    assert "ETag" in ops["get_article"]["responses"]["200"]["headers"]
+    assert "Preference-Applied" in ops["list_articles"]["responses"]["200"]["headers"]
+    assert "Retry-After" in ops["list_quotes"]["responses"]["429"]["headers"]
+    assert "Retry-After" in ops["list_quotes"]["responses"]["503"]["headers"]
+    posts = [op for _, m, op in _operations(schema) if m == "post"]
+    assert all(
+        any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op["parameters"])
+        for op in posts
+    )
+    assert set(schema["components"]["headers"]) >= {"ETag", "Retry-After", "X-Request-ID"}
+
+
+async def test_text_diffs_have_operations_that_declare_only_text(
+    schema: dict[str, Any], anon_client: httpx.AsyncClient
+) -> None:
+    ops = {op["operationId"]: op for _, _, op in _operations(schema)}
+    assert list(ops["diff_texts_unified"]["responses"]["200"]["content"]) == ["text/plain"]
+    assert list(ops["diff_revisions_html"]["responses"]["200"]["content"]) == ["text/html"]
+    r = await anon_client.get("/v1/diff/unified", params={"left": "2", "right": "4"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert (
+        r.text
+        == (
+            await anon_client.get(
+                "/v1/diff", params={"left": "2", "right": "4", "format": "unified"}
+            )
+        ).text
+    )
+    r = await anon_client.get("/v1/articles/2/diff/html", params={"from": 1, "to": 1})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.text.startswith("<div")
