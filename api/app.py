@@ -22,6 +22,7 @@ from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
 from api.middleware import (
     BodyGuardMiddleware,
+    HeadAsGetMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router, dependencies=[Depends(reject_unknown_query_params)])
     app.include_router(metrics_router, dependencies=[Depends(reject_unknown_query_params)])
 
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         BodyGuardMiddleware,

@@ -107,6 +107,10 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                     responses.setdefault(code, {"description": description})
                 if method in ("get", "head") and not reads_need_key:
                     op.pop("security", None)
+                for param in op.get("parameters", []):
+                    if param.get("in") == "header" and param.get("name") == "If-Match":
+                        # optional to FastAPI only so that a missing one is our 428 problem
+                        param["required"] = True
                 if method == "post":
                     params = op.setdefault("parameters", [])
                     if not any(p.get("name") == "Idempotency-Key" for p in params):

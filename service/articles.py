@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from service.errors import (
     ArticleNotFound,
     DomainError,
     InvalidEncoding,
+    InvalidHeader,
     InvalidInput,
     PayloadTooLarge,
     PreconditionFailed,
@@ -407,14 +409,23 @@ async def create_article(
         return WriteOutcome(result, await _article_row(session, result.article_id))
 
 
+_ENTITY_TAG = re.compile(r'\s*(\*|(?:W/)?"[\x21\x23-\x7e]*")\s*')
+
+
 def _parse_if_match(if_match: str) -> list[str]:
+    """The entity tags of an If-Match header (RFC 9110 §13.1.1): ``*`` or a comma-separated
+    list of quoted tags. Weak tags (``W/"…"``) are kept as written: If-Match compares
+    strongly, so a weak tag never matches. Anything else is :class:`InvalidHeader` (400)."""
     tags = []
     for part in if_match.split(","):
-        tag = part.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag:
-            tags.append(tag)
+        m = _ENTITY_TAG.fullmatch(part)
+        if m is None:
+            raise InvalidHeader(
+                f"If-Match {if_match!r} is not an entity tag: send the ETag exactly as "
+                'received, e.g. "12-3" with its double quotes (or *)',
+                header="If-Match",
+            )
+        tags.append(m.group(1))
     return tags
 
 
@@ -450,12 +461,12 @@ async def replace_article_text(
             "send If-Match with the article's current ETag (from GET or the last write) "
             "so a concurrent edit is never overwritten"
         )
+    tags = _parse_if_match(if_match)
     async with unit_of_work(session, jobs) as pending:
         locked = await repo.lock_article(session, article_id)
         if locked is None:
             raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
         current = etag_for(article_id, int(locked.current_revision))
-        tags = _parse_if_match(if_match)
         if "*" not in tags and current not in tags:
             raise PreconditionFailed(
                 f"the article changed: If-Match {if_match} is stale, the current ETag is "

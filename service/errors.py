@@ -68,6 +68,12 @@ class BadRequest(DomainError):
     title = "Bad request"
 
 
+class InvalidHeader(BadRequest):
+    """A request header that does not parse (e.g. an If-Match that is not an entity tag)."""
+
+    title = "Invalid header"
+
+
 class InvalidEncoding(BadRequest):
     title = "Invalid encoding"
 

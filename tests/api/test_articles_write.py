@@ -287,3 +287,25 @@ async def test_full_text_search_is_ranked_and_paginated(client: httpx.AsyncClien
     r = await client.get("/v1/articles", params={"limit": 1})
     r = await client.get("/v1/articles", params={"q": "Kim", "cursor": r.json()["next_cursor"]})
     assert r.status_code == 400
+
+
+async def test_if_match_compares_strongly_and_a_malformed_one_is_a_400(
+    client: httpx.AsyncClient, clean_store: None
+) -> None:
+    etag = (await client.get("/v1/articles/1")).headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    # a weak tag never matches in If-Match (RFC 9110 §13.1.1), even with the current value
+    r = await client.put("/v1/articles/1", json={"body": "weak"}, headers={"If-Match": f"W/{etag}"})
+    assert r.status_code == 412, r.text
+    for malformed in (etag.strip('"'), '"1-1', "1-1, *x", "W/1-1"):
+        r = await client.put(
+            "/v1/articles/1", json={"body": "bad"}, headers={"If-Match": malformed}
+        )
+        assert r.status_code == 400, (malformed, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "If-Match" in r.json()["detail"]
+    # a list holding the current tag matches
+    r = await client.put(
+        "/v1/articles/1", json={"body": "listed"}, headers={"If-Match": f'"0-0", {etag}'}
+    )
+    assert r.status_code == 200, r.text

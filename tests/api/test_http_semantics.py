@@ -1,0 +1,34 @@
+"""HTTP details other services rely on: HEAD, conditional requests, cursors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+READS = [
+    "/v1/articles",
+    "/v1/articles/1",
+    "/v1/articles/1/revisions",
+    "/v1/quotes",
+    "/v1/speakers",
+    "/v1/entities",
+    "/v1/claims",
+    "/v1/topics",
+    "/v1/diff?left=2&right=4",
+    "/healthz",
+]
+
+
+@pytest.mark.parametrize("path", READS)
+async def test_head_works_wherever_get_does(anon_client: httpx.AsyncClient, path: str) -> None:
+    get = await anon_client.get(path)
+    head = await anon_client.head(path)
+    assert head.status_code == get.status_code == 200, (path, head.status_code)
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers.get("etag") == get.headers.get("etag")
+
+
+async def test_head_of_a_missing_resource_is_404(anon_client: httpx.AsyncClient) -> None:
+    r = await anon_client.head("/v1/articles/424242")
+    assert r.status_code == 404 and r.content == b""
