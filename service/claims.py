@@ -267,11 +267,8 @@ async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange
                     raise EntityNotFound(
                         f"no entity with id {change.claimant_id}", field="claimant_id"
                     )
-                values["claimant_id"] = change.claimant_id
-                if "claimant_text" not in change.fields:
-                    values["claimant_text"] = entity.name
-            else:
-                values["claimant_id"] = None
+            # only the entity changes: claimant_text stays the words the text uses
+            values["claimant_id"] = change.claimant_id
         if "claimant_text" in change.fields:
             values["claimant_text"] = change.claimant_text
         if "not_a_claim" in change.fields:

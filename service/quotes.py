@@ -239,13 +239,11 @@ async def update_quote(session: AsyncSession, quote_id: int, change: QuoteChange
                     raise EntityNotFound(
                         f"no entity with id {change.speaker_id}", field="speaker_id"
                     )
-                values.update(speaker_id=change.speaker_id, speaker_start=None, speaker_end=None)
-                if "speaker_text" not in change.fields:
-                    values["speaker_text"] = entity.name
-            else:
-                values.update(speaker_id=None, speaker_start=None, speaker_end=None)
+            # only the entity changes: speaker_text stays the words the text uses
+            values["speaker_id"] = change.speaker_id
         if "speaker_text" in change.fields:
-            values["speaker_text"] = change.speaker_text
+            # new words of the source's own: their old place in the text no longer applies
+            values.update(speaker_text=change.speaker_text, speaker_start=None, speaker_end=None)
         await repo.update_quote(session, quote_id, values)
         # the correction wins over any machine quote overlapping it
         updated = await repo.get_quote(session, quote_id)

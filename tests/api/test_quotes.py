@@ -448,3 +448,19 @@ async def test_quotes_from_unnamed_sources_are_found_by_their_speaker_text(
     assert await texts(speaker_text="senior off") == ["We are not worried"]
     assert await texts(speaker_text="the") == []  # function words name nobody
     assert await texts(speaker_text="minister") == []
+
+
+async def test_patch_changes_only_the_fields_sent(
+    clean_store: None, annotated: None, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    putin = await _entity_id(db_session, "vladimir putin")
+    await db_session.rollback()
+    quote = (await _all(client, speaker="Miller"))[0]
+    r = await client.patch(f"/v1/quotes/{quote['id']}", json={"speaker_id": putin})
+    assert r.status_code == 200, r.text
+    patched = r.json()
+    assert patched["speaker"]["id"] == putin
+    # speaker_text is the words in the text: a new speaker entity does not rewrite them
+    assert patched["speaker_text"] == quote["speaker_text"]
+    untouched = {k: v for k, v in quote.items() if k not in ("speaker", "curated")}
+    assert {k: patched[k] for k in untouched} == untouched
