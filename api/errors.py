@@ -108,7 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers: dict[str, str] = {}
         if isinstance(exc, domain.Unauthorized):
             headers["WWW-Authenticate"] = 'Bearer realm="article-store"'
-        if isinstance(exc, domain.RateLimited):
+        if isinstance(exc, domain.RateLimited | domain.Unavailable):
             headers["Retry-After"] = str(exc.extra.get("retry_after", 1))
         return problem_response(
             status,

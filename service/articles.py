@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
-from service import annotation, stories
+from service import annotation, cpu_pool, stories
 from service.errors import (
     ArticleNotFound,
     DomainError,
@@ -24,7 +24,6 @@ from service.errors import (
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
-from textkit.diffing import diff_texts
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -328,7 +327,8 @@ async def _add_revision(
     change_stats = None
     similarity = None
     if latest is not None:
-        diff_stats = diff_texts(latest.body, data.body, "word").stats
+        # CPU-bound (bounded by the diff budget): in a pool process, off the event loop
+        diff_stats = await cpu_pool.run(cpu_pool.diff_stats_job, latest.body, data.body)
         change_stats = diff_stats.to_dict()
         similarity = diff_stats.similarity
     fingerprint = stories.fingerprint_bytes(data.body)
