@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.problems import problem_response
+from db.engine import is_driver_error
 from service import errors as domain
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        if is_driver_error(exc):
+            # a value validation let through that the driver cannot send (its connection
+            # was discarded, db/engine.py): the request's fault, and a validation bug
+            logger.warning("value rejected by the database driver", exc_info=exc)
+            return problem_response(
+                400,
+                "Bad request",
+                "a value in the request is outside what the database can store or compare",
+                instance=request.url.path,
+            )
         text = str(exc.orig) if exc.orig else ""
         if "statement timeout" in text or "canceling statement" in text:
             return problem_response(

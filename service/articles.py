@@ -14,6 +14,7 @@ from service import annotation, cpu_pool, stories
 from service.errors import (
     ArticleNotFound,
     DomainError,
+    InvalidCursor,
     InvalidEncoding,
     InvalidInput,
     PayloadTooLarge,
@@ -28,6 +29,7 @@ from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000
+MAX_REVISION = 2**31 - 1
 
 ArticleSort = Literal["published", "updated"]
 CountMode = Literal["exact", "estimated"]
@@ -164,6 +166,9 @@ def _validate_text(value: str | None, field_name: str) -> None:
 def _validate(data: ArticleInput, max_bytes: int) -> None:
     for name in ("body", "title", "byline", "url", "external_id", "raw_html", "language"):
         _validate_text(getattr(data, name), name)
+    if isinstance(data.outlet, str):
+        _validate_text(data.outlet, "outlet")
+    _validate_text(data.outlet_domain, "outlet_domain")
     size = len(data.body.encode("utf-8"))
     if size > max_bytes:
         raise PayloadTooLarge(
@@ -528,6 +533,8 @@ async def list_revisions(
         raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
     kind = "revisions"
     after = decode_cursor(cursor, kind, (int,))[0] if cursor else None
+    if after is not None and not 0 <= after <= MAX_REVISION:  # revision numbers are int4
+        raise InvalidCursor("cursor is corrupted", parameter="cursor")
     rows = await repo.list_revisions(session, article_id, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 # The largest id a client may send: ids are PostgreSQL bigints.
 MAX_ID = 2**63 - 1
+# An id in a request body: a JSON integer (never a string or a boolean), a positive bigint.
+BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 
 
 def _iso_datetime_only(value: Any) -> Any:
@@ -28,7 +30,21 @@ def _is_number(value: str) -> bool:
     return True
 
 
-JsonDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
+def _storable_datetime(value: datetime | None) -> datetime | None:
+    """A date-time PostgreSQL and its driver can take: in UTC it must stay within years
+    1..9999 (``0001-01-01T00:00:00+14:00`` is year 0 in UTC: the driver failed on it)."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date-time is out of range once converted to UTC") from exc
+    return value
+
+
+JsonDateTime = Annotated[
+    datetime, BeforeValidator(_iso_datetime_only), AfterValidator(_storable_datetime)
+]
 
 
 class ProblemField(BaseModel):
