@@ -190,6 +190,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 instance=request.url.path,
             )
         text = str(exc.orig) if exc.orig else ""
+        if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+            # a deadlock or serialization failure: the request lost a race, a retry succeeds
+            return problem_response(
+                409,
+                "Conflict",
+                "a concurrent write touched the same rows; retry the request",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
         if "statement timeout" in text or "canceling statement" in text:
             return problem_response(
                 503,
