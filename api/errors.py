@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.problems import problem_response
-from db.engine import is_driver_error
+from db.engine import is_unsendable_value
 from service import errors as domain
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> Response:
-        if is_driver_error(exc):
+        if is_unsendable_value(exc):
             # a value validation let through that the driver cannot send (its connection
             # was discarded, db/engine.py): the request's fault, and a validation bug
             logger.warning("value rejected by the database driver", exc_info=exc)

@@ -72,17 +72,30 @@ def create_engine(
     return engine
 
 
-def is_driver_error(exc: BaseException) -> bool:
-    """A statement failed in the driver or its protocol (a value asyncpg could not encode,
-    a message exchange cut short), not in PostgreSQL. SQLAlchemy's asyncpg adapter raises
-    its DBAPI error *from* asyncpg's exception; asyncpg raises an encoding failure as a
-    ``DataError`` *from* the Python error (a server's error has no cause)."""
+def _driver_cause(exc: BaseException) -> BaseException | None:
+    # SQLAlchemy's asyncpg adapter raises its DBAPI error *from* asyncpg's exception
     if isinstance(exc, DBAPIError):
         exc = exc.orig if exc.orig is not None else exc
-    cause = exc.__cause__
+    return exc.__cause__
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """A statement failed in the driver or its protocol (a value asyncpg could not encode,
+    a message exchange cut short, a lost connection), not in PostgreSQL. asyncpg raises an
+    encoding failure as a ``DataError`` *from* the Python error; a server's error has no
+    cause."""
+    cause = _driver_cause(exc)
     if cause is None:
         return False
     return not isinstance(cause, asyncpg.PostgresError) or cause.__cause__ is not None
+
+
+def is_unsendable_value(exc: BaseException) -> bool:
+    """The driver refused a bound value (out of range, wrong type): the request's fault."""
+    cause = _driver_cause(exc)
+    if isinstance(cause, asyncpg.PostgresError):
+        return cause.__cause__ is not None
+    return isinstance(cause, ValueError | TypeError | OverflowError)
 
 
 def _discard_after_driver_error(ctx: ExceptionContext) -> None:

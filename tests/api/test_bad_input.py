@@ -212,6 +212,20 @@ async def test_nul_in_a_query_or_path_parameter_is_400(
     assert "NUL" in r.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/articles?since=0001-01-01T00:00:00%2B14:00",
+        "/v1/quotes?until=0001-01-01T00:00:00%2B14:00",
+        "/v1/claims?since=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+async def test_a_date_before_year_1_in_utc_is_422(anon_client: httpx.AsyncClient, url: str) -> None:
+    r = await anon_client.get(url)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+
+
 async def test_entity_type_is_a_label_not_any_string(anon_client: httpx.AsyncClient) -> None:
     assert (await anon_client.get("/v1/entities?type=false")).status_code == 422
     assert (await anon_client.get("/v1/entities?type=PERSON")).status_code == 200

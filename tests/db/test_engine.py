@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import BigInteger, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
-from db.engine import create_engine, is_driver_error
+from db.engine import create_engine, is_driver_error, is_unsendable_value
 
 _PID = text("SELECT pg_backend_pid()")
 
@@ -23,6 +23,7 @@ async def test_a_driver_error_discards_its_connection_and_keeps_the_pool(
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1 / 0"))
         assert not is_driver_error(server_error.value)
+        assert not is_unsendable_value(server_error.value)
         async with engine.connect() as conn:
             assert (await conn.execute(_PID)).scalar_one() == first
         # a value asyncpg cannot encode: the statement was prepared on the connection, the
@@ -31,7 +32,7 @@ async def test_a_driver_error_discards_its_connection_and_keeps_the_pool(
         with pytest.raises(DBAPIError) as driver_error:
             async with engine.connect() as conn:
                 await conn.execute(huge, {"v": 2**64})
-        assert is_driver_error(driver_error.value)
+        assert is_driver_error(driver_error.value) and is_unsendable_value(driver_error.value)
         async with engine.connect() as conn:
             assert (await conn.execute(_PID)).scalar_one() != first
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
