@@ -68,8 +68,8 @@ async def run(fn: Callable[..., T], *args: Any) -> T:
             "too many diffs are being computed right now; retry shortly", retry_after=2
         )
     _waiting += 1
-    pool = _executor()
     try:
+        pool = _executor()
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
     except BrokenProcessPool as exc:  # a worker died (killed, out of memory): start afresh
         _discard(pool)
