@@ -33,6 +33,7 @@ from api.v1 import entities as entities_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
 from db.engine import create_engine, read_session_factory, session_factory
+from service import cpu_pool
 from service.jobs import JobHandOff
 from service.settings import Settings, get_settings
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            cpu_pool.shutdown()
             await app.state.jobs.close()
             await engine.dispose()
             if read_engine is not engine:

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.errors import DomainError
+from service.errors import BadRequest, DomainError
 from service.jobs import JobHandOff
 from service.settings import Settings
 
@@ -21,6 +21,21 @@ logger = logging.getLogger(__name__)
 
 class UnknownQueryParameter(DomainError):
     title = "Unknown query parameter"
+
+
+class InvalidParameterText(BadRequest):
+    title = "Invalid parameter"
+
+
+def _reject_unstorable_text(request: Request) -> None:
+    """A NUL in a query or path parameter is 400 here, before it reaches PostgreSQL (whose
+    text refuses it). (Lone surrogates cannot arrive: invalid UTF-8 in a URL is decoded
+    as U+FFFD.)"""
+    for key, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        if (isinstance(value, str) and "\x00" in value) or "\x00" in key:
+            raise InvalidParameterText(
+                f"parameter {key!r} contains a NUL character (U+0000)", parameter=key
+            )
 
 
 def _query_names(dependant: Dependant, out: set[str]) -> set[str]:
@@ -51,6 +66,7 @@ async def reject_unknown_query_params(request: Request) -> None:
     route = request.scope.get("route")
     if isinstance(route, APIRoute):
         request.state.route_template = route.path
+    _reject_unstorable_text(request)
     if not isinstance(route, APIRoute) or not request.query_params:
         return
     allowed = _ALLOWED_CACHE.get(id(route))

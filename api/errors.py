@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.problems import problem_response
+from db.engine import is_unsendable_value
 from service import errors as domain
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers: dict[str, str] = {}
         if isinstance(exc, domain.Unauthorized):
             headers["WWW-Authenticate"] = 'Bearer realm="article-store"'
-        if isinstance(exc, domain.RateLimited):
+        if isinstance(exc, domain.RateLimited | domain.Unavailable):
             headers["Retry-After"] = str(exc.extra.get("retry_after", 1))
         return problem_response(
             status,
@@ -178,7 +179,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        if is_unsendable_value(exc):
+            # a value validation let through that the driver cannot send (its connection
+            # was discarded, db/engine.py): the request's fault, and a validation bug
+            logger.warning("value rejected by the database driver", exc_info=exc)
+            return problem_response(
+                400,
+                "Bad request",
+                "a value in the request is outside what the database can store or compare",
+                instance=request.url.path,
+            )
         text = str(exc.orig) if exc.orig else ""
+        if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+            # a deadlock or serialization failure: the request lost a race, a retry succeeds
+            return problem_response(
+                409,
+                "Conflict",
+                "a concurrent write touched the same rows; retry the request",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
         if "statement timeout" in text or "canceling statement" in text:
             return problem_response(
                 503,

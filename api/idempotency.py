@@ -1,8 +1,11 @@
 """Idempotency-Key on POST: a retried request returns the first response, creates nothing twice.
 
 The first request with a key stores a placeholder (one row per caller and key); the
-response is stored when it completes (unless 5xx, which frees the key for a retry).
-A concurrent duplicate gets 409; the same key with a different request gets 422.
+response is stored when it completes. Only authenticated writes take part (a request with
+no API key never gets a row), and only answers worth replaying are kept: a 5xx, a 401 or a
+429 frees the key, so the retry runs again. A record expires after
+``service.idempotency.TTL`` (24 h). A concurrent duplicate gets 409; the same key with a
+different request gets 422.
 """
 
 from __future__ import annotations
@@ -24,13 +27,23 @@ MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = {b"content-type", b"etag", b"location"}
 
 
-def _principal(headers: dict[bytes, bytes], scope: Scope) -> str:
+# answers not replayed: the retry must run again (server errors, no valid key, rate limit)
+NOT_KEPT = frozenset({401, 429})
+
+
+def _principal(headers: dict[bytes, bytes]) -> str | None:
+    """Who the key belongs to: the API key sent (hashed), or None without one."""
     auth = headers.get(b"authorization", b"")
     token = auth[7:].strip() if auth[:7].lower() == b"bearer " else headers.get(b"x-api-key", b"")
     if token:
         return "key:" + hashlib.sha256(token).hexdigest()[:32]
-    client = scope.get("client")
-    return f"addr:{client[0] if client else 'unknown'}"
+    return None
+
+
+def _key_id(scope: Scope) -> int | None:
+    """The API key ``authorize`` accepted for this request (api/auth.py), if any."""
+    principal = scope.get("state", {}).get("principal")
+    return getattr(principal, "key_id", None)
 
 
 class IdempotencyMiddleware:
@@ -43,7 +56,8 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         raw_key = headers.get(HEADER)
-        if raw_key is None:
+        principal = _principal(headers)
+        if raw_key is None or principal is None:  # anonymous: nothing to tie a record to
             await self.app(scope, receive, send)
             return
         rid = scope.get("state", {}).get("request_id", "")
@@ -76,7 +90,6 @@ class IdempotencyMiddleware:
             + b"\n"
             + body
         ).hexdigest()
-        principal = _principal(headers, scope)
         factory: async_sessionmaker[AsyncSession] = scope["app"].state.session_factory
         existing = await idempotency.claim_key(
             factory, principal, key, scope["method"], scope["path"], digest
@@ -109,14 +122,24 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, capture)
         finally:
             status = start["status"] if start else 500
-            kept = [
-                [k.decode("latin-1"), v.decode("latin-1")]
-                for k, v in (start or {}).get("headers", [])
-                if k.lower() in REPLAYED_HEADERS
-            ]
-            await idempotency.finish_key(
-                factory, principal, key, status, orjson.dumps(kept).decode(), b"".join(chunks)
-            )
+            key_id = _key_id(scope)
+            if status >= 500 or status in NOT_KEPT or key_id is None:
+                await idempotency.release_key(factory, principal, key)
+            else:
+                kept = [
+                    [k.decode("latin-1"), v.decode("latin-1")]
+                    for k, v in (start or {}).get("headers", [])
+                    if k.lower() in REPLAYED_HEADERS
+                ]
+                await idempotency.finish_key(
+                    factory,
+                    principal,
+                    key,
+                    status,
+                    orjson.dumps(kept).decode(),
+                    b"".join(chunks),
+                    api_key_id=key_id,
+                )
 
     async def _answer_existing(
         self, record: object, digest: str, send: Send, rid: str, scope: Scope

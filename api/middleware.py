@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -102,7 +103,10 @@ class RequestContextMiddleware:
 
 
 class BodyGuardMiddleware:
-    """Rejects bodies over ``max_bytes`` (413) and non-JSON bodies on writes (415)."""
+    """Rejects bodies over ``max_bytes`` (413, sized or chunked alike), non-JSON bodies on
+    writes (415), and JSON values no column can hold (422): a NUL or a lone surrogate in a
+    string (PostgreSQL text refuses both), an integer outside bigint. Every route gets the
+    same answer, and no such value reaches the database driver."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_batch_bytes: int | None = None) -> None:
         self.app = app
@@ -140,21 +144,53 @@ class BodyGuardMiddleware:
                 rid,
             )
             return
+        # Read the whole body here (the app would anyway): a chunked body over the limit is
+        # a 413 like a sized one, instead of an error inside the app's JSON parsing (400).
+        chunks: list[bytes] = []
         received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                await self._too_large(send, rid, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        # a batch's items are stored or rejected one by one (service.articles checks text)
+        bad = unstorable_json_values(body, strings=not scope["path"].endswith(":batch"))
+        if bad:
+            # as the service answers it: text that is not UTF-8 is 400, other values 422
+            encoding = any(e["type"] == "string_surrogate" for e in bad)
+            status, title = (400, "Invalid encoding") if encoding else (422, "Validation error")
+            await _send_problem(
+                send,
+                status,
+                problem_body(
+                    status,
+                    title,
+                    "the request is invalid: "
+                    + "; ".join(f"body {e['field']}: {e['message']}" for e in bad[:5]),
+                    instance=scope.get("path"),
+                    errors=bad,
+                ),
+                rid,
+            )
+            return
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._too_large(send, rid, limit)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send, rid: str, limit: int) -> None:
         await _send_problem(
@@ -170,8 +206,70 @@ class BodyGuardMiddleware:
         )
 
 
-class _BodyTooLarge(Exception):
-    pass
+_MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
+# What may hide an unstorable value: a \u0000 or a surrogate escape, an integer of 19+ digits.
+# Only a body with one of these is parsed here (the app parses every body once anyway).
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\d{19}")
+
+
+def unstorable_json_values(body: bytes, *, strings: bool = True) -> list[dict[str, Any]]:
+    """Problems (as in a 422's ``errors``) for JSON values that no column can store; with
+    ``strings=False`` only integers are checked."""
+    if not _SUSPECT.search(body):
+        return []
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses lone surrogates, which the app's json module accepts
+            data = json.loads(body)
+        except ValueError:
+            return []  # malformed: the app answers 400
+    out: list[dict[str, Any]] = []
+    _walk(data, [], out, strings)
+    return out
+
+
+def _walk(value: Any, path: list[str], out: list[dict[str, Any]], strings: bool) -> None:
+    if len(out) >= 20:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check(k, [*path, k], out, strings)
+            _walk(v, [*path, str(k)], out, strings)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _walk(v, [*path, str(i)], out, strings)
+    else:
+        _check(value, path, out, strings)
+
+
+def _check(value: Any, path: list[str], out: list[dict[str, Any]], strings: bool) -> None:
+    problem = None
+    if isinstance(value, str) and strings:
+        if "\x00" in value:
+            problem = ("string_nul", "text may not contain NUL (U+0000)")
+        elif _has_lone_surrogate(value):
+            problem = ("string_surrogate", "not valid UTF-8: a lone surrogate (U+D800–U+DFFF)")
+    elif isinstance(value, int) and not _MIN_BIGINT <= value <= _MAX_BIGINT:
+        problem = ("int_range", f"integers are between {_MIN_BIGINT} and {_MAX_BIGINT}")
+    if problem:
+        out.append(
+            {
+                "in": "body",
+                "field": ".".join(path) or "body",
+                "message": problem[1],
+                "type": problem[0],
+                "pointer": "#/" + "/".join(path),
+            }
+        )
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 SECURITY_HEADERS = [

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.engine import make_url
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,7 +57,7 @@ def create_engine(
         server_settings["max_parallel_workers_per_gather"] = str(parallel_workers)
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -65,6 +68,45 @@ def create_engine(
         pool_timeout=10,
         connect_args={"server_settings": server_settings, "timeout": 10},
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_after_driver_error)
+    return engine
+
+
+def _driver_cause(exc: BaseException) -> BaseException | None:
+    # SQLAlchemy's asyncpg adapter raises its DBAPI error *from* asyncpg's exception
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig if exc.orig is not None else exc
+    return exc.__cause__
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """A statement failed in the driver or its protocol (a value asyncpg could not encode,
+    a message exchange cut short, a lost connection), not in PostgreSQL. asyncpg raises an
+    encoding failure as a ``DataError`` *from* the Python error; a server's error has no
+    cause."""
+    cause = _driver_cause(exc)
+    if cause is None:
+        return False
+    return not isinstance(cause, asyncpg.PostgresError) or cause.__cause__ is not None
+
+
+def is_unsendable_value(exc: BaseException) -> bool:
+    """The driver refused a bound value (out of range, wrong type): the request's fault."""
+    cause = _driver_cause(exc)
+    if isinstance(cause, asyncpg.PostgresError):
+        return cause.__cause__ is not None
+    return isinstance(cause, ValueError | TypeError | OverflowError)
+
+
+def _discard_after_driver_error(ctx: ExceptionContext) -> None:
+    """After a driver error the connection's protocol state is unknown: a bind that failed
+    after its statement was sent left a pooled connection that failed the next requests
+    (issue 18). Close that connection instead of pooling it; the others stay."""
+    if ctx.sqlalchemy_exception is None or ctx.is_disconnect:
+        return
+    if is_driver_error(ctx.original_exception):
+        ctx.is_disconnect = True
+        ctx.invalidate_pool_on_disconnect = False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,10 +11,11 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
-from service import annotation, stories
+from service import annotation, cpu_pool, stories
 from service.errors import (
     ArticleNotFound,
     DomainError,
+    InvalidCursor,
     InvalidEncoding,
     InvalidHeader,
     InvalidInput,
@@ -26,11 +27,11 @@ from service.errors import (
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor
-from textkit.diffing import diff_texts
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 1000
+MAX_REVISION = 2**31 - 1
 
 ArticleSort = Literal["published", "updated"]
 CountMode = Literal["exact", "estimated"]
@@ -167,6 +168,9 @@ def _validate_text(value: str | None, field_name: str) -> None:
 def _validate(data: ArticleInput, max_bytes: int) -> None:
     for name in ("body", "title", "byline", "url", "external_id", "raw_html", "language"):
         _validate_text(getattr(data, name), name)
+    if isinstance(data.outlet, str):
+        _validate_text(data.outlet, "outlet")
+    _validate_text(data.outlet_domain, "outlet_domain")
     size = len(data.body.encode("utf-8"))
     if size > max_bytes:
         raise PayloadTooLarge(
@@ -330,7 +334,8 @@ async def _add_revision(
     change_stats = None
     similarity = None
     if latest is not None:
-        diff_stats = diff_texts(latest.body, data.body, "word").stats
+        # CPU-bound (bounded by the diff budget): in a pool process, off the event loop
+        diff_stats = await cpu_pool.run(cpu_pool.diff_stats_job, latest.body, data.body)
         change_stats = diff_stats.to_dict()
         similarity = diff_stats.similarity
     fingerprint = stories.fingerprint_bytes(data.body)
@@ -539,6 +544,8 @@ async def list_revisions(
         raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
     kind = "revisions"
     after = decode_cursor(cursor, kind, (int,))[0] if cursor else None
+    if after is not None and not 0 <= after <= MAX_REVISION:  # revision numbers are int4
+        raise InvalidCursor("cursor is corrupted", parameter="cursor")
     rows = await repo.list_revisions(session, article_id, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:

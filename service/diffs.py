@@ -15,15 +15,14 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
+from service import cpu_pool
 from service.errors import ArticleNotFound, InvalidInput, RevisionNotFound
 from textkit.diffing import (
+    GRANULARITIES,
     IGNORABLE,
+    Degradation,
     Granularity,
-    InvalidDiffRequest,
-    diff_texts,
     normalize_quotes,
-    render_html,
-    render_unified,
 )
 
 DiffFormat = Literal["json", "unified", "html"]
@@ -65,6 +64,8 @@ class DiffOutput:
     format: DiffFormat
     json: dict[str, Any] | None = None
     text: str | None = None
+    # the budgets the diff hit (textkit.diffing.DiffBudget); empty when it is exact
+    degraded: tuple[Degradation, ...] = ()
 
 
 def parse_ignore(value: str | None) -> frozenset[str]:
@@ -178,19 +179,18 @@ async def _diff(
     ignore: frozenset[str],
     fmt: DiffFormat,
 ) -> DiffOutput:
-    try:
-        diff = diff_texts(old.body, new.body, granularity, ignore)
-    except InvalidDiffRequest as exc:
-        raise InvalidInput(str(exc), field="granularity") from exc
-    if fmt == "unified":
-        text = render_unified(diff, old.body, new.body, from_label=old.label, to_label=new.label)
-        return DiffOutput(fmt, text=text)
-    if fmt == "html":
-        return DiffOutput(fmt, text=render_html(diff))
-    out = {"old": old.describe(), "new": new.describe(), **diff.to_dict()}
+    if granularity not in GRANULARITIES:
+        raise InvalidInput(f"unknown granularity {granularity!r}", field="granularity")
+    # CPU-bound and bounded by the engine's budget: in a pool process, off the event loop
+    done = await cpu_pool.run(
+        cpu_pool.diff_job, old.body, new.body, granularity, ignore, fmt, old.label, new.label
+    )
+    if done.data is None:
+        return DiffOutput(fmt, text=done.text, degraded=done.degraded)
+    out = {"old": old.describe(), "new": new.describe(), **done.data}
     out.setdefault("changes", None)
     out["annotations"] = await compare_annotations(session, old.revision_id, new.revision_id)
-    return DiffOutput(fmt, json=out)
+    return DiffOutput(fmt, json=out, degraded=done.degraded)
 
 
 # --- annotations -----------------------------------------------------------------------

@@ -124,10 +124,11 @@ async def merge_entity(session: AsyncSession, entity_id: int, into_id: int) -> d
     """Merge ``entity_id`` into ``into_id`` (or into the entity that one was merged into).
 
     Entities previously merged into ``entity_id`` follow it. One transaction; returns the
-    survivor's detail."""
+    survivor's detail. Both rows are locked in id order, so opposite merges at the same time
+    (a → b, b → a) queue instead of deadlocking: the second finds the first done (409)."""
     async with session.begin():
-        source = await _require(session, entity_id, lock=True)
-        target = await _require(session, into_id, lock=True)
+        locked = {i: await _require(session, i, lock=True) for i in sorted({entity_id, into_id})}
+        source, target = locked[entity_id], locked[into_id]
         root = int(target.merged_into_id or target.id)
         if root == entity_id:
             raise InvalidMerge(

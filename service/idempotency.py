@@ -6,12 +6,16 @@ these use cases own the transactions on the ``idempotency_keys`` table.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
 from db.repositories import access as repo
+
+# How long a key's answer is replayed; an older record is gone (a retry runs again).
+TTL = timedelta(hours=24)
 
 
 async def claim_key(
@@ -23,8 +27,10 @@ async def claim_key(
     request_hash: str,
 ) -> Any | None:
     """Claim ``key`` for ``principal``: ``None`` when this request now owns it, else the
-    existing record (in progress or completed) to answer from."""
+    existing record (in progress or completed) to answer from. A record past ``TTL`` is
+    deleted first, so an expired key is a new one."""
     async with transaction(factory) as session:
+        await repo.drop_idempotency_record(session, principal, key, older_than=TTL)
         claimed = await repo.claim_idempotency_key(
             session,
             {
@@ -45,13 +51,24 @@ async def finish_key(
     status: int,
     headers_json: str,
     body: bytes,
+    *,
+    api_key_id: int,
 ) -> None:
-    """Keep the answer of a request that owned ``key``; a server error releases the key so
-    the client's retry runs again."""
+    """Keep the answer of an authenticated request that owned ``key``."""
     async with transaction(factory) as session:
-        if status >= 500:
-            await repo.drop_idempotency_record(session, principal, key)
-        else:
-            await repo.complete_idempotency_record(
-                session, principal, key, status, headers_json, body
-            )
+        await repo.complete_idempotency_record(
+            session, principal, key, status, headers_json, body, api_key_id
+        )
+
+
+async def release_key(factory: async_sessionmaker[AsyncSession], principal: str, key: str) -> None:
+    """Forget ``key``: its answer is not one to replay (a server error, no valid API key, a
+    rate limit), so the client's retry runs again."""
+    async with transaction(factory) as session:
+        await repo.drop_idempotency_record(session, principal, key)
+
+
+async def purge_expired(factory: async_sessionmaker[AsyncSession]) -> int:
+    """Delete every record older than ``TTL`` (the worker's minute sweep)."""
+    async with transaction(factory) as session:
+        return await repo.purge_idempotency_records(session, TTL)

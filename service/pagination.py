@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -16,6 +17,8 @@ T = TypeVar("T")
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
+# the values a cursor may carry: what PostgreSQL's bigint holds, no NUL in text
+_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +52,30 @@ def decode_cursor(token: str, kind: str, types: tuple[type, ...]) -> tuple[Any, 
     out: list[Any] = []
     for value, typ in zip(payload[1:], types, strict=True):
         try:
-            if typ is datetime:
-                out.append(datetime.fromisoformat(value))
-            elif typ is int and isinstance(value, int) and not isinstance(value, bool):
-                out.append(value)
-            elif typ is float and isinstance(value, int | float) and not isinstance(value, bool):
-                out.append(float(value))
-            elif typ is str and isinstance(value, str):
-                out.append(value)
-            else:
-                raise TypeError(typ)
-        except (TypeError, ValueError) as exc:
+            out.append(_cursor_value(value, typ))
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidCursor("cursor is corrupted", parameter="cursor") from exc
     return tuple(out)
+
+
+def _cursor_value(value: Any, typ: type) -> Any:
+    """One sort-key value, checked so that nothing the database driver would refuse (an
+    int past bigint, a date that leaves year 1..9999 in UTC, a NUL) reaches it."""
+    if typ is datetime and isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("a cursor's date-time has a UTC offset")
+        return parsed.astimezone(UTC)  # OverflowError past year 1..9999
+    if typ is int and isinstance(value, int) and not isinstance(value, bool):
+        if not _MIN_INT <= value <= _MAX_INT:
+            raise ValueError("out of range")
+        return value
+    if typ is float and isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not finite")
+        return number
+    if typ is str and isinstance(value, str) and "\x00" not in value:
+        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError (a ValueError)
+        return value
+    raise TypeError(typ)

@@ -2,7 +2,8 @@
 
 * ``annotate_revision(run_id)`` runs the NLP pipeline over one revision.
 * ``sweep`` (every minute) retries jobs whose worker stopped sending heartbeats (a crashed
-  or killed worker) and enqueues runs that were committed but never handed to the queue.
+  or killed worker), enqueues runs that were committed but never handed to the queue, and
+  deletes idempotency records past their 24 h (service.idempotency.TTL).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from procrastinate import App, PsycopgConnector, RetryStrategy
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, libpq_url, session_factory
-from service import annotation
+from service import annotation, idempotency
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class JobQueue:
             self.resources.factory, orphans_older_than
         )
         await self.enqueue_runs(orphans)
+        await idempotency.purge_expired(self.resources.factory)
         return len(stalled), len(orphans)
 
     async def enqueue_orphans_now(self) -> int:

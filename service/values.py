@@ -7,10 +7,10 @@ bounds and its description, and the use case receives exactly what was validated
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -35,7 +35,21 @@ def _is_number(value: str) -> bool:
     return True
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only)]
+def _storable_datetime(value: datetime | None) -> datetime | None:
+    """A date-time PostgreSQL and its driver can take: in UTC it must stay within years
+    1..9999 (``0001-01-01T00:00:00+14:00`` is year 0 in UTC: the driver failed on it)."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the date-time is out of range once converted to UTC") from exc
+    return value
+
+
+IsoDateTime = Annotated[
+    datetime, BeforeValidator(_iso_datetime_only), AfterValidator(_storable_datetime)
+]
 
 # fields shared by the list filters
 OptionalId = Annotated[int | None, Field(ge=1, le=MAX_ID)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from api.schemas.common import JsonDateTime
+from api.schemas.common import BodyId, JsonDateTime
 
 EXAMPLE_ARTICLE: dict[str, Any] = {
     "id": 1,
@@ -112,7 +112,7 @@ class ArticleCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": EXAMPLE_CREATE})
 
-    outlet: StrictStr | StrictInt = Field(
+    outlet: StrictStr | BodyId = Field(
         description="Outlet name (created on first use) or the id of an existing outlet.",
         examples=["Associated Press", 2],
     )

@@ -103,10 +103,10 @@ class ClaimUpdate(BaseModel):
         default=None, max_length=50, description="Topic slugs; replaces every link (curated)."
     )
     claimant_id: int | None = Field(
-        default=None, ge=1, le=MAX_ID, description="An entity id, or null for none."
+        default=None, strict=True, ge=1, le=MAX_ID, description="An entity id, or null for none."
     )
     claimant_text: str | None = Field(default=None, max_length=500)
-    not_a_claim: bool | None = None
+    not_a_claim: bool | None = Field(default=None, strict=True)
 
     @model_validator(mode="after")
     def _not_empty(self) -> ClaimUpdate:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.values import IsoDateTime
+from service.values import MAX_ID, IsoDateTime
 
 # declared once in service/values.py (the list filters there use them too)
 JsonDateTime = IsoDateTime
+# An id in a request body: a JSON integer (never a string or a boolean), a positive bigint.
+BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 
 
 class ProblemField(BaseModel):

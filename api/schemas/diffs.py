@@ -69,4 +69,14 @@ class DiffRead(BaseModel):
     changes: list[SentenceChangeRead] | None = Field(
         description="Sentence granularity only: each changed sentence classified."
     )
+    degraded: list[Literal["size", "time", "pairs"]] = Field(
+        description="Empty when the diff is exact. Otherwise the work budgets it hit, each "
+        "making it coarser but never wrong (the ops still tile both texts): `size`, a "
+        "changed run too large for a word diff is one replace of whole sentences (two "
+        "texts that differ entirely are one replace); `time`, the time budget (2 s) ran "
+        "out and the remaining changed runs stay whole sentences; `pairs`, too many "
+        "changed sentences to match edits and moves, so they are added and deleted. The "
+        "`X-Diff-Degraded` header says the same for every format.",
+        examples=[[], ["size"]],
+    )
     annotations: AnnotationDiff

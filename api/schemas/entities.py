@@ -96,7 +96,7 @@ class EntityDetail(EntityRead):
 class EntityMerge(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"into": 4}})
 
-    into: int = Field(ge=1, le=MAX_ID, description="The entity that survives.")
+    into: int = Field(strict=True, ge=1, le=MAX_ID, description="The entity that survives.")
 
 
 class AliasCreate(BaseModel):

@@ -83,10 +83,15 @@ class QuoteUpdate(BaseModel):
     )
 
     kind: QuoteKind | None = None
-    start: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    end: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    # strict: a JSON integer only (`false` was read as 0 and moved the span)
+    start: int | None = Field(default=None, strict=True, ge=0, le=2**31 - 1)
+    end: int | None = Field(default=None, strict=True, ge=1, le=2**31 - 1)
     speaker_id: int | None = Field(
-        default=None, ge=1, le=MAX_ID, description="An entity id, or null for no speaker."
+        default=None,
+        strict=True,
+        ge=1,
+        le=MAX_ID,
+        description="An entity id, or null for no speaker.",
     )
     speaker_text: str | None = Field(default=None, max_length=500)
 

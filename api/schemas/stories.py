@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.articles import ArticleRead
+from api.schemas.common import MAX_ID, BodyId
 
 
 class StoryMember(ArticleRead):
@@ -35,7 +36,7 @@ class StorySplit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"article_ids": [4]}})
 
-    article_ids: list[int] = Field(min_length=1, max_length=1000)
+    article_ids: list[BodyId] = Field(min_length=1, max_length=1000)
 
 
 class StoryMerge(BaseModel):
@@ -43,7 +44,9 @@ class StoryMerge(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"story_id": 7}})
 
-    story_id: int = Field(ge=1, description="The story to absorb (it is deleted).")
+    story_id: int = Field(
+        strict=True, ge=1, le=MAX_ID, description="The story to absorb (it is deleted)."
+    )
 
 
 class StorySplitResult(BaseModel):

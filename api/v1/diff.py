@@ -69,11 +69,13 @@ DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _render(out: svc.DiffOutput) -> Any:
+    # the budgets the diff hit, for every format (JSON also says it in `degraded`)
+    headers = {"X-Diff-Degraded": ",".join(out.degraded)} if out.degraded else None
     if out.format == "unified":
-        return PlainTextResponse(out.text or "")
+        return PlainTextResponse(out.text or "", headers=headers)
     if out.format == "html":
-        return HTMLResponse(out.text or "")
-    return JsonBytes(out.json)
+        return HTMLResponse(out.text or "", headers=headers)
+    return JsonBytes(out.json, headers=headers)
 
 
 @router.get(

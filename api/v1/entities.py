@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import StringConstraints
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.schemas.entities import (
@@ -18,6 +19,9 @@ from api.v1.params import CursorQuery, LimitQuery
 from service import entities as svc
 from service.pagination import DEFAULT_LIMIT
 from service.values import MAX_ID
+
+# a spaCy label (PERSON, ORG, GPE…): `type=false` is a 422, not an empty page
+EntityType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]*$", max_length=40)]
 
 router = APIRouter(tags=["entities"])
 
@@ -67,7 +71,12 @@ async def list_entities(
     session: ReadSessionDep,
     q: NameQuery = None,
     type: Annotated[
-        list[str] | None, Query(max_length=40, description="Entity type(s).", examples=["PERSON"])
+        list[EntityType] | None,
+        Query(
+            max_length=40,
+            description="Entity type(s): spaCy labels, upper case.",
+            examples=["PERSON"],
+        ),
     ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
@@ -76,16 +77,32 @@ async def get_idempotency_record(session: AsyncSession, principal: str, key: str
 
 
 async def complete_idempotency_record(
-    session: AsyncSession, principal: str, key: str, status: int, headers: str, body: bytes
+    session: AsyncSession,
+    principal: str,
+    key: str,
+    status: int,
+    headers: str,
+    body: bytes,
+    api_key_id: int,
 ) -> None:
     await session.execute(
         update(records)
         .where(records.c.principal == principal, records.c.key == key)
-        .values(status_code=status, response_headers=headers, response_body=body)
+        .values(
+            status_code=status, response_headers=headers, response_body=body, api_key_id=api_key_id
+        )
     )
 
 
-async def drop_idempotency_record(session: AsyncSession, principal: str, key: str) -> None:
-    await session.execute(
-        delete(records).where(records.c.principal == principal, records.c.key == key)
-    )
+async def drop_idempotency_record(
+    session: AsyncSession, principal: str, key: str, *, older_than: timedelta | None = None
+) -> None:
+    stmt = delete(records).where(records.c.principal == principal, records.c.key == key)
+    if older_than is not None:
+        stmt = stmt.where(records.c.created_at < func.now() - older_than)
+    await session.execute(stmt)
+
+
+async def purge_idempotency_records(session: AsyncSession, older_than: timedelta) -> int:
+    stmt = delete(records).where(records.c.created_at < func.now() - older_than)
+    return int((await session.execute(stmt)).rowcount or 0)  # type: ignore[attr-defined]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.seeds import read_manifest
 from tests.fixtures.paths import SEEDS_DIR
+from tests.fixtures.texts import unrelated_text
 
 PROBLEM = "application/problem+json"
 
@@ -179,3 +184,64 @@ async def test_unified_diff_defaults_to_one_sentence_per_line(client: httpx.Asyn
     assert changed
     # whole sentences, not one token per line
     assert sum(len(ln.split()) >= 5 for ln in changed) > len(changed) / 2
+
+
+async def _poll_healthz_until(client: httpx.AsyncClient, task: asyncio.Task[Any]) -> list[float]:
+    """How long each /healthz poll waited (seconds) beyond its 20 ms pause, polling until
+    ``task`` is done: a blocked event loop delays the request or the pause after it."""
+    latencies = []
+    while not task.done():
+        started = time.perf_counter()
+        r = await client.get("/healthz")
+        assert r.status_code == 200
+        await asyncio.sleep(0.02)
+        latencies.append(time.perf_counter() - started - 0.02)
+    return latencies
+
+
+async def _post(client: httpx.AsyncClient, external_id: str, body: str) -> httpx.Response:
+    r = await client.post(
+        "/v1/articles", json={"outlet": "Long", "external_id": external_id, "body": body}
+    )
+    assert r.status_code == 201, r.text[:300]
+    return r
+
+
+async def test_healthz_answers_in_milliseconds_while_a_long_diff_runs(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, clean_store: None
+) -> None:
+    # two unrelated 200 kB texts: seconds of diff work, which ran on the event loop
+    left = (await _post(client, "long-1", unrelated_text(200_000, 1, "."))).json()["id"]
+    right = (await _post(client, "long-2", unrelated_text(200_000, 2, "."))).json()["id"]
+    diff = asyncio.create_task(
+        anon_client.get("/v1/diff", params={"left": left, "right": right, "format": "html"})
+    )
+    latencies = await _poll_healthz_until(anon_client, diff)
+    r = diff.result()
+    assert r.status_code == 200
+    assert r.text.startswith('<div class="article-diff">')
+    assert len(latencies) >= 3 and max(latencies) < 0.25, latencies
+
+
+async def test_a_new_revision_of_unrelated_long_text_answers_within_the_budget(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, clean_store: None
+) -> None:
+    # one 100 kB "sentence" per revision: the word diff never finished on the event loop
+    first = await _post(client, "long-3", unrelated_text(100_000, 3))
+    put = asyncio.create_task(
+        client.put(
+            f"/v1/articles/{first.json()['id']}",
+            json={"body": unrelated_text(100_000, 4)},
+            headers={"If-Match": first.headers["etag"]},
+        )
+    )
+    started = time.perf_counter()
+    latencies = await _poll_healthz_until(anon_client, put)
+    assert put.result().status_code == 200, put.result().text[:300]
+    assert time.perf_counter() - started < 15
+    assert max(latencies) < 0.25, latencies
+    r = await client.get(f"/v1/articles/{first.json()['id']}/diff")
+    assert r.status_code == 200
+    assert r.json()["degraded"] == ["size", "pairs"]
+    assert r.headers["x-diff-degraded"] == "size,pairs"
+    assert [op["op"] for op in r.json()["ops"]] == ["replace"]

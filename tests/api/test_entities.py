@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -222,3 +223,30 @@ async def test_speakers_are_found_as_a_user_types_accent_free_and_common_words_m
     assert await quoted_by("the") == set()
     assert await speakers("the") == []
     assert await quoted_by("the German minister") == {"Katrin Albers"}
+
+
+async def test_opposite_merges_at_once_never_deadlock(
+    client: httpx.AsyncClient, db_session: AsyncSession, clean_store: None
+) -> None:
+    ids = []
+    for name in ("Opposite One", "Opposite Two"):
+        row = await db_session.execute(
+            text(
+                "INSERT INTO entities (key, name, normalized_name, type) "
+                "VALUES (:k, :n, :nk, 'PERSON') RETURNING id"
+            ),
+            {"k": name.lower(), "n": name, "nk": name.lower()},
+        )
+        ids.append(int(row.scalar_one()))
+    await db_session.commit()
+    a, b = ids
+    for _ in range(5):
+        # a → b and b → a at the same time: before, each locked its own entity first and
+        # waited for the other's, and PostgreSQL aborted one with a deadlock (a 500)
+        r1, r2 = await asyncio.gather(
+            client.post(f"/v1/entities/{a}/merge", json={"into": b}),
+            client.post(f"/v1/entities/{b}/merge", json={"into": a}),
+        )
+        assert sorted([r1.status_code, r2.status_code]) == [200, 409], (r1.text, r2.text)
+        merged = a if r1.status_code == 200 else b
+        assert (await client.post(f"/v1/entities/{merged}/unmerge")).status_code == 200

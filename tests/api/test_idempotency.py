@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.app import create_app
+from service import idempotency
+from service.settings import Settings
 
 ARTICLE = {
     "outlet": "Idempotent Wire",
@@ -78,3 +83,72 @@ async def test_without_key_a_repost_is_an_ordinary_no_op(
     r = await client.post("/v1/articles", json=article)
     assert r.status_code == 200
     assert "idempotent-replayed" not in r.headers
+
+
+async def _records(db: AsyncSession) -> list[tuple[str, int | None, int | None]]:
+    rows = (
+        await db.execute(
+            text("SELECT key, status_code, api_key_id FROM idempotency_records ORDER BY key")
+        )
+    ).all()
+    await db.rollback()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_unauthenticated_writes_store_no_record(
+    anon_client: httpx.AsyncClient, clean_store: None, db_session: AsyncSession
+) -> None:
+    for i in range(20):
+        r = await anon_client.post(
+            "/v1/articles", json=ARTICLE, headers={"Idempotency-Key": f"anon-{i}"}
+        )
+        assert r.status_code == 401
+    r = await anon_client.post(
+        "/v1/articles",
+        json=ARTICLE,
+        headers={"Idempotency-Key": "bad-key", "Authorization": "Bearer not-a-key"},
+    )
+    assert r.status_code == 401
+    assert await _records(db_session) == []
+
+
+async def test_a_rate_limited_answer_is_not_replayed(
+    settings: Settings, admin_key: str, clean_store: None, db_session: AsyncSession
+) -> None:
+    # the 429 was stored and replayed after the limit had reset
+    limited = create_app(settings.model_copy(update={"rate_limit_per_minute": 1}))
+    async with limited.router.lifespan_context(limited):
+        transport = httpx.ASGITransport(app=limited, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {admin_key}"},
+        ) as c:
+            ok = await c.post("/v1/articles", json=ARTICLE, headers={"Idempotency-Key": "k-1"})
+            assert ok.status_code == 201
+            article = {**ARTICLE, "external_id": "idem-2"}
+            r = await c.post("/v1/articles", json=article, headers={"Idempotency-Key": "k-2"})
+            assert r.status_code == 429
+    [(key, status, key_id)] = await _records(db_session)
+    assert (key, status) == ("k-1", 201) and key_id is not None  # tied to the API key
+
+
+async def test_a_record_expires_after_24_hours(
+    app: FastAPI, client: httpx.AsyncClient, clean_store: None, db_session: AsyncSession
+) -> None:
+    headers = {"Idempotency-Key": "day-old"}
+    assert (await client.post("/v1/articles", json=ARTICLE, headers=headers)).status_code == 201
+    await db_session.execute(
+        text("UPDATE idempotency_records SET created_at = now() - interval '25 hours'")
+    )
+    await db_session.commit()
+    # an expired key is a new one: a different request runs instead of a 422
+    changed = {**ARTICLE, "body": "A later text."}
+    r = await client.post("/v1/articles", json=changed, headers=headers)
+    assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+    await db_session.execute(
+        text("UPDATE idempotency_records SET created_at = now() - interval '25 hours'")
+    )
+    await db_session.commit()
+    assert await idempotency.purge_expired(app.state.session_factory) == 1
+    assert await _records(db_session) == []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fixtures.texts import unrelated_text
 from textkit.diffing import (
+    DiffBudget,
     Granularity,
     InvalidDiffRequest,
     TextDiff,
@@ -196,7 +199,7 @@ def test_sentence_diff_classifies_edited_added_and_moved_sentences() -> None:
     assert (stats.sentences_added, stats.sentences_removed) == (1, 0)
     assert (stats.sentences_changed, stats.sentences_moved) == (1, 2)
     out = diff.to_dict()
-    assert set(out) == {"granularity", "ignore", "ops", "stats", "changes"}
+    assert set(out) == {"granularity", "ignore", "ops", "stats", "changes", "degraded"}
     assert set(out["changes"][0]) == {
         "kind", "old_start", "old_end", "new_start", "new_end", "old_text", "new_text",
         "similarity",
@@ -205,7 +208,7 @@ def test_sentence_diff_classifies_edited_added_and_moved_sentences() -> None:
 
 def test_to_dict_shape_for_word_granularity() -> None:
     out = diff_texts("a b c", "a x c").to_dict()
-    assert set(out) == {"granularity", "ignore", "ops", "stats"}
+    assert set(out) == {"granularity", "ignore", "ops", "stats", "degraded"}
     assert set(out["ops"][0]) == {
         "op", "old_start", "old_end", "new_start", "new_end", "old_text", "new_text"
     }  # fmt: skip
@@ -277,3 +280,49 @@ def test_render_html_escapes_and_marks_changes() -> None:
     as_old = re.sub(r"<ins>.*?</ins>|</?del>", "", body, flags=re.S)
     assert html.unescape(as_new) == new and html.unescape(as_old) == old
     assert "i&gt;new&lt;/i&gt;" in out and "&amp;" in out
+
+
+# --- budget: a diff's work is bounded, the result coarser but still exact ---------------
+
+
+def test_word_diff_of_unrelated_texts_is_bounded_and_says_it_degraded() -> None:
+    # one 25 kB "sentence" per side: the semantic clean-up alone took 20 s here
+    old, new = unrelated_text(25_000, 1), unrelated_text(25_000, 2)
+    started = time.perf_counter()
+    diff = diff_texts(old, new, "word")
+    assert time.perf_counter() - started < 3
+    assert_tiles(diff, old, new)
+    assert "size" in diff.degraded
+    assert diff.to_dict()["degraded"] == list(diff.degraded)
+
+
+def test_spent_time_budget_leaves_changed_runs_as_whole_sentences() -> None:
+    old = unrelated_text(5_000, 1, ".")
+    new = unrelated_text(5_000, 2, ".")
+    coarse = diff_texts(old, new, "word", budget=DiffBudget(seconds=0))
+    assert_tiles(coarse, old, new)
+    assert coarse.degraded == ("time",)
+    sentence = diff_texts(old, new, "sentence")
+    assert [(o.old_start, o.new_start) for o in coarse.ops] == [
+        (o.old_start, o.new_start) for o in sentence.ops
+    ]
+    assert not any(c.kind in ("edited", "moved") for c in coarse.changes)
+
+
+def test_too_many_sentence_pairs_are_reported_unmatched() -> None:
+    old = "One two three four. Five six seven eight."
+    new = "One two three five. Five six seven nine."
+    assert {c.kind for c in diff_texts(old, new, "sentence").changes} == {"edited"}
+    diff = diff_texts(old, new, "sentence", budget=DiffBudget(max_pairs=1))
+    assert_tiles(diff, old, new)
+    assert diff.degraded == ("pairs",)
+    assert {c.kind for c in diff.changes} == {"added", "deleted"}
+
+
+def test_texts_over_the_size_budget_are_one_replace_between_common_ends() -> None:
+    old = "Same start.\n" + unrelated_text(3_000, 1, ".") + "\nSame end."
+    new = "Same start.\n" + unrelated_text(3_000, 2, ".") + "\nSame end."
+    diff = diff_texts(old, new, "word", budget=DiffBudget(max_cells=10))
+    assert_tiles(diff, old, new)
+    assert "size" in diff.degraded
+    assert [o.op for o in diff.ops] == ["equal", "replace", "equal"]

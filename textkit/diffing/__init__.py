@@ -7,9 +7,13 @@ render_html(diff)                   # <div class="article-diff"> with <ins>/<del
 """
 
 from textkit.diffing.engine import (
+    DEFAULT_BUDGET,
     EDIT_THRESHOLD,
+    GRANULARITIES,
     IGNORABLE,
     MOVE_THRESHOLD,
+    Degradation,
+    DiffBudget,
     DiffOp,
     DiffStats,
     Granularity,
@@ -23,9 +27,13 @@ from textkit.diffing.render import render_html, render_unified
 from textkit.diffing.text import count_words, normalize_quotes, paragraph_spans, sentence_spans
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "EDIT_THRESHOLD",
+    "GRANULARITIES",
     "IGNORABLE",
     "MOVE_THRESHOLD",
+    "Degradation",
+    "DiffBudget",
     "DiffOp",
     "DiffStats",
     "Granularity",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, Postfix, Prefix
 
 from textkit.diffing.text import (
     Span,
@@ -53,6 +54,71 @@ _LINE_BREAK_RE = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 class InvalidDiffRequest(ValueError):
     """Raised for an unknown granularity or ignore option."""
+
+
+# Why a diff is coarser than asked for (``TextDiff.degraded``); see docs/diffs.md.
+Degradation = Literal["size", "time", "pairs"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffBudget:
+    """Bounds on the work of one diff. Over a bound the result is coarser, never wrong: the
+    ops still tile both texts, and ``TextDiff.degraded`` says which bound was hit.
+
+    * ``max_cells``: old units × new units of one LCS (after the common prefix and suffix);
+      rapidfuzz keeps a bit matrix of that size (200M cells = 25 MB). Over it, the
+      differing middle is one replace (``"size"``).
+    * ``max_cleanup_chunks``: pieces of one word-level script handed to diff-match-patch's
+      semantic clean-up, whose cost grows faster than the square of that count (700 pieces
+      0.19 s, 1,400 0.7 s, 2,800 2.2 s). Over it the changed run of sentences stays one
+      replace of whole sentences (``"size"``): what the clean-up makes of unrelated text.
+    * ``max_pairs`` / ``max_pair_chars``: sentence pairs scored to find edited and moved
+      sentences, and their characters (old × new: a ratio costs that much). 1M pairs of
+      news sentences took 0.6 s, one pair of two 200 kB "sentences" 2.8 s. Over either,
+      those sentences are reported as added and deleted, unmatched (``"pairs"``).
+    * ``seconds``: once spent, the remaining changed runs stay at sentence granularity and
+      no more sentences are matched (``"time"``). Every step is bounded by the limits
+      above, so a diff ends within about ``seconds`` + 0.2 s.
+    """
+
+    seconds: float = 2.0
+    max_cells: int = 200_000_000
+    max_cleanup_chunks: int = 500
+    max_pairs: int = 400_000
+    max_pair_chars: int = 4_000_000_000
+
+
+DEFAULT_BUDGET = DiffBudget()
+# Tokens (words, punctuation, whitespace runs) of news copy average ~2.8 characters, so a
+# run with chars_old × chars_new > 4 × max_cells is over (or close to) max_cells in tokens.
+_CHARS_PER_TOKEN_SQ = 4
+
+
+class _Spend:
+    """What one diff has used of its budget, and which bounds it hit."""
+
+    def __init__(self, budget: DiffBudget) -> None:
+        self.budget = budget
+        self.deadline = time.monotonic() + budget.seconds
+        self.pairs_left = budget.max_pairs
+        self.pair_chars_left = budget.max_pair_chars
+        self.hit: set[Degradation] = set()
+
+    def out_of_time(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.hit.add("time")
+            return True
+        return False
+
+    def take_pairs(self, left: list[Span], right: list[Span]) -> bool:
+        pairs = len(left) * len(right)
+        chars = sum(e - s for s, e in left) * sum(e - s for s, e in right)
+        if pairs > self.pairs_left or chars > self.pair_chars_left:
+            self.hit.add("pairs")
+            return False
+        self.pairs_left -= pairs
+        self.pair_chars_left -= chars
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +200,8 @@ class TextDiff:
     ops: list[DiffOp]
     stats: DiffStats
     changes: list[SentenceChange] = field(default_factory=list)
+    # the budgets this diff hit (empty: exactly as asked); see DiffBudget
+    degraded: tuple[Degradation, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -146,6 +214,7 @@ class TextDiff:
             "ignore": sorted(self.ignore),
             "ops": [op.to_dict() for op in self.ops],
             "stats": self.stats.to_dict(),
+            "degraded": list(self.degraded),
         }
         if self.granularity == "sentence":
             out["changes"] = [c.to_dict() for c in self.changes]
@@ -157,12 +226,14 @@ def diff_texts(
     new: str,
     granularity: Granularity = "word",
     ignore: frozenset[str] = frozenset(),
+    budget: DiffBudget = DEFAULT_BUDGET,
 ) -> TextDiff:
     """Diff two revisions at word, sentence or paragraph granularity.
 
     The ops tile both texts contiguously, in order. With ``ignore`` ⊆ {"whitespace",
     "quotes"}, ops whose sides differ only in whitespace or in curly vs straight quotes
-    are reported as ``equal`` (their texts stay verbatim).
+    are reported as ``equal`` (their texts stay verbatim). Work is bounded by ``budget``;
+    a diff that hit a bound says so in ``degraded``.
     """
     if granularity not in GRANULARITIES:
         raise InvalidDiffRequest(f"unknown granularity {granularity!r}")
@@ -171,6 +242,7 @@ def diff_texts(
         raise InvalidDiffRequest(f"unknown ignore option(s): {sorted(ignore - IGNORABLE)}")
     norm = _normalizer(ignore)
     ignoring = bool(ignore)
+    spend = _Spend(budget)
 
     old_sentences = sentence_spans(old)
     new_sentences = sentence_spans(new)
@@ -181,13 +253,14 @@ def diff_texts(
         segments(new, new_sentences),
         (0, len(old)),
         (0, len(new)),
+        spend,
         semantic=False,  # sentences are already semantic units: never hide an equal one
     )
     sentence_ops = _finish(old, new, sentence_raw, "sentence", norm, ignoring)
     if granularity == "sentence":
         ops = sentence_ops
     elif granularity == "word":
-        ops = _finish(old, new, _refine_words(keys, sentence_raw), "word", norm, ignoring)
+        ops = _finish(old, new, _refine_words(keys, sentence_raw, spend), "word", norm, ignoring)
     else:
         paragraph_raw = _diff_spans(
             keys,
@@ -195,13 +268,15 @@ def diff_texts(
             segments(new, paragraph_spans(new)),
             (0, len(old)),
             (0, len(new)),
+            spend,
             semantic=False,
         )
         ops = _finish(old, new, paragraph_raw, "paragraph", norm, ignoring)
 
-    changes = classify_sentences(old, new, sentence_ops, old_sentences, new_sentences)
+    changes = classify_sentences(old, new, sentence_ops, old_sentences, new_sentences, spend)
     stats = _stats(old, new, ops, changes)
-    return TextDiff(granularity=granularity, ignore=ignore, ops=ops, stats=stats, changes=changes)
+    degraded = tuple(d for d in ("size", "time", "pairs") if d in spend.hit)
+    return TextDiff(granularity, ignore, ops, stats, changes, degraded)
 
 
 # (kind, old_start, old_end, new_start, new_end) in code points, before clean-up
@@ -259,28 +334,45 @@ def _diff_spans(
     new_units: list[Span],
     old_range: Span,
     new_range: Span,
+    spend: _Spend,
     semantic: bool,
 ) -> list[_RawOp]:
     """Diff two unit sequences tiling ``old[old_range]`` and ``new[new_range]``.
 
-    ``semantic`` (word tokens) runs diff-match-patch's semantic clean-up.
+    ``semantic`` (word tokens) runs diff-match-patch's semantic clean-up. Over the budget's
+    size bounds, the middle between the common prefix and suffix is one change.
     """
     table: dict[str, str] = {}
     a = _encode(keys.of(keys.old, old_units, semantic), table)
     b = _encode(keys.of(keys.new, new_units, semantic), table)
-    # rapidfuzz's bit-parallel LCS (C++) gives the minimal insert/delete script much
-    # faster than diff-match-patch's pure-Python bisect; dmp then does the semantic clean-up.
+    prefix = Prefix.similarity(a, b)
+    suffix = Postfix.similarity(a[prefix:], b[prefix:])
+    a_mid, b_mid = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     diffs: list[tuple[int, str]] = []
-    for o in Indel.opcodes(a, b):
-        if o.tag == "equal":
-            diffs.append((_EQUAL, a[o.src_start : o.src_end]))
-        else:
-            if o.src_end > o.src_start:
-                diffs.append((_DELETE, a[o.src_start : o.src_end]))
-            if o.dest_end > o.dest_start:
-                diffs.append((_INSERT, b[o.dest_start : o.dest_end]))
-    if semantic:
-        diff_match_patch().diff_cleanupSemantic(diffs)
+    if len(a_mid) * len(b_mid) > spend.budget.max_cells:
+        spend.hit.add("size")
+        diffs = _one_change(a_mid, b_mid)
+    else:
+        # rapidfuzz's bit-parallel LCS (C++) gives the minimal insert/delete script much
+        # faster than diff-match-patch's pure-Python bisect; dmp then does the clean-up.
+        for o in Indel.opcodes(a_mid, b_mid):
+            if o.tag == "equal":
+                diffs.append((_EQUAL, a_mid[o.src_start : o.src_end]))
+            else:
+                if o.src_end > o.src_start:
+                    diffs.append((_DELETE, a_mid[o.src_start : o.src_end]))
+                if o.dest_end > o.dest_start:
+                    diffs.append((_INSERT, b_mid[o.dest_start : o.dest_end]))
+        if semantic:
+            if len(diffs) > spend.budget.max_cleanup_chunks:
+                spend.hit.add("size")
+                diffs = _one_change(a_mid, b_mid)
+            else:
+                diff_match_patch().diff_cleanupSemantic(diffs)
+    if prefix:
+        diffs.insert(0, (_EQUAL, a[:prefix]))
+    if suffix:
+        diffs.append((_EQUAL, a[len(a) - suffix :]))
 
     old_off = [s for s, _ in old_units] + [old_range[1]]
     new_off = [s for s, _ in new_units] + [new_range[1]]
@@ -307,16 +399,26 @@ def _diff_spans(
     return raw
 
 
-def _refine_words(keys: _Keys, sentence_raw: list[_RawOp]) -> list[_RawOp]:
+def _one_change(a: str, b: str) -> list[tuple[int, str]]:
+    return [(k, x) for k, x in ((_DELETE, a), (_INSERT, b)) if x]
+
+
+def _refine_words(keys: _Keys, sentence_raw: list[_RawOp], spend: _Spend) -> list[_RawOp]:
     """Word diff inside each replaced run of sentences; equal sentences stay equal.
 
     Diffing sentences first and words only where sentences differ keeps a 10,000-word
     diff in the low milliseconds and never aligns words across unrelated sentences.
+    Once the time budget is spent, the remaining runs stay whole sentences.
     """
     out: list[_RawOp] = []
     for raw in sentence_raw:
         kind, os_, oe, ns, ne = raw
-        if kind != "replace":
+        if kind != "replace" or spend.out_of_time():
+            out.append(raw)
+            continue
+        if (oe - os_) * (ne - ns) > _CHARS_PER_TOKEN_SQ * spend.budget.max_cells:
+            # sure to be over max_cells in tokens: not worth tokenizing (2 MB: 2.5 s)
+            spend.hit.add("size")
             out.append(raw)
             continue
         out.extend(
@@ -326,6 +428,7 @@ def _refine_words(keys: _Keys, sentence_raw: list[_RawOp]) -> list[_RawOp]:
                 tokenize(keys.new, ns, ne),
                 (os_, oe),
                 (ns, ne),
+                spend,
                 semantic=True,
             )
         )
@@ -435,18 +538,24 @@ def _spans_within(spans: list[Span], starts: list[int], lo: int, hi: int) -> lis
 
 
 def _greedy_pairs(
-    left: list[str], right: list[str], threshold: float
+    old: str,
+    old_spans: list[Span],
+    new: str,
+    new_spans: list[Span],
+    threshold: float,
+    spend: _Spend,
 ) -> list[tuple[int, int, float]]:
-    """Pairs (i, j, score) by descending rapidfuzz ratio, each side used at most once."""
-    if not left or not right:
+    """Pairs (i, j, score) of old and new sentences by descending rapidfuzz ratio of their
+    keys, each side used at most once. None once the budget's time or pairs are spent."""
+    if not old_spans or not new_spans:
         return []
+    if spend.out_of_time() or not spend.take_pairs(old_spans, new_spans):
+        return []
+    left = [_sentence_key(old[s:e]) for s, e in old_spans]
+    right = [_sentence_key(new[s:e]) for s, e in new_spans]
     matrix = process.cdist(left, right, scorer=fuzz.ratio, score_cutoff=threshold)
-    candidates = [
-        (float(matrix[i, j]), i, j)
-        for i in range(len(left))
-        for j in range(len(right))
-        if matrix[i, j] >= threshold
-    ]
+    rows, cols = (matrix >= threshold).nonzero()
+    candidates = [(float(matrix[i, j]), int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     used_l: set[int] = set()
     used_r: set[int] = set()
@@ -465,14 +574,16 @@ def classify_sentences(
     sentence_ops: list[DiffOp],
     old_sentences: list[Span] | None = None,
     new_sentences: list[Span] | None = None,
+    spend: _Spend | None = None,
 ) -> list[SentenceChange]:
     """Classify the sentences touched by sentence-level ops as added/deleted/edited/moved.
 
     Within one change, an old and a new sentence with ratio >= EDIT_THRESHOLD are one
     edited sentence; a leftover deleted and a leftover inserted sentence anywhere with
     ratio >= MOVE_THRESHOLD are one moved sentence (so a moved paragraph is not a
-    delete plus an insert).
+    delete plus an insert). Over the budget, sentences stay unmatched (added/deleted).
     """
+    spend = _Spend(DEFAULT_BUDGET) if spend is None else spend
     old_sentences = sentence_spans(old) if old_sentences is None else old_sentences
     new_sentences = sentence_spans(new) if new_sentences is None else new_sentences
     old_starts = [s for s, _ in old_sentences]
@@ -487,11 +598,7 @@ def classify_sentences(
             continue
         olds = _spans_within(old_sentences, old_starts, op.old_start, op.old_end)
         news = _spans_within(new_sentences, new_starts, op.new_start, op.new_end)
-        matched = _greedy_pairs(
-            [_sentence_key(old[s:e]) for s, e in olds],
-            [_sentence_key(new[s:e]) for s, e in news],
-            EDIT_THRESHOLD,
-        )
+        matched = _greedy_pairs(old, olds, new, news, EDIT_THRESHOLD, spend)
         used_o = {i for i, _, _ in matched}
         used_n = {j for _, j, _ in matched}
         pairs.extend(("edited", olds[i], news[j], score, k) for i, j, score in matched)
@@ -499,9 +606,12 @@ def classify_sentences(
         changed_new.extend((k, sp) for j, sp in enumerate(news) if j not in used_n)
 
     moved = _greedy_pairs(
-        [_sentence_key(old[s:e]) for _, (s, e) in changed_old],
-        [_sentence_key(new[s:e]) for _, (s, e) in changed_new],
+        old,
+        [sp for _, sp in changed_old],
+        new,
+        [sp for _, sp in changed_new],
         MOVE_THRESHOLD,
+        spend,
     )
     moved_o = {i for i, _, _ in moved}
     moved_n = {j for _, j, _ in moved}

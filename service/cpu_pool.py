@@ -1,0 +1,122 @@
+"""CPU-heavy pure work (text diffs) runs in a pool of processes, never on the event loop.
+
+A diff of two long unrelated texts is seconds of pure Python (diff-match-patch's clean-up,
+rapidfuzz's matrices). On the event loop it froze every request of the process, `/healthz`
+included, and SIGTERM with them; in a thread it would still hold the GIL. The pool's
+processes are spawned on first use (``WORKERS``); the work itself is bounded by
+``textkit.diffing.DiffBudget``. At most ``MAX_WAITING`` jobs wait for the pool: beyond that
+the caller gets ``Unavailable`` (a 503 with Retry-After) instead of an ever longer queue.
+
+The jobs are the module-level functions below: a process pool pickles them by name, and a
+worker imports only this module and ``textkit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from service.errors import Unavailable
+from textkit.diffing import (
+    Degradation,
+    DiffStats,
+    Granularity,
+    diff_texts,
+    render_html,
+    render_unified,
+)
+
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+MAX_WAITING = 16
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_waiting = 0
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            # spawn, not fork: the parent has threads and an event loop
+            _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a pool process; the event loop only waits for it."""
+    global _waiting
+    if _waiting >= MAX_WAITING:
+        raise Unavailable(
+            "too many diffs are being computed right now; retry shortly", retry_after=2
+        )
+    _waiting += 1
+    try:
+        pool = _executor()
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory): start afresh
+        _discard(pool)
+        raise Unavailable("the diff worker stopped; retry", retry_after=1) from exc
+    finally:
+        _waiting -= 1
+
+
+def shutdown() -> None:
+    """Stop the pool's processes (app shutdown); the next ``run`` starts a new pool."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- jobs (run in a pool process) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDiff:
+    """A diff as JSON-ready data (``format="json"``) or as rendered text."""
+
+    degraded: tuple[Degradation, ...]
+    data: dict[str, Any] | None = None
+    text: str | None = None
+
+
+def diff_job(
+    old: str,
+    new: str,
+    granularity: Granularity,
+    ignore: frozenset[str],
+    fmt: Literal["json", "unified", "html"],
+    from_label: str,
+    to_label: str,
+) -> RenderedDiff:
+    diff = diff_texts(old, new, granularity, ignore)
+    if fmt == "unified":
+        text = render_unified(diff, old, new, from_label=from_label, to_label=to_label)
+        return RenderedDiff(diff.degraded, text=text)
+    if fmt == "html":
+        return RenderedDiff(diff.degraded, text=render_html(diff))
+    return RenderedDiff(diff.degraded, data=diff.to_dict())
+
+
+def diff_stats_job(old: str, new: str) -> DiffStats:
+    """The word-diff stats a new revision stores (``change_stats``)."""
+    return diff_texts(old, new, "word").stats
