@@ -356,25 +356,52 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.
 
 @app.command("eval")
 def eval_(
+    what: Annotated[
+        str, typer.Argument(help="What to score: quotes (the default) or claims.")
+    ] = "quotes",
     gold: Annotated[
-        Path,
-        typer.Option(help="Gold quotes JSON (format in docs/nlp.md).", exists=True, dir_okay=False),
-    ] = Path("tests/nlp/gold/seeds.json"),
+        Path | None,
+        typer.Option(
+            help="Gold JSON (formats in docs/nlp.md; for claims also ClaimBuster's). Default: "
+            "tests/nlp/gold/seeds.json (quotes), tests/nlp/gold/claims_news.json (claims).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
-    """Score the NLP pipeline against gold quotes: P/R/F1 per kind and speaker accuracy."""
+    """Score the NLP pipeline against gold: quotes (P/R/F1 per kind, speaker accuracy) or
+    claims (`eval claims`: P/R/F1 at the default threshold and average precision)."""
     from service.errors import DomainError
-    from service.evaluation import evaluate_with_progress, print_report
+    from service.evaluation import (
+        evaluate_claims_with_progress,
+        evaluate_with_progress,
+        print_claims_report,
+        print_report,
+    )
 
+    if what not in ("quotes", "claims"):
+        raise fail(f"unknown evaluation {what!r}: quotes or claims", 2)
     settings = _settings()
+    default = "seeds.json" if what == "quotes" else "claims_news.json"
+    gold_path = gold or Path("tests/nlp/gold") / default
     try:
-        report = evaluate_with_progress(gold, settings.seeds_dir, settings.spacy_model, console)
+        if what == "claims":
+            report: Any = evaluate_claims_with_progress(
+                gold_path, settings.seeds_dir, settings.spacy_model, console
+            )
+        else:
+            report = evaluate_with_progress(
+                gold_path, settings.seeds_dir, settings.spacy_model, console
+            )
     except DomainError as exc:
         raise fail(exc.detail) from exc
     if as_json:
         import orjson
 
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    elif what == "claims":
+        print_claims_report(report, Console())
     else:
         print_report(report, Console())
 
