@@ -39,6 +39,7 @@ MODEL_RESOURCE = "claims_model.json.gz"
 BLOCKS = ("word", "char", "entword", "tag", "dep")
 # Dependency labels whose lemma is a feature ("who does what": subject, verb, object, modal).
 _LEMMA_DEPS = frozenset({"nsubj", "nsubjpass", "ROOT", "aux", "dobj", "attr", "neg"})
+_WORD_CACHE_SIZE = 200_000
 
 
 def _ngrams(seq: Sequence[str], lo: int, hi: int) -> list[str]:
@@ -63,8 +64,8 @@ def _char_ngrams(words: Iterable[str], lo: int = 2, hi: int = 5) -> list[str]:
     return out
 
 
-def span_features(sent: Span) -> dict[str, list[str]]:
-    """The feature strings of one sentence, per block (see the module docstring)."""
+def _token_sequences(sent: Span) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(words, entity-words, tags, dependency features) of a sentence: one pass over tokens."""
     words: list[str] = []
     entword: list[str] = []
     tags: list[str] = []
@@ -75,9 +76,10 @@ def span_features(sent: Span) -> dict[str, list[str]]:
         lower = t.lower_
         words.append(lower)
         tags.append(t.tag_)
-        if t.ent_type_:
-            if t.ent_iob_ == "B" or not entword or entword[-1] != "E_" + t.ent_type_:
-                entword.append("E_" + t.ent_type_)
+        ent = t.ent_type_
+        if ent:
+            if t.ent_iob_ == "B" or not entword or entword[-1] != "E_" + ent:
+                entword.append("E_" + ent)
         elif t.like_num:
             entword.append("NUM")
         else:
@@ -86,6 +88,12 @@ def span_features(sent: Span) -> dict[str, list[str]]:
         deps.append(f"{dep}:{t.pos_}>{t.head.pos_}")
         if dep in _LEMMA_DEPS:
             deps.append(f"{dep}={t.lemma_.lower()}")
+    return words, entword, tags, deps
+
+
+def span_features(sent: Span) -> dict[str, list[str]]:
+    """The feature strings of one sentence, per block (see the module docstring)."""
+    words, entword, tags, deps = _token_sequences(sent)
     return {
         "word": _ngrams(words, 1, 2),
         "char": _char_ngrams(words),
@@ -101,8 +109,11 @@ class Block:
 
     name: str
     weights: Mapping[str, tuple[float, float]]
+    # word → its in-vocabulary character n-grams (the char block only; bounded, see below)
+    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    def logit(self, terms: Sequence[str]) -> float:
+    def logit(self, terms: Iterable[str]) -> float:
+        """The block's share of the logit: coef · tfidf(terms), L2-normalised over the block."""
         dot = sq = 0.0
         for term, count in Counter(terms).items():
             w = self.weights.get(term)
@@ -112,6 +123,19 @@ class Block:
             sq += x * x
             dot += x * w[1]
         return dot / math.sqrt(sq) if sq else 0.0
+
+    def char_logit(self, words: Sequence[str]) -> float:
+        """:meth:`logit` of ``_char_ngrams(words)``, with each word's n-grams looked up once."""
+        cache = self._words
+        terms: list[str] = []
+        for w in words:
+            grams = cache.get(w)
+            if grams is None:
+                if len(cache) > _WORD_CACHE_SIZE:
+                    cache.clear()
+                grams = cache[w] = tuple(g for g in _char_ngrams((w,)) if g in self.weights)
+            terms.extend(grams)
+        return self.logit(terms)
 
 
 @dataclass(frozen=True)
@@ -126,8 +150,20 @@ class ClaimsModel:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def text_logit(self, sent: Span) -> float:
-        feats = span_features(sent)
-        return self.intercept + sum(b.logit(feats[b.name]) for b in self.blocks)
+        """Stage 1: the text model's logit for one sentence (equal to the logit over
+        :func:`span_features`, computed without building the character n-grams each time)."""
+        words, entword, tags, deps = _token_sequences(sent)
+        seqs = {"word": (words, 1, 2), "entword": (entword, 1, 3), "tag": (tags, 1, 3)}
+        z = self.intercept
+        for b in self.blocks:
+            if b.name == "char":
+                z += b.char_logit(words)
+            elif b.name == "dep":
+                z += b.logit(deps)
+            else:
+                seq, lo, hi = seqs[b.name]
+                z += b.logit(_ngrams(seq, lo, hi))
+        return z
 
     def combine(self, text_logit: float, features: Mapping[str, float]) -> float:
         """The calibrated check-worthiness in [0, 1] from stage 1's logit and the features."""

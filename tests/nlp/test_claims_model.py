@@ -186,3 +186,17 @@ def test_training_on_a_small_slice_is_deterministic_and_writes_a_loadable_model(
     model = load_model(out_a)
     assert model.meta["data"]["train_count"] == 80
     assert model.meta["figures"]["test_combined"]["f1"] >= 0.9
+
+
+def test_fast_text_logit_equals_the_logit_over_the_training_features(pipeline: Pipeline) -> None:
+    from nlp.claims_model import span_features
+
+    model = load_model()
+    doc = pipeline.nlp(
+        "The Senate passed the bill 68-32 on Tuesday. Critics called it a disgrace!\n"
+        "“We will appeal,” said Ms. O'Neill, whose company lost $4.5 billion in 2023."
+    )
+    for sent in [*doc.sents, doc[:]]:
+        feats = span_features(sent)
+        slow = model.intercept + sum(b.logit(feats[b.name]) for b in model.blocks)
+        assert model.text_logit(sent) == pytest.approx(slow, abs=1e-9)
