@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from spacy.tokens import Span
 
 MODEL_FORMAT = "article-store claims model v1"
@@ -109,8 +110,25 @@ class Block:
 
     name: str
     weights: Mapping[str, tuple[float, float]]
-    # word → its in-vocabulary character n-grams (the char block only; bounded, see below)
-    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # The char block's fast path: term ids, idf and coef as arrays, and a bounded cache of
+    # each word's in-vocabulary n-gram ids.
+    _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _idf: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    _coef: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    _words: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(
+        cls, name: str, terms: Sequence[str], idf: Sequence[float], coef: Sequence[float]
+    ) -> Block:
+        weights = dict(zip(terms, zip(idf, coef, strict=True), strict=True))
+        return cls(
+            name,
+            weights,
+            {t: i for i, t in enumerate(terms)},
+            np.asarray(idf, dtype=np.float64),
+            np.asarray(coef, dtype=np.float64),
+        )
 
     def logit(self, terms: Iterable[str]) -> float:
         """The block's share of the logit: coef · tfidf(terms), L2-normalised over the block."""
@@ -125,17 +143,23 @@ class Block:
         return dot / math.sqrt(sq) if sq else 0.0
 
     def char_logit(self, words: Sequence[str]) -> float:
-        """:meth:`logit` of ``_char_ngrams(words)``, with each word's n-grams looked up once."""
-        cache = self._words
-        terms: list[str] = []
+        """:meth:`logit` of ``_char_ngrams(words)``: each word's n-grams are looked up once,
+        the sentence's hundreds of terms are summed with numpy."""
+        cache, ids = self._words, self._ids
+        found: list[int] = []
         for w in words:
             grams = cache.get(w)
             if grams is None:
                 if len(cache) > _WORD_CACHE_SIZE:
                     cache.clear()
-                grams = cache[w] = tuple(g for g in _char_ngrams((w,)) if g in self.weights)
-            terms.extend(grams)
-        return self.logit(terms)
+                grams = cache[w] = [ids[g] for g in _char_ngrams((w,)) if g in ids]
+            found.extend(grams)
+        if not found:
+            return 0.0
+        uniq, counts = np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
+        x = (1.0 + np.log(counts)) * self._idf[uniq]
+        sq = float(x @ x)
+        return float(x @ self._coef[uniq]) / math.sqrt(sq) if sq else 0.0
 
 
 @dataclass(frozen=True)
@@ -177,11 +201,7 @@ class ClaimsModel:
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"not a claims model: format {data.get('format')!r}")
         blocks = tuple(
-            Block(
-                b["name"],
-                dict(zip(b["terms"], zip(b["idf"], b["coef"], strict=True), strict=True)),
-            )
-            for b in data["blocks"]
+            Block.build(b["name"], b["terms"], b["idf"], b["coef"]) for b in data["blocks"]
         )
         comb = data["combiner"]
         return cls(
