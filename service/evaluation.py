@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from nlp.evaluation import ClaimsReport, EvalReport, evaluate, evaluate_claims
 from service.errors import InvalidInput
 from service.seeds import strip_dateline
+
+T = TypeVar("T")
 
 
 def load_texts(seeds_dir: Path, names: list[str]) -> dict[str, str]:
@@ -57,10 +59,13 @@ def report_rows(report: EvalReport) -> list[tuple[str, int, int, int, float, flo
     ]
 
 
-def evaluate_with_progress(
-    gold_path: Path, seeds_dir: Path, spacy_model: str, console: Any
-) -> EvalReport:
-    """Load the pipeline and score it, with a rich progress bar on ``console``."""
+def with_progress(
+    spacy_model: str,
+    console: Any,
+    run: Callable[[Any, Callable[[str, int, int], None]], T],
+    **pipeline_args: Any,
+) -> T:
+    """Load the pipeline and call ``run(pipeline, progress)`` under a rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from nlp.pipeline import Pipeline
@@ -74,13 +79,22 @@ def evaluate_with_progress(
         transient=True,
     ) as bar:
         task = bar.add_task("loading the pipeline", total=None)
-        pipeline = Pipeline(spacy_model)
+        pipeline = Pipeline(spacy_model, **pipeline_args)
         bar.update(task, description="annotating and scoring")
 
         def progress(article: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"scored {article}")
 
-        return run_evaluation(gold_path, seeds_dir, pipeline, progress)
+        return run(pipeline, progress)
+
+
+def evaluate_with_progress(
+    gold_path: Path, seeds_dir: Path, spacy_model: str, console: Any
+) -> EvalReport:
+    """Load the pipeline and score it, with a rich progress bar on ``console``."""
+    return with_progress(
+        spacy_model, console, lambda p, progress: run_evaluation(gold_path, seeds_dir, p, progress)
+    )
 
 
 def print_report(report: EvalReport, console: Any) -> None:
@@ -125,26 +139,12 @@ def evaluate_claims_with_progress(
     gold_path: Path, seeds_dir: Path, spacy_model: str, console: Any
 ) -> ClaimsReport:
     """Load the pipeline and score its claims, with a rich progress bar on ``console``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from nlp.pipeline import Pipeline
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("loading the pipeline", total=None)
-        pipeline = Pipeline(spacy_model, topics=())
-        bar.update(task, description="annotating and scoring")
-
-        def progress(article: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description="scored texts")
-
-        return run_claims_evaluation(gold_path, seeds_dir, pipeline, progress)
+    return with_progress(
+        spacy_model,
+        console,
+        lambda p, progress: run_claims_evaluation(gold_path, seeds_dir, p, progress),
+        topics=(),
+    )
 
 
 def print_claims_report(report: ClaimsReport, console: Any) -> None:
