@@ -11,12 +11,12 @@ an unnamed gold speaker (null) is right when no entity is predicted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nlp.entities import name_tokens
-from nlp.types import Annotations, Quote
+from nlp.types import Annotations, ArticleTopic, Quote
 
 KINDS = ("direct", "indirect", "mixed")
 MIN_OVERLAP = 0.5
@@ -235,11 +235,134 @@ def evaluate(
     return report
 
 
+# -- topics -----------------------------------------------------------------------------------
+#
+# Gold (tests/nlp/gold/topics_dev.json): {"articles": [{"id", "top", "top_slug", "specific",
+# "specific_slug", "text"}]}; "top"/"specific" are IPTC codes (slugs for custom topics), and
+# "specific" may be null. A prediction is an article's ranked ``ArticleTopic``s; its top-level
+# topics (depth 0) in order are what top-1/top-3 are measured on.
+
+
+@dataclass
+class TopicEvalReport:
+    """Top-1/top-3 accuracy of the top-level topic, per-topic P/R of the first-ranked one, and
+    how often the gold specific topic is among the predicted specific topics."""
+
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    no_topic: int = 0
+    specific_total: int = 0
+    specific_found: int = 0
+    per_topic: dict[str, KindScore] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    confusions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.top1 / self.total if self.total else 0.0
+
+    @property
+    def top3_accuracy(self) -> float:
+        return self.top3 / self.total if self.total else 0.0
+
+    @property
+    def specific_recall(self) -> float:
+        return self.specific_found / self.specific_total if self.specific_total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "articles": self.total,
+            "top1_accuracy": round(self.accuracy, 4),
+            "top3_accuracy": round(self.top3_accuracy, 4),
+            "no_topic": self.no_topic,
+            "specific_total": self.specific_total,
+            "specific_recall": round(self.specific_recall, 4),
+            "per_topic": {
+                k: {"name": self.names.get(k, k), **v.to_dict()}
+                for k, v in sorted(self.per_topic.items())
+            },
+            "confusions": self.confusions,
+        }
+
+
+def _topic_key(code: str | None, slug: str | None) -> str:
+    return code or slug or ""
+
+
+def _score_topics(
+    report: TopicEvalReport, article: Mapping[str, Any], pred: Sequence[ArticleTopic]
+) -> None:
+    gold_top = _topic_key(article.get("top"), article.get("top_slug"))
+    tops = [p for p in pred if p.depth == 0]
+    keys = [_topic_key(p.iptc_code, p.slug) for p in tops]
+    for p in tops:
+        report.names.setdefault(_topic_key(p.iptc_code, p.slug), p.name)
+    report.names.setdefault(gold_top, str(article.get("top_slug") or gold_top))
+    first = keys[0] if keys else None
+    report.total += 1
+    report.no_topic += first is None
+    for key in {gold_top, *( [first] if first else [] )}:
+        report.per_topic.setdefault(key, KindScore())
+    if first == gold_top:
+        report.top1 += 1
+        report.per_topic[gold_top].tp += 1
+    else:
+        report.per_topic[gold_top].fn += 1
+        if first is not None:
+            report.per_topic[first].fp += 1
+        report.confusions.append(
+            {
+                "id": article.get("id"),
+                "gold": article.get("top_slug") or gold_top,
+                "predicted": [(p.slug, p.score) for p in tops[:3]],
+            }
+        )
+    report.top3 += gold_top in keys[:3]
+    gold_spec = _topic_key(article.get("specific"), article.get("specific_slug"))
+    if gold_spec:
+        report.specific_total += 1
+        report.specific_found += any(
+            _topic_key(p.iptc_code, p.slug) == gold_spec for p in pred if p.depth > 0
+        )
+
+
+def evaluate_topics(
+    gold: Mapping[str, Any],
+    classify: Callable[[Sequence[str]], Iterable[Sequence[ArticleTopic]]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TopicEvalReport:
+    """Score article topics against ``gold`` (the topics_dev.json shape).
+
+    ``classify`` maps the article texts to their ranked topics, in order (e.g.
+    ``lambda texts: (a.topics for a in pipeline.annotate_many(texts))``); by default the shipped
+    taxonomy's classifier on the text alone (:func:`nlp.topic_classifier.classify_article`).
+    """
+    articles = list(gold["articles"])
+    if classify is None:
+        from nlp.topic_classifier import default_index
+
+        index = default_index()
+
+        def classify(texts: Sequence[str]) -> Iterable[Sequence[ArticleTopic]]:
+            return (index.classify_article(t) for t in texts)
+
+    report = TopicEvalReport()
+    preds = classify([a["text"] for a in articles])
+    for done, (article, pred) in enumerate(zip(articles, preds, strict=True), start=1):
+        _score_topics(report, article, pred)
+        if progress is not None:
+            progress(str(article.get("id")), done, len(articles))
+    return report
+
+
 __all__ = [
     "EvalReport",
     "GoldQuote",
     "KindScore",
+    "TopicEvalReport",
     "evaluate",
+    "evaluate_topics",
     "load_gold",
     "same_speaker",
     "span_overlap",

@@ -105,10 +105,9 @@ class TopicIndex:
 
     # -- evidence ---------------------------------------------------------------------------
 
-    def evidence(
-        self, text: str, entity_labels: Iterable[str] = (), lead_words: int = 0
-    ) -> dict[int, float]:
-        """Evidence per topic index (only topics with some), see the module docstring."""
+    def _counts(self, text: str, lead_words: int) -> Counter[tuple[str, ...]]:
+        """Position-weighted counts of the taxonomy's terms in ``text`` (one left-to-right scan,
+        extending an n-gram only while it is the prefix of some term)."""
         words = normalise_words(text)
         counts: Counter[tuple[str, ...]] = Counter()
         n_words = len(words)
@@ -124,28 +123,50 @@ class TopicIndex:
                     counts[gram] += w
                 if gram not in prefixes:
                     break
-        ev: dict[int, float] = {}
-        for gram, c in counts.items():
-            f = 1.0 + math.log(c) if c >= 1.0 else c
-            for ti, weight in terms[gram]:
-                ev[ti] = ev.get(ti, 0.0) + weight * f
-        labels = set(entity_labels)
-        if labels:
-            for ti in list(ev):
-                node = self.nodes[ti]
-                if node.entity_types and labels & node.entity_types:
-                    ev[ti] += node.entity_weight
-        return ev
+        return counts
 
-    def _subtree(self, ev: dict[int, float]) -> dict[int, float]:
+    def _scores(
+        self, text: str, entity_labels: Iterable[str], lead_words: int
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """(own evidence per topic, subtree evidence per topic).
+
+        Subtree evidence counts each matched term once per subtree, at the highest weight any
+        topic in the subtree gives it: a word listed both under ``politics`` and under
+        ``parliament`` is one piece of evidence for ``politics``, not two.
+        """
+        counts = self._counts(text, lead_words)
+        own: dict[int, float] = {}
         sub: dict[int, float] = {}
         nodes = self.nodes
-        for ti, v in ev.items():
-            p = ti
-            while p >= 0:
-                sub[p] = sub.get(p, 0.0) + v
-                p = nodes[p].parent
-        return sub
+        for gram, c in counts.items():
+            f = 1.0 + math.log(c) if c >= 1.0 else c
+            best: dict[int, float] = {}
+            for ti, weight in self.terms[gram]:
+                own[ti] = own.get(ti, 0.0) + weight * f
+                p = ti
+                while p >= 0:
+                    if weight > best.get(p, 0.0):
+                        best[p] = weight
+                    p = nodes[p].parent
+            for p, weight in best.items():
+                sub[p] = sub.get(p, 0.0) + weight * f
+        labels = set(entity_labels)
+        if labels:
+            for ti in list(own):
+                node = nodes[ti]
+                if node.entity_types and labels & node.entity_types:
+                    own[ti] += node.entity_weight
+                    p = ti
+                    while p >= 0:
+                        sub[p] += node.entity_weight
+                        p = nodes[p].parent
+        return own, sub
+
+    def evidence(
+        self, text: str, entity_labels: Iterable[str] = (), lead_words: int = 0
+    ) -> dict[int, float]:
+        """Evidence per topic index (only topics with some), see the module docstring."""
+        return self._scores(text, entity_labels, lead_words)[0]
 
     def _specific(self, root: int, ev: dict[int, float], sub: dict[int, float]) -> int:
         node = root
@@ -180,8 +201,7 @@ class TopicIndex:
         Scores are shares of the article's topical evidence (the top-level ones sum to ≤ 1); a
         specific topic's score is its subtree's share, so never above its top-level topic's.
         """
-        ev = self.evidence(text, entity_labels, lead_words=LEAD_WORDS)
-        sub = self._subtree(ev)
+        ev, sub = self._scores(text, entity_labels, LEAD_WORDS)
         ranked = sorted(
             ((sub[r], r) for r in self.roots if r in sub), key=lambda x: (-x[0], x[1])
         )
@@ -221,8 +241,7 @@ class TopicIndex:
         with half the article's share as score (≤ :data:`INHERITED_MAX`).
         """
         prior = {a.slug: a.score for a in context if a.depth == 0}
-        ev = self.evidence(text, entity_labels)
-        sub = self._subtree(ev) if ev else {}
+        ev, sub = self._scores(text, entity_labels, 0)
         kept_roots = {
             r
             for r in self.roots
