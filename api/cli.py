@@ -354,8 +354,16 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.
     console.print(f"[green]revoked[/] {key}")
 
 
-@app.command("eval")
+eval_app = typer.Typer(
+    help="Score the NLP pipeline against gold files (quotes by default; `eval topics`).",
+    invoke_without_command=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
 def eval_(
+    ctx: typer.Context,
     gold: Annotated[
         Path,
         typer.Option(help="Gold quotes JSON (format in docs/nlp.md).", exists=True, dir_okay=False),
@@ -363,6 +371,8 @@ def eval_(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Score the NLP pipeline against gold quotes: P/R/F1 per kind and speaker accuracy."""
+    if ctx.invoked_subcommand is not None:
+        return
     from service.errors import DomainError
     from service.evaluation import evaluate_with_progress, print_report
 
@@ -377,6 +387,37 @@ def eval_(
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
         print_report(report, Console())
+
+
+@eval_app.command("topics")
+def eval_topics(
+    gold: Annotated[
+        Path,
+        typer.Option(help="Gold topics JSON (format in docs/nlp.md).", exists=True, dir_okay=False),
+    ] = Path("tests/nlp/gold/topics_dev.json"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Score article topics: top-1/top-3 accuracy of the top-level topic, per-topic P/R."""
+    import orjson
+    from rich.progress import Progress
+
+    from nlp.evaluation import evaluate_topics, topic_report_lines
+    from nlp.pipeline import Pipeline
+
+    data = orjson.loads(gold.read_bytes())
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("loading the pipeline", total=None)
+        pipeline = Pipeline(_settings().spacy_model)
+        bar.update(task, description="annotating and scoring")
+        report = evaluate_topics(
+            data,
+            lambda texts: (a.topics for a in pipeline.annotate_many(texts)),
+            lambda article, done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo("\n".join(topic_report_lines(report)))
 
 
 @app.command("db-url")

@@ -302,7 +302,7 @@ def _score_topics(
     first = keys[0] if keys else None
     report.total += 1
     report.no_topic += first is None
-    for key in {gold_top, *( [first] if first else [] )}:
+    for key in {gold_top, *([first] if first else [])}:
         report.per_topic.setdefault(key, KindScore())
     if first == gold_top:
         report.top1 += 1
@@ -325,6 +325,29 @@ def _score_topics(
         report.specific_found += any(
             _topic_key(p.iptc_code, p.slug) == gold_spec for p in pred if p.depth > 0
         )
+
+
+def topic_report_lines(report: TopicEvalReport) -> list[str]:
+    """A plain-text summary of a topic evaluation (what ``article-store eval topics`` prints)."""
+    lines = [
+        f"articles: {report.total}  top-1 accuracy: {report.accuracy:.3f} ({report.top1})  "
+        f"top-3: {report.top3_accuracy:.3f} ({report.top3})  no topic: {report.no_topic}",
+        f"specific topic found: {report.specific_recall:.3f} "
+        f"({report.specific_found}/{report.specific_total})",
+        "",
+        f"{'top-level topic':56} {'tp':>4} {'fp':>4} {'fn':>4} {'P':>6} {'R':>6} {'F1':>6}",
+    ]
+    for key, s in sorted(report.per_topic.items(), key=lambda kv: report.names.get(kv[0], kv[0])):
+        name = f"{report.names.get(key, key)} ({key})"[:56]
+        lines.append(
+            f"{name:56} {s.tp:4} {s.fp:4} {s.fn:4} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}"
+        )
+    if report.confusions:
+        lines += ["", "confusions (gold -> ranked predictions):"]
+        for c in report.confusions:
+            ranked = ", ".join(f"{slug} {score:.2f}" for slug, score in c["predicted"])
+            lines.append(f"  {c['id']}: {c['gold']} -> {ranked or 'none'}")
+    return lines
 
 
 def evaluate_topics(
@@ -366,4 +389,5 @@ __all__ = [
     "load_gold",
     "same_speaker",
     "span_overlap",
+    "topic_report_lines",
 ]

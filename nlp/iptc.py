@@ -137,7 +137,9 @@ def _shipped_slugs() -> dict[str, str]:
     return {t["code"]: t["slug"] for t in raw["topics"]}
 
 
-def parse_jsonld(raw: Mapping[str, Any], pinned: Mapping[str, str] | None = None) -> list[IptcConcept]:
+def parse_jsonld(
+    raw: Mapping[str, Any], pinned: Mapping[str, str] | None = None
+) -> list[IptcConcept]:
     """The non-retired concepts of an IPTC JSON-LD export (``conceptSet``), parents first.
 
     A concept whose parent is retired or missing becomes a root only if it has no parent at all;
@@ -293,9 +295,9 @@ def _rules_for(slug: str, label: str, terms: Mapping[str, Any]) -> TopicRules:
         # The label itself (without a parenthesised qualifier), if short and not vague; list
         # labels ("house and home") are matched only whole: their parts are too vague alone.
         clean = re.sub(r"\s*\([^)]*\)", "", label).strip()
-        if len(clean.split()) <= 4 and clean.lower() not in _WEAK_LABELS and len(clean) >= 3:
-            if clean.lower() not in {k.lower() for k in keywords}:
-                keywords.append(clean)
+        usable = len(clean.split()) <= 4 and len(clean) >= 3 and clean.lower() not in _WEAK_LABELS
+        if usable and clean.lower() not in {k.lower() for k in keywords}:
+            keywords.append(clean)
     return TopicRules(
         keywords=tuple(keywords),
         entity_types=tuple(spec.get("entity_types") or ()),

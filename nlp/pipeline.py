@@ -11,9 +11,10 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the spaCy components)
 from nlp import __version__
 from nlp.claims import extract_claims
+from nlp.iptc import load_topics
 from nlp.lexicon import RULES_VERSION
 from nlp.text import chunk_spans
-from nlp.topics import load_taxonomy
+from nlp.topic_classifier import TopicIndex, topic_index
 from nlp.types import Annotations, Mention, Quote, TopicDef
 
 # Texts are parsed in pieces of at most this many characters (cut at paragraph, then sentence
@@ -23,10 +24,11 @@ MAX_CHUNK_CHARS = 20_000
 
 
 class Pipeline:
-    """Entities, mentions, quotes and check-worthy claims for English news text.
+    """Entities, mentions, quotes, check-worthy claims and topics for English news text.
 
-    ``topics`` is the taxonomy claims are classified under (default: the shipped
-    ``nlp/data/taxonomy.json``; pass ``()`` for none). It may be reassigned at any time.
+    ``topics`` is the taxonomy articles and claims are classified under (default: the shipped
+    IPTC Media Topics tree plus custom topics, :func:`nlp.iptc.load_topics`; pass ``()`` for
+    none). It may be reassigned at any time; it is compiled once per assignment.
     """
 
     def __init__(
@@ -35,7 +37,7 @@ class Pipeline:
         max_chunk_chars: int = MAX_CHUNK_CHARS,
         topics: Sequence[TopicDef] | None = None,
     ) -> None:
-        self.topics: tuple[TopicDef, ...] = tuple(load_taxonomy() if topics is None else topics)
+        self.topics = tuple(load_topics() if topics is None else topics)
         self.nlp: Language = spacy.load(model)
         self.nlp.add_pipe("quote_marks", before="parser")
         self.nlp.add_pipe("attribution", last=True)
@@ -46,6 +48,22 @@ class Pipeline:
         self.version = (
             f"{__version__}.r{RULES_VERSION}+{meta.get('name', model)}-{meta.get('version', '0')}"
         )
+
+    @property
+    def topics(self) -> tuple[TopicDef, ...]:
+        return self._topics
+
+    @topics.setter
+    def topics(self, value: Sequence[TopicDef]) -> None:
+        self._topics: tuple[TopicDef, ...] = tuple(value)
+        self._topic_index: TopicIndex | None = None
+
+    @property
+    def topic_index(self) -> TopicIndex:
+        """The compiled :attr:`topics` (built on first use after each assignment)."""
+        if self._topic_index is None:
+            self._topic_index = topic_index(self._topics)
+        return self._topic_index
 
     def annotate(self, text: str) -> Annotations:
         return next(self.annotate_many([text]))
@@ -90,5 +108,13 @@ class Pipeline:
                     confidence=round(max(0.05, min(1.0, r.confidence)), 2),
                 )
             )
-        claims = extract_claims(doc, text, quotes, mentions, self.topics)
-        return Annotations(self.name, self.version, entities, mentions, tuple(quotes), claims)
+        # Topics: the article's from its text and NER labels, then each claim's from its sentence
+        # with the article's topics as prior (nlp.topic_classifier); extract_claims itself is
+        # given no taxonomy, so sentences are classified once.
+        index = self.topic_index
+        article_topics = index.classify_article(text, [e.label_ for e in doc.ents])
+        claims = extract_claims(doc, text, quotes, mentions, ())
+        claims = index.classify_claims(claims, mentions, article_topics)
+        return Annotations(
+            self.name, self.version, entities, mentions, tuple(quotes), claims, article_topics
+        )

@@ -25,13 +25,13 @@ a text is scanned once whatever the size of the tree: a few milliseconds per art
 from __future__ import annotations
 
 import math
-from collections import Counter
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from nlp.topics import _split_words, normalise_words
+from nlp.topics import _WORD, _split_words, normalise_words, stem
 from nlp.types import ArticleTopic, Claim, Mention, TopicDef, TopicMatch
 
 if TYPE_CHECKING:
@@ -48,7 +48,20 @@ SPECIFIC_SHARE = 0.5  # ... and this share of the evidence below its parent
 MIN_CLAIM_SCORE = 0.3  # a claim topic's own score 1 - exp(-evidence) at least this
 ON_TOPIC_MIN = 0.3  # evidence a claim needs for a top-level topic the article is about
 OFF_TOPIC_MIN = 1.0  # ... and for one the article is not about
-INHERITED_MAX = 0.3  # inherited claim topics score at most this (half the article's share)
+INHERITED_MAX = 0.25  # inherited claim topics score at most this (below MIN_CLAIM_SCORE)
+
+
+_HYPHENS = re.compile(r"[-‐‑–]")
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_stem(word: str) -> str:
+    return stem(_HYPHENS.sub("", word))
+
+
+def _stems(text: str) -> list[str]:
+    """:func:`nlp.topics.normalise_words` with the per-word work cached (news repeats words)."""
+    return list(map(_word_stem, _WORD.findall(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +118,11 @@ class TopicIndex:
 
     # -- evidence ---------------------------------------------------------------------------
 
-    def _counts(self, text: str, lead_words: int) -> Counter[tuple[str, ...]]:
+    def _counts(self, text: str, lead_words: int) -> dict[tuple[str, ...], float]:
         """Position-weighted counts of the taxonomy's terms in ``text`` (one left-to-right scan,
         extending an n-gram only while it is the prefix of some term)."""
-        words = normalise_words(text)
-        counts: Counter[tuple[str, ...]] = Counter()
+        words = _stems(text)
+        counts: dict[tuple[str, ...], float] = {}
         n_words = len(words)
         terms, prefixes = self.terms, self.prefixes
         for i in range(n_words):
@@ -120,7 +133,7 @@ class TopicIndex:
                     break
                 gram = (*gram, words[i + n])
                 if gram in terms:
-                    counts[gram] += w
+                    counts[gram] = counts.get(gram, 0.0) + w
                 if gram not in prefixes:
                     break
         return counts
@@ -202,9 +215,7 @@ class TopicIndex:
         specific topic's score is its subtree's share, so never above its top-level topic's.
         """
         ev, sub = self._scores(text, entity_labels, LEAD_WORDS)
-        ranked = sorted(
-            ((sub[r], r) for r in self.roots if r in sub), key=lambda x: (-x[0], x[1])
-        )
+        ranked = sorted(((sub[r], r) for r in self.roots if r in sub), key=lambda x: (-x[0], x[1]))
         total = sum(v for v, _ in ranked)
         if total < MIN_ARTICLE_EVIDENCE:
             return ()
