@@ -292,12 +292,17 @@ def _rules_for(slug: str, label: str, terms: Mapping[str, Any]) -> TopicRules:
             if w is not None:
                 weights.append((term, float(w)))
     if not spec.get("no_label"):
-        # The label itself (without a parenthesised qualifier), if short and not vague; list
-        # labels ("house and home") are matched only whole: their parts are too vague alone.
-        clean = re.sub(r"\s*\([^)]*\)", "", label).strip()
-        usable = len(clean.split()) <= 4 and len(clean) >= 3 and clean.lower() not in _WEAK_LABELS
-        if usable and clean.lower() not in {k.lower() for k in keywords}:
-            keywords.append(clean)
+        # The label itself, if short and not vague. List labels ("house and home") are matched
+        # only whole (their parts are too vague alone); a label IPTC had to qualify ("fine
+        # (penalty)", "trial (court)") is ambiguous without its qualifier, so it is not a term.
+        usable = (
+            "(" not in label
+            and len(label.split()) <= 4
+            and len(label) >= 3
+            and label.lower() not in _WEAK_LABELS
+        )
+        if usable and label.lower() not in {k.lower() for k in keywords}:
+            keywords.append(label)
     return TopicRules(
         keywords=tuple(keywords),
         entity_types=tuple(spec.get("entity_types") or ()),
