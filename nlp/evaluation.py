@@ -379,12 +379,53 @@ def evaluate_topics(
     return report
 
 
+def evaluate_claim_topics(gold: Mapping[str, Any], index: Any = None) -> dict[str, Any]:
+    """Score claim topics against ``gold`` (tests/nlp/gold/claim_topics.json: claims with the
+    top-level topic of their article, ``article_top``, and of the claim itself, ``top``).
+
+    Each claim is classified with its article's topic as context. ``first`` = the top-level
+    topic of the first-ranked match is the gold one; ``recall`` = the gold top-level topic is
+    among the claim's; ``precision`` = share of predicted top-level topics that are the gold
+    one; ``own`` = the claim has a topic of its own (not inherited).
+    """
+    from nlp.topic_classifier import MIN_CLAIM_SCORE, default_index
+
+    ix = index or default_index()
+    n = first = recall = own = 0
+    predicted = correct = 0
+    errors = []
+    for c in gold["claims"]:
+        top = c["article_top"]
+        node = ix.topics[ix.by_slug[top]]
+        context = (ArticleTopic(top, node.iptc_code, node.name, 0.7, 0, top),)
+        matches = ix.classify_claim(c["text"], (), context)
+        roots = [ix.topics[ix.nodes[ix.by_slug[m.slug]].root].slug for m in matches]
+        tops = list(dict.fromkeys(roots))
+        n += 1
+        first += bool(roots) and roots[0] == c["top"]
+        recall += c["top"] in tops
+        own += any(m.score >= MIN_CLAIM_SCORE for m in matches)
+        predicted += len(tops)
+        correct += c["top"] in tops
+        if not roots or roots[0] != c["top"]:
+            errors.append({"id": c.get("id"), "gold": c["top"], "predicted": tops})
+    return {
+        "claims": n,
+        "first_accuracy": round(first / n, 4) if n else 0.0,
+        "recall": round(recall / n, 4) if n else 0.0,
+        "precision": round(correct / predicted, 4) if predicted else 0.0,
+        "own_topic": round(own / n, 4) if n else 0.0,
+        "errors": errors,
+    }
+
+
 __all__ = [
     "EvalReport",
     "GoldQuote",
     "KindScore",
     "TopicEvalReport",
     "evaluate",
+    "evaluate_claim_topics",
     "evaluate_topics",
     "load_gold",
     "same_speaker",

@@ -87,6 +87,13 @@ def _english(d: Any) -> str:
     return str(next(iter(d.values())))
 
 
+def _depth(code: str, parent_of: Mapping[str, str | None]) -> int:
+    n, p = 0, parent_of.get(code)
+    while p is not None and n < 50:
+        n, p = n + 1, parent_of.get(p)
+    return n
+
+
 def assign_slugs(
     rows: Sequence[tuple[str, str, str | None]],
     pinned: Mapping[str, str] | None = None,
@@ -103,13 +110,7 @@ def assign_slugs(
     out: dict[str, str] = {c: s for c, s in pinned.items() if c in label_of}
     used = set(out.values()) | set(reserved)
 
-    def depth(code: str) -> int:
-        n, p = 0, parent_of.get(code)
-        while p is not None and n < 50:
-            n, p = n + 1, parent_of.get(p)
-        return n
-
-    for code in sorted(label_of, key=lambda c: (depth(c), c)):
+    for code in sorted(label_of, key=lambda c: (_depth(c, parent_of), c)):
         if code in out:
             continue
         base = slugify(label_of[code])
@@ -168,16 +169,9 @@ def parse_jsonld(
         rows.append((code, label, parent if parent in live else None))
     slugs = assign_slugs(rows, pinned, reserved=_custom_slugs())
     parent_of = {code: parent for code, _, parent in rows}
-
-    def depth(code: str) -> int:
-        n, p = 0, parent_of.get(code)
-        while p is not None and n < 50:
-            n, p = n + 1, parent_of.get(p)
-        return n
-
     return [
         IptcConcept(code, slugs[code], live[code][0], live[code][1], parent_of[code])
-        for code in sorted(live, key=lambda c: (depth(c), c))
+        for code in sorted(live, key=lambda c: (_depth(c, parent_of), c))
     ]
 
 
@@ -225,7 +219,7 @@ def load_iptc(path: str | Path | None = None, with_terms: bool = True) -> list[T
     return out
 
 
-def load_custom_topics(parents: Iterable[TopicDef] | None = None) -> list[TopicDef]:
+def load_custom_topics() -> list[TopicDef]:
     """The project's own topics (``custom_topics.json``), each under an IPTC (or custom) parent."""
     raw = _read_json(None, CUSTOM_FILE)
     return [topic_from_dict(d) for d in raw["topics"]]
