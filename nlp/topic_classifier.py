@@ -7,7 +7,8 @@ a text is scanned once whatever the size of the tree: a few milliseconds per art
 
 * **Evidence of a topic** = Σ over its distinct matched terms of ``weight · (1 + ln count)``
   (counts sublinear; a term in the first :data:`LEAD_WORDS` words counts
-  :data:`LEAD_BOOST` times), plus ``entity_weight`` when an entity of one of its
+  :data:`LEAD_BOOST` times; for articles, sentences of publishing boilerplate — copyright,
+  sign-up prompts, wire credits — are skipped), plus ``entity_weight`` when an entity of one of its
   ``entity_types`` occurs and a term matched.
 * **Article** (:meth:`TopicIndex.classify_article`): evidence rolls up the tree; top-level
   topics are ranked by their subtree's evidence and scored by their *share* of all evidence.
@@ -52,6 +53,14 @@ INHERITED_MAX = 0.25  # inherited claim topics score at most this (below MIN_CLA
 
 
 _HYPHENS = re.compile(r"[-‐‑–]")
+# Publishing boilerplate (copyright lines, sign-up prompts, wire credits) says nothing about the
+# story but is full of media words; sentences containing it are skipped for article topics.
+_BOILERPLATE = re.compile(
+    r"[^.!?\n]*\b(?:copyright|all rights reserved|sign up|newsletter|subscribe|follow us"
+    r"|reporting by|editing by|writing by|contributed to this report|trust principles"
+    r"|may not be (?:published|reproduced))\b[^.!?\n]*[.!?]?",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -214,7 +223,7 @@ class TopicIndex:
         Scores are shares of the article's topical evidence (the top-level ones sum to ≤ 1); a
         specific topic's score is its subtree's share, so never above its top-level topic's.
         """
-        ev, sub = self._scores(text, entity_labels, LEAD_WORDS)
+        ev, sub = self._scores(_BOILERPLATE.sub(" ", text), entity_labels, LEAD_WORDS)
         ranked = sorted(((sub[r], r) for r in self.roots if r in sub), key=lambda x: (-x[0], x[1]))
         total = sum(v for v, _ in ranked)
         if total < MIN_ARTICLE_EVIDENCE:

@@ -138,6 +138,16 @@ def test_article_topics_are_ranked_shares_with_their_specific_topic(index: Topic
     assert by_slug["sport"].name == "Sport"
 
 
+def test_publishing_boilerplate_does_not_count_for_article_topics(index: TopicIndex) -> None:
+    text = CASES[0][0]
+    noisy = (
+        text + "\n\nCopyright 2025 The Associated Press. All rights reserved. This material may "
+        "not be published, broadcast, rewritten or redistributed. Sign up for our newsletter "
+        "and follow us on Instagram. Reporting by Ann Lee; Editing by Tim Ross."
+    )
+    assert index.classify_article(noisy) == index.classify_article(text)
+
+
 def test_text_without_topical_words_gets_no_topics(index: TopicIndex) -> None:
     for text in ("", " ", "—", "He said it was fine, and then they left."):
         assert index.classify_article(text) == ()
