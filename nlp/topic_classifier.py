@@ -68,6 +68,31 @@ def _word_stem(word: str) -> str:
     return stem(_HYPHENS.sub("", word))
 
 
+def _exact_key(word: str) -> str:
+    return "=" + _HYPHENS.sub("", word.casefold())
+
+
+# One-word "-ing" terms whose stem is an unrelated word ("boxing" → "box", "rowing" → "row",
+# "banking" → "bank"): matched only as written (or plural), through an ``=word`` key that no
+# stem can equal. Others ("flooding", "recycling") keep matching their inflections.
+EXACT_ING: frozenset[str] = frozenset(
+    {
+        "boxing", "rowing", "banking", "sailing", "fishing", "hunting", "surfing", "bowling",
+        "curling", "diving", "fencing", "housing", "shipping", "building", "spring", "casting",
+        "mining", "training", "meeting", "parking", "booking", "landing", "skating", "racing",
+        "ring", "string", "timing", "rating", "ratings", "voting", "polling", "dating",
+    }
+)  # fmt: skip
+
+
+def _variants(term: str) -> set[tuple[str, ...]]:
+    """The word-stem forms a term is indexed under (see :data:`EXACT_ING`)."""
+    lower = _HYPHENS.sub("", term.strip().casefold())
+    if lower in EXACT_ING:
+        return {(_exact_key(lower),), (_exact_key(lower + "s"),)}
+    return {tuple(normalise_words(term)), tuple(_split_words(term))}
+
+
 def _stems(text: str) -> list[str]:
     """:func:`nlp.topics.normalise_words` with the per-word work cached (news repeats words)."""
     return list(map(_word_stem, _WORD.findall(text)))
@@ -113,7 +138,7 @@ class TopicIndex:
                 weight = own.get(kw, t.rules.weight)
                 if weight <= 0:
                     continue
-                for variant in {tuple(normalise_words(kw)), tuple(_split_words(kw))}:
+                for variant in _variants(kw):
                     if 0 < len(variant) <= MAX_TERM_WORDS:
                         slot = postings.setdefault(variant, {})
                         slot[i] = max(slot.get(i, 0.0), weight)
@@ -130,12 +155,16 @@ class TopicIndex:
     def _counts(self, text: str, lead_words: int) -> dict[tuple[str, ...], float]:
         """Position-weighted counts of the taxonomy's terms in ``text`` (one left-to-right scan,
         extending an n-gram only while it is the prefix of some term)."""
-        words = _stems(text)
+        surface = _WORD.findall(text)
+        words = list(map(_word_stem, surface))
         counts: dict[tuple[str, ...], float] = {}
         n_words = len(words)
         terms, prefixes = self.terms, self.prefixes
         for i in range(n_words):
             w = LEAD_BOOST if i < lead_words else 1.0
+            exact = (_exact_key(surface[i]),)
+            if exact in terms:
+                counts[exact] = counts.get(exact, 0.0) + w
             gram: tuple[str, ...] = ()
             for n in range(MAX_TERM_WORDS):
                 if i + n >= n_words:
