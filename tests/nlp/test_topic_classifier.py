@@ -149,14 +149,15 @@ def test_publishing_boilerplate_does_not_count_for_article_topics(index: TopicIn
 
 
 def test_ing_words_do_not_match_the_unrelated_word_their_stem_is(index: TopicIndex) -> None:
-    def slugs(text: str) -> set[str]:
-        return {index.topics[i].slug for i in index.evidence(text)}
+    def evidence(text: str) -> dict[str, float]:
+        return {index.topics[i].slug: v for i, v in index.evidence(text).items()}
 
-    assert "boxing" not in slugs("The robot can unload boxes and lift them onto shelves.")
-    assert "boxing" in slugs("He took up boxing at the age of nine.")
-    assert "banking" not in slugs("The river burst its banks on Tuesday night.")
-    assert "rowing" not in slugs("A row broke out over the budget.")
-    assert "flood" in slugs("Streets were flooded after the river rose.")
+    assert "boxing" not in evidence("The robot can unload boxes and lift them onto shelves.")
+    assert evidence("He took up boxing at the age of nine.")["boxing"] >= 1.0
+    # "bank(s)" is a weak banking term (0.3); the label "banking" no longer matches "banks"
+    assert evidence("The river burst its banks on Tuesday night.").get("banking", 0) < 0.5
+    assert "rowing" not in evidence("A row broke out over the budget.")
+    assert "flood" in evidence("Streets were flooded after the river rose.")
 
 
 def test_text_without_topical_words_gets_no_topics(index: TopicIndex) -> None:
