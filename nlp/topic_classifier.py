@@ -8,8 +8,9 @@ a text is scanned once whatever the size of the tree: a few milliseconds per art
 * **Evidence of a topic** = Σ over its distinct matched terms of ``weight · (1 + ln count)``
   (counts sublinear; a term in the first :data:`LEAD_WORDS` words counts
   :data:`LEAD_BOOST` times; for articles, sentences of publishing boilerplate — copyright,
-  sign-up prompts, wire credits — are skipped), plus ``entity_weight`` when an entity of one of its
-  ``entity_types`` occurs and a term matched.
+  sign-up prompts, wire credits — are skipped), plus ``entity_weight`` when an entity of one
+  of its ``entity_types`` occurs and a term matched. A term counts once per subtree when the
+  evidence rolls up (at the highest weight any topic in the subtree gives it).
 * **Article** (:meth:`TopicIndex.classify_article`): evidence rolls up the tree; top-level
   topics are ranked by their subtree's evidence and scored by their *share* of all evidence.
   Under each kept top-level topic the classifier descends while one child holds at least half
@@ -309,7 +310,7 @@ class TopicIndex:
         if scored:
             scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
             return tuple(TopicMatch(slug, score) for score, _, slug in scored)
-        if not inherit or not context:
+        if not inherit or not context or context[0].slug not in self.by_slug:
             return ()
         first = context[0]
         out = [TopicMatch(first.slug, round(min(INHERITED_MAX, first.score / 2), 3))]
