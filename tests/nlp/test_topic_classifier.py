@@ -276,7 +276,7 @@ def test_the_pipeline_annotates_article_topics_and_topics_of_claims(
         total += len(a.claims)
         own += sum(1 for c in a.claims if any(m.score >= MIN_CLAIM_SCORE for m in c.topics))
         assert all(c.topics for c in a.claims)
-    # Measured 2026-12-01: 138 of 144 seed claims (95.8 %) have a topic of their own.
+    # Measured 2026-12-01: 134 of 144 seed claims (93.1 %) have a topic of their own.
     assert own / total >= 0.9
 
 
