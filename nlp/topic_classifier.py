@@ -63,12 +63,20 @@ _BOILERPLATE = re.compile(
     r"|\btrust principles|\bmay not be (?:published|reproduced))\b",
     re.IGNORECASE,
 )
+_BOILERPLATE_HINTS = (
+    "copyright", "©", "rights reserved", "sign up", "newsletter", "subscribe", "follow us",
+    "reporting by", "editing by", "writing by", "contributed to this", "trust principles",
+    "may not be",
+)  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 def _without_boilerplate(text: str) -> str:
     """``text`` with every sentence that contains a boilerplate phrase blanked out (linear: the
     phrases are found first, then each is widened to its sentence)."""
+    low = text.casefold()
+    if not any(k in low for k in _BOILERPLATE_HINTS):
+        return text
     cuts: list[tuple[int, int]] = []
     for m in _BOILERPLATE.finditer(text):
         if cuts and m.start() < cuts[-1][1]:
