@@ -121,13 +121,25 @@ def eval_(
     from service import evaluation
     from service.errors import DomainError
 
-    if what not in ("quotes", "claims"):
-        raise fail(f"unknown evaluation {what!r}: quotes or claims", 2)
+    if what not in ("quotes", "claims", "topics"):
+        raise fail(f"unknown evaluation {what!r}: quotes, claims or topics", 2)
     settings = load_settings()
+    if what == "topics" and gold is None:
+        raise fail(
+            "eval topics needs --gold FILE (the development set is "
+            "tests/nlp/gold/topics_dev.json in a checkout)",
+            2,
+        )
     gold_path = gold or shipped_gold(DEFAULT_GOLD[what])
     report: Any
     try:
-        if what == "claims":
+        if what == "topics":
+            report = with_progress(
+                settings.spacy_model,
+                console,
+                lambda p, progress: evaluation.run_topics_evaluation(gold_path, p, progress),
+            )
+        elif what == "claims":
             report = with_progress(
                 settings.spacy_model,
                 console,
@@ -152,6 +164,10 @@ def eval_(
         typer.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
     elif what == "claims":
         print_claims_report(report, out)
+    elif what == "topics":
+        from nlp.evaluation import topic_report_lines
+
+        out.print("\n".join(topic_report_lines(report)), markup=False, highlight=False)
     else:
         print_quotes_report(report, out)
 

@@ -18,14 +18,14 @@ an unnamed gold speaker (null) is right when no entity is predicted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol
 
 from nlp.entities import name_tokens
-from nlp.types import Annotations, Claim, Quote
+from nlp.types import Annotations, ArticleTopic, Claim, Quote
 
 KINDS = ("direct", "indirect", "mixed")
 MIN_OVERLAP = 0.5
@@ -465,17 +465,205 @@ def evaluate_claims(
     return report
 
 
+# -- topics -----------------------------------------------------------------------------------
+#
+# Gold (tests/nlp/gold/topics_dev.json): {"articles": [{"id", "top", "top_slug", "specific",
+# "specific_slug", "text"}]}; "top"/"specific" are IPTC codes (slugs for custom topics), and
+# "specific" may be null. A prediction is an article's ranked ``ArticleTopic``s; its top-level
+# topics (depth 0) in order are what top-1/top-3 are measured on.
+
+
+@dataclass
+class TopicEvalReport:
+    """Top-1/top-3 accuracy of the top-level topic, per-topic P/R of the first-ranked one, and
+    how often the gold specific topic is among the predicted specific topics."""
+
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    no_topic: int = 0
+    specific_total: int = 0
+    specific_found: int = 0
+    per_topic: dict[str, KindScore] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    confusions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.top1 / self.total if self.total else 0.0
+
+    @property
+    def top3_accuracy(self) -> float:
+        return self.top3 / self.total if self.total else 0.0
+
+    @property
+    def specific_recall(self) -> float:
+        return self.specific_found / self.specific_total if self.specific_total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "articles": self.total,
+            "top1_accuracy": round(self.accuracy, 4),
+            "top3_accuracy": round(self.top3_accuracy, 4),
+            "no_topic": self.no_topic,
+            "specific_total": self.specific_total,
+            "specific_recall": round(self.specific_recall, 4),
+            "per_topic": {
+                k: {"name": self.names.get(k, k), **v.to_dict()}
+                for k, v in sorted(self.per_topic.items())
+            },
+            "confusions": self.confusions,
+        }
+
+
+def _topic_key(code: str | None, slug: str | None) -> str:
+    return code or slug or ""
+
+
+def _score_topics(
+    report: TopicEvalReport, article: Mapping[str, Any], pred: Sequence[ArticleTopic]
+) -> None:
+    gold_top = _topic_key(article.get("top"), article.get("top_slug"))
+    tops = [p for p in pred if p.depth == 0]
+    keys = [_topic_key(p.iptc_code, p.slug) for p in tops]
+    for p in tops:
+        report.names.setdefault(_topic_key(p.iptc_code, p.slug), p.name)
+    report.names.setdefault(gold_top, str(article.get("top_slug") or gold_top))
+    first = keys[0] if keys else None
+    report.total += 1
+    report.no_topic += first is None
+    for key in {gold_top, *([first] if first else [])}:
+        report.per_topic.setdefault(key, KindScore())
+    if first == gold_top:
+        report.top1 += 1
+        report.per_topic[gold_top].tp += 1
+    else:
+        report.per_topic[gold_top].fn += 1
+        if first is not None:
+            report.per_topic[first].fp += 1
+        report.confusions.append(
+            {
+                "id": article.get("id"),
+                "gold": article.get("top_slug") or gold_top,
+                "predicted": [(p.slug, p.score) for p in tops[:3]],
+            }
+        )
+    report.top3 += gold_top in keys[:3]
+    gold_spec = _topic_key(article.get("specific"), article.get("specific_slug"))
+    if gold_spec:
+        report.specific_total += 1
+        report.specific_found += any(
+            _topic_key(p.iptc_code, p.slug) == gold_spec for p in pred if p.depth > 0
+        )
+
+
+def topic_report_lines(report: TopicEvalReport) -> list[str]:
+    """A plain-text summary of a topic evaluation (what ``article-store eval topics`` prints)."""
+    lines = [
+        f"articles: {report.total}  top-1 accuracy: {report.accuracy:.3f} ({report.top1})  "
+        f"top-3: {report.top3_accuracy:.3f} ({report.top3})  no topic: {report.no_topic}",
+        f"specific topic found: {report.specific_recall:.3f} "
+        f"({report.specific_found}/{report.specific_total})",
+        "",
+        f"{'top-level topic':56} {'tp':>4} {'fp':>4} {'fn':>4} {'P':>6} {'R':>6} {'F1':>6}",
+    ]
+    for key, s in sorted(report.per_topic.items(), key=lambda kv: report.names.get(kv[0], kv[0])):
+        name = f"{report.names.get(key, key)} ({key})"[:56]
+        lines.append(
+            f"{name:56} {s.tp:4} {s.fp:4} {s.fn:4} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}"
+        )
+    if report.confusions:
+        lines += ["", "confusions (gold -> ranked predictions):"]
+        for c in report.confusions:
+            ranked = ", ".join(f"{slug} {score:.2f}" for slug, score in c["predicted"])
+            lines.append(f"  {c['id']}: {c['gold']} -> {ranked or 'none'}")
+    return lines
+
+
+def evaluate_topics(
+    gold: Mapping[str, Any],
+    classify: Callable[[Sequence[str]], Iterable[Sequence[ArticleTopic]]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TopicEvalReport:
+    """Score article topics against ``gold`` (the topics_dev.json shape).
+
+    ``classify`` maps the article texts to their ranked topics, in order (e.g.
+    ``lambda texts: (a.topics for a in pipeline.annotate_many(texts))``); by default the shipped
+    taxonomy's classifier on the text alone (:func:`nlp.topic_classifier.classify_article`).
+    """
+    articles = list(gold["articles"])
+    if classify is None:
+        from nlp.topic_classifier import default_index
+
+        index = default_index()
+
+        def classify(texts: Sequence[str]) -> Iterable[Sequence[ArticleTopic]]:
+            return (index.classify_article(t) for t in texts)
+
+    report = TopicEvalReport()
+    preds = classify([a["text"] for a in articles])
+    for done, (article, pred) in enumerate(zip(articles, preds, strict=True), start=1):
+        _score_topics(report, article, pred)
+        if progress is not None:
+            progress(str(article.get("id")), done, len(articles))
+    return report
+
+
+def evaluate_claim_topics(gold: Mapping[str, Any], index: Any = None) -> dict[str, Any]:
+    """Score claim topics against ``gold`` (tests/nlp/gold/claim_topics.json: claims with the
+    top-level topic of their article, ``article_top``, and of the claim itself, ``top``).
+
+    Each claim is classified with its article's topic as context. ``first`` = the top-level
+    topic of the first-ranked match is the gold one; ``recall`` = the gold top-level topic is
+    among the claim's; ``precision`` = share of predicted top-level topics that are the gold
+    one; ``own`` = the claim has a topic of its own (not inherited).
+    """
+    from nlp.topic_classifier import MIN_CLAIM_SCORE, default_index
+
+    ix = index or default_index()
+    n = first = recall = own = 0
+    predicted = correct = 0
+    errors = []
+    for c in gold["claims"]:
+        top = c["article_top"]
+        node = ix.topics[ix.by_slug[top]]
+        context = (ArticleTopic(top, node.iptc_code, node.name, 0.7, 0, top),)
+        matches = ix.classify_claim(c["text"], (), context)
+        roots = [ix.topics[ix.nodes[ix.by_slug[m.slug]].root].slug for m in matches]
+        tops = list(dict.fromkeys(roots))
+        n += 1
+        first += bool(roots) and roots[0] == c["top"]
+        recall += c["top"] in tops
+        own += any(m.score >= MIN_CLAIM_SCORE for m in matches)
+        predicted += len(tops)
+        correct += c["top"] in tops
+        if not roots or roots[0] != c["top"]:
+            errors.append({"id": c.get("id"), "gold": c["top"], "predicted": tops})
+    return {
+        "claims": n,
+        "first_accuracy": round(first / n, 4) if n else 0.0,
+        "recall": round(recall / n, 4) if n else 0.0,
+        "precision": round(correct / predicted, 4) if predicted else 0.0,
+        "own_topic": round(own / n, 4) if n else 0.0,
+        "errors": errors,
+    }
+
+
 __all__ = [
     "ClaimsReport",
     "EvalReport",
     "GoldClaim",
     "GoldQuote",
     "KindScore",
+    "TopicEvalReport",
     "average_precision",
     "evaluate",
+    "evaluate_claim_topics",
     "evaluate_claims",
+    "evaluate_topics",
     "load_claim_gold",
     "load_gold",
     "same_speaker",
     "span_overlap",
+    "topic_report_lines",
 ]

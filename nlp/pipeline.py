@@ -12,9 +12,10 @@ import nlp.components  # noqa: F401  (registers the spaCy components)
 from nlp import __version__
 from nlp.claims import extract_claims, score_sentences
 from nlp.claims_model import ClaimsModel, load_model
+from nlp.iptc import load_topics
 from nlp.lexicon import RULES_VERSION
 from nlp.text import chunk_spans
-from nlp.topics import load_taxonomy
+from nlp.topic_classifier import TopicIndex, topic_index
 from nlp.types import Annotations, Claim, Entity, Mention, Quote, TopicDef
 
 # Texts are parsed in pieces of at most this many characters (cut at paragraph, then sentence
@@ -34,10 +35,11 @@ def load_spacy(model: str, max_chunk_chars: int = MAX_CHUNK_CHARS) -> Language:
 
 
 class Pipeline:
-    """Entities, mentions, quotes and check-worthy claims for English news text.
+    """Entities, mentions, quotes, check-worthy claims and topics for English news text.
 
-    ``topics`` is the taxonomy claims are classified under (default: the shipped
-    ``nlp/data/taxonomy.json``; pass ``()`` for none). It may be reassigned at any time.
+    ``topics`` is the taxonomy articles and claims are classified under (default: the shipped
+    IPTC Media Topics tree plus custom topics, :func:`nlp.iptc.load_topics`; pass ``()`` for
+    none). It may be reassigned at any time; it is compiled once per assignment.
     ``claims_model``: the check-worthiness model (default: the shipped
     ``nlp/data/claims_model.json.gz``), loaded once here.
     """
@@ -49,7 +51,7 @@ class Pipeline:
         topics: Sequence[TopicDef] | None = None,
         claims_model: ClaimsModel | None = None,
     ) -> None:
-        self.topics: tuple[TopicDef, ...] = tuple(load_taxonomy() if topics is None else topics)
+        self.topics = tuple(load_topics() if topics is None else topics)
         self.claims_model = claims_model or load_model()
         self.nlp: Language = load_spacy(model, max_chunk_chars)
         self.max_chunk_chars = max_chunk_chars
@@ -59,6 +61,22 @@ class Pipeline:
             f"{__version__}.r{RULES_VERSION}+{meta.get('name', model)}-{meta.get('version', '0')}"
             f".claims{self.claims_model.version}"
         )
+
+    @property
+    def topics(self) -> tuple[TopicDef, ...]:
+        return self._topics
+
+    @topics.setter
+    def topics(self, value: Sequence[TopicDef]) -> None:
+        self._topics: tuple[TopicDef, ...] = tuple(value)
+        self._topic_index: TopicIndex | None = None
+
+    @property
+    def topic_index(self) -> TopicIndex:
+        """The compiled :attr:`topics` (built on first use after each assignment)."""
+        if self._topic_index is None:
+            self._topic_index = topic_index(self._topics)
+        return self._topic_index
 
     def annotate(self, text: str) -> Annotations:
         return next(self.annotate_many([text]))
@@ -95,8 +113,16 @@ class Pipeline:
 
     def _to_annotations(self, text: str, doc: Doc) -> Annotations:
         entities, mentions, quotes = self._parts(text, doc)
-        claims = extract_claims(doc, text, quotes, mentions, self.topics, model=self.claims_model)
-        return Annotations(self.name, self.version, entities, mentions, quotes, claims)
+        # Topics: the article's from its text and NER labels, then each claim's from its sentence
+        # with the article's topics as prior (nlp.topic_classifier); extract_claims itself is
+        # given no taxonomy, so sentences are classified once.
+        index = self.topic_index
+        article_topics = index.classify_article(text, [e.label_ for e in doc.ents])
+        claims = extract_claims(doc, text, quotes, mentions, (), model=self.claims_model)
+        claims = index.classify_claims(claims, mentions, article_topics)
+        return Annotations(
+            self.name, self.version, entities, mentions, quotes, claims, article_topics
+        )
 
     def _parts(
         self, text: str, doc: Doc

@@ -49,6 +49,25 @@ class Annotations:
     mentions: tuple[Mention, ...]
     quotes: tuple[Quote, ...]
     claims: tuple[Claim, ...] = ()
+    topics: tuple[ArticleTopic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleTopic:
+    """A topic an article (one revision's text) is about (see :mod:`nlp.topic_classifier`).
+
+    ``score`` in (0, 1] is the topic's share of the article's topical evidence; ``depth`` 0 is
+    a top-level topic (one of IPTC's 17), deeper ones are the most specific topic the text
+    supports under ``top`` (the slug of its top-level ancestor). ``iptc_code`` is ``None`` for a
+    custom topic.
+    """
+
+    slug: str
+    iptc_code: str | None
+    name: str
+    score: float
+    depth: int
+    top: str
 
 
 @dataclass(frozen=True, slots=True)

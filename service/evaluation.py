@@ -14,7 +14,14 @@ from typing import Any
 
 import orjson
 
-from nlp.evaluation import ClaimsReport, EvalReport, evaluate, evaluate_claims
+from nlp.evaluation import (
+    ClaimsReport,
+    EvalReport,
+    TopicEvalReport,
+    evaluate,
+    evaluate_claims,
+    evaluate_topics,
+)
 from nlp.text import strip_dateline
 from service.errors import InvalidInput
 
@@ -67,3 +74,23 @@ def run_claims_evaluation(
         return evaluate_claims(pipeline, gold, load_texts(seeds_dir, seeded), progress=progress)
     except ValueError as exc:  # not a gold file, or a gold sentence not in its text
         raise InvalidInput(f"{gold_path}: {exc}") from exc
+
+
+def run_topics_evaluation(
+    gold_path: Path,
+    pipeline: Any,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TopicEvalReport:
+    """Annotate every gold article's text with ``pipeline`` and score its ranked topics."""
+    try:
+        gold = orjson.loads(gold_path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(f"cannot read gold file {gold_path}: {exc}") from exc
+    try:
+        return evaluate_topics(
+            gold, lambda texts: (a.topics for a in pipeline.annotate_many(texts)), progress
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{gold_path} is not a topics gold file (see docs/nlp.md): {exc}"
+        ) from exc
