@@ -669,11 +669,10 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
     # a continued quote whose later paragraph carries the attribution gives it to earlier ones
     for qi in sorted(direct_speaker, reverse=True):
         q = quotes[qi]
-        if (
-            q.continues is not None
-            and direct_speaker[q.continues][0] is None
-            and direct_speaker[qi][0]
-        ):
+        earlier = direct_speaker.get(q.continues) if q.continues is not None else None
+        # the quote it continues may never have become a direct quote (a fragment inside
+        # reported speech left open at the paragraph's end): then there is nothing to give
+        if earlier is not None and earlier[0] is None and direct_speaker[qi][0]:
             sp, _c, _conf = direct_speaker[qi]
             direct_speaker[q.continues] = (sp, None, 0.7)
 
