@@ -385,7 +385,9 @@ def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, 
         left, right = -1, verb.i + 1
     if left - 1 > sent.start and doc[left - 1].text in {",", "—"} and right < sent.end:
         rest = doc[right : sent.end]
-        if not any(t.pos_ in {"VERB", "AUX"} or t.text in '"“”' for t in rest):
+        if not any(
+            t.pos_ in {"VERB", "AUX"} or t.text in {'"', "“", "”", "''", "``"} for t in rest
+        ):
             return sent.start, left - 1
         if verb.dep_ == "parataxis" and doc[right].text == ",":
             return sent.start, sent.end

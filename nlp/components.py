@@ -24,6 +24,22 @@ if not Doc.has_extension("quote_records"):
 _BREAKS = ("\n", "\r", "\u2028", "\u2029")
 
 
+_SENT_END = frozenset({".", "?", "!", "…"})
+_CLOSING = frozenset({'"', "”", "’", "''", "»"})
+
+
+def _after_sentence_end(doc: Doc, i: int) -> bool:
+    """Does token ``i`` (an opening mark) follow a sentence end (". ''Nobody ...")?"""
+    j = i - 1
+    while j >= 0 and doc[j].is_space:
+        j -= 1
+    if j < 0 or (j == i - 1 and not doc[j].whitespace_):  # "end.''": not a new sentence
+        return False
+    if doc[j].text in _CLOSING and j > 0:
+        j -= 1
+    return doc[j].text in _SENT_END
+
+
 @Language.component("quote_marks")
 def quote_marks(doc: Doc) -> Doc:
     spans = find_quote_spans(doc.text)
@@ -35,6 +51,8 @@ def quote_marks(doc: Doc) -> Doc:
         token_spans.append(doc.char_span(q.start, q.end, alignment_mode="expand") or inner)
         for t in inner[1:]:
             t.is_sent_start = False
+        if _after_sentence_end(doc, inner.start):
+            inner[0].is_sent_start = True
     doc.spans["quote_marks"] = [s for s in token_spans if len(s)]
     after_break = False
     for t in doc:
