@@ -34,15 +34,21 @@ from spacy.tokens import Doc, Span, Token
 from nlp.entities import EntityIndex, name_tokens
 from nlp.lexicon import (
     CLAUSE_ONLY_VERBS,
+    CONTENT_STOP_WORDS,
     DIRECT_ONLY_VERBS,
     DOCUMENT_NOUNS,
+    DOCUMENT_PARTICIPLES,
+    INFINITIVE_CUES,
+    INFINITIVE_ONLY_VERBS,
     KEEP_TYPES_FOR_SPEAKERS,
     MIN_MIXED_FRAGMENT_WORDS,
     MIN_UNATTRIBUTED_QUOTE_WORDS,
     NEGATING_HEADS,
+    NOMINAL_CUES,
     ORG_ROLE_NOUNS,
     PERSON_ROLE_NOUNS,
     PERSONAL_PRONOUNS,
+    PHRASAL_CUES,
     ROLE_SYNONYMS,
     SPEECH_VERBS,
     UNNAMED_SOURCE_NOUNS,
@@ -53,6 +59,11 @@ _SUBJ = frozenset({"nsubj", "nsubjpass", "csubj"})
 _CLAUSE_COMP = frozenset({"ccomp", "parataxis"})
 _NP_LEFT = frozenset({"det", "amod", "compound", "poss", "nummod", "nmod", "quantmod", "case"})
 _EDGE_PUNCT = frozenset(",;:—–-()[]")
+# Verbs whose object after the verb is the addressee, never the source.
+_ADDRESSEE_VERBS = frozenset(
+    {"tell", "inform", "assure", "reassure", "ask", "urge", "warn", "remind", "brief", "advise",
+     "notify", "implore", "press", "beg", "promise"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +95,8 @@ class _Cue:
     content: tuple[int, int] | None  # token range [a, b)
     speaker: Speaker | None = None
     resolved: bool = False
+    infinitive: bool = False  # content is an (object +) to-infinitive: "urged X to ..."
+    nominal: bool = False  # a noun cue: "the governor's announcement that ..."
 
 
 @dataclass
@@ -178,6 +191,12 @@ def _np_range(head: Token) -> tuple[int, int]:
     for child in head.rights:
         if child.dep_ in {"compound", "flat", "case"} and child.i == end:
             end = child.i + 1
+    if head.pos_ == "PROPN":  # a name the parser split: "the Harbour | Gazette reported"
+        doc = head.doc
+        while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].dep_ != "ROOT":
+            start -= 1
+        if start > 0 and doc[start - 1].lower_ == "the":
+            start -= 1
     return start, end
 
 
@@ -337,15 +356,105 @@ def _resolve_source(state: _State, source: Token) -> Speaker:
     return _speaker_from_tokens(state, a, b, key)
 
 
+def _infinitive_of(verb: Token) -> Token | None:
+    """The to-infinitive complement of ``verb`` ("urged members *to reject* the offer")."""
+    for child in verb.rights:
+        if (
+            child.dep_ in {"xcomp", "advcl", "ccomp"}
+            and child.pos_ in {"VERB", "AUX"}
+            and any(c.lower_ == "to" and c.dep_ == "aux" for c in child.lefts)
+        ):
+            return child
+    return None
+
+
+def _infinitive_content(verb: Token, inf: Token) -> tuple[int, int]:
+    """The object (direct or after with/on) and the infinitive: "members to reject the offer"."""
+    a = inf.left_edge.i
+    for child in verb.rights:
+        if child.i >= inf.i:
+            break
+        if child.dep_ in {"dobj", "iobj"}:
+            a = min(a, child.left_edge.i)
+        elif child.dep_ == "prep" and child.lower_ in {"with", "on", "upon"}:
+            pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+            if pobj is not None:
+                a = min(a, pobj.left_edge.i)
+    return a, inf.right_edge.i + 1
+
+
+def _is_cue_verb(t: Token) -> bool:
+    lemma = t.lemma_.lower()
+    if lemma in PHRASAL_CUES:
+        return any(c.dep_ == "prt" and c.lower_ == PHRASAL_CUES[lemma] for c in t.children)
+    if lemma in INFINITIVE_ONLY_VERBS:
+        return _infinitive_of(t) is not None and (
+            lemma != "call" or any(c.dep_ == "prep" and c.lower_ == "on" for c in t.children)
+        )
+    if t.dep_ == "acl" and t.head.lemma_.lower() in DOCUMENT_NOUNS:
+        return lemma in DOCUMENT_PARTICIPLES  # "a statement saying", "a report showing"
+    return lemma in SPEECH_VERBS
+
+
+def _nominal_cue(t: Token) -> tuple[Token, tuple[int, int]] | None:
+    """(source, content) of a noun cue with a clause: "the governor's announcement that ..."."""
+    if t.pos_ != "NOUN" or t.lemma_.lower() not in NOMINAL_CUES or t.tag_ == "NNS":
+        return None
+    clause = None
+    for child in t.rights:
+        if child.dep_ in {"acl", "ccomp", "relcl"} and child.pos_ in {"VERB", "AUX"}:
+            marks = [c for c in child.lefts if c.dep_ in {"mark", "aux"}]
+            if any(m.lower_ in {"that", "to"} for m in marks):
+                clause = child
+                break
+    if clause is None:
+        return None
+    source = next((c for c in t.children if c.dep_ == "poss"), None)
+    if source is None:
+        for child in t.children:
+            if child.dep_ == "prep" and child.lower_ in {"by", "from"} and child.i < clause.i:
+                source = next((c for c in child.children if c.dep_ == "pobj"), None)
+                break
+    if source is None:
+        return None
+    a, b = clause.left_edge.i, clause.right_edge.i + 1
+    verb_subj = [c for c in clause.lefts if c.dep_ in {"nsubj", "csubj"} and c.pos_ == "VERB"]
+    if verb_subj:  # misparse "[that the river would flood] came too late": the sentence's verb
+        b = clause.i
+    elif t.dep_ in _SUBJ and t.i < t.head.i < b:  # "The warning that X came too late"
+        b = t.head.i
+        while b > a and t.doc[b - 1].pos_ == "AUX":
+            b -= 1
+    return source, (a, b)
+
+
 def _find_source(verb: Token) -> Token | None:
     for child in verb.children:
         if child.dep_ in _SUBJ and child.dep_ != "csubj":
             return child
-    # "said Matthew Miller" sometimes parsed as an object or attribute of the verb
-    for child in verb.rights:
-        if child.dep_ in {"dobj", "attr", "npadvmod", "appos"} and child.pos_ == "PROPN":
-            return child
+    # "said Matthew Miller" sometimes parsed as an object or attribute of the verb; never
+    # the addressee of tell/inform/... ("she told The Ledger") or a date ("argued Sunday")
+    if verb.lemma_.lower() not in _ADDRESSEE_VERBS:
+        for child in verb.rights:
+            if (
+                child.dep_ in {"dobj", "attr", "npadvmod", "appos"}
+                and child.pos_ == "PROPN"
+                and child.ent_type_ not in {"DATE", "TIME"}
+            ):
+                return child
     head = verb.head
+    if verb.dep_ == "acl" and head.lemma_.lower() in DOCUMENT_NOUNS:
+        # "The firm issued a statement saying ...": the issuer, else the document itself
+        poss = next((c for c in head.children if c.dep_ == "poss"), None)
+        if poss is not None:
+            return poss
+        if head.dep_ in {"dobj", "pobj"} and head.head.pos_ in {"VERB", "ADP"}:
+            gov = head.head if head.dep_ == "dobj" else head.head.head
+            if gov.pos_ in {"VERB", "AUX"}:
+                src = next((c for c in gov.children if c.dep_ in {"nsubj"}), None)
+                if src is not None:
+                    return src
+        return head
     if verb.dep_ in {"advcl", "xcomp", "conj", "pcomp", "acl"} and head.i != verb.i:
         if head.lemma_ == "cite":  # "cited Russian officials as saying"
             for child in head.children:
@@ -368,11 +477,29 @@ def _find_source(verb: Token) -> Token | None:
 def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, int] | None:
     """Token range of what the cue reports."""
     comps = [c for c in verb.children if c.dep_ in _CLAUSE_COMP]
+    inf = _infinitive_of(verb) if verb.lemma_.lower() in INFINITIVE_CUES else None
+    if inf is not None and (not comps or inf in comps):
+        return _infinitive_content(verb, inf)
     if comps:
         a = min(c.left_edge.i for c in comps)
         b = max(c.right_edge.i for c in comps) + 1
         return a, b
     doc = verb.doc
+    as_content = _as_clause_content(verb, sent)
+    if as_content is not None:
+        return as_content
+    head = verb.head
+    if (
+        verb.dep_ == "advcl"
+        and head.i != verb.i
+        and any(c.dep_ == "mark" and c.lower_ == "as" for c in verb.children)
+    ):
+        # "As the paper reported, the talks collapsed." / "..., as the paper reported."
+        lo, hi = verb.left_edge.i, verb.right_edge.i + 1
+        a, b = max(head.left_edge.i, sent.start), min(head.right_edge.i + 1, sent.end)
+        if lo <= a + 1:
+            return hi, b
+        return a, lo
     # "CONTENT, they said." / "A, an official said, B" whatever the parser made of it
     source = _find_source(verb)
     if source is not None and source.i < verb.i:
@@ -409,6 +536,51 @@ def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, 
     return None
 
 
+def _as_clause_content(verb: Token, sent: Span) -> tuple[int, int] | None:
+    """ "As the paper reported, CONTENT." / "CONTENT, as the paper reported." by the words,
+    whatever the parser made of them (it often hangs "as" off the wrong word)."""
+    doc = verb.doc
+    j = verb.i - 1
+    while j >= sent.start and j >= verb.i - 7:
+        t = doc[j]
+        if t.pos_ in {"VERB", "AUX"} or t.text in {".", ";", "“", "”", '"'}:
+            return None
+        if t.lower_ == "as" and (j == sent.start or doc[j - 1].text in {",", "—"}):
+            break
+        j -= 1
+    else:
+        return None
+    if j < sent.start or j < verb.i - 7 or doc[j].lower_ != "as":
+        return None
+    end = sent.end
+    if j == sent.start:  # "As X reported, CONTENT"
+        for k in range(verb.i + 1, min(sent.end, verb.i + 9)):
+            if doc[k].text == ",":
+                return (k + 1, end) if end - k > 3 else None
+            if doc[k].pos_ in {"VERB", "AUX"}:
+                return None
+        return None
+    tail = [t for t in doc[verb.i + 1 : sent.end] if not (t.is_punct or t.is_space)]
+    if len(tail) > 5 or any(t.pos_ in {"VERB", "AUX"} for t in tail):
+        return None
+    return sent.start, j - 1  # "CONTENT, as X reported."
+
+
+def _clause_runs_to(word: Token, b: int) -> bool:
+    """Does the clause that ``word`` ("which", "although") opens run to token ``b``?"""
+    head = word if word.dep_ == "prep" else word.head
+    while (
+        head.dep_ not in {"relcl", "advcl", "ccomp", "conj", "ROOT", "prep"}
+        and head.head.i != head.i
+    ):
+        head = head.head
+    end = head.right_edge.i + 1
+    doc = word.doc
+    while end < b and (doc[end].is_punct or doc[end].is_space):
+        end += 1
+    return end >= b and head.left_edge.i >= word.i
+
+
 def _according_content(tok: Token, sent: Span) -> tuple[int, int] | None:
     head = sent.root
     a, b = max(head.left_edge.i, sent.start), min(head.right_edge.i + 1, sent.end)
@@ -423,7 +595,7 @@ def _trim_range(state: _State, a: int, b: int) -> tuple[int, int]:
     while a < b and (
         doc[a].is_space
         or doc[a].text in _EDGE_PUNCT
-        or (doc[a].lower_ == "that" and doc[a].dep_ == "mark")
+        or (doc[a].lower_ in {"that", "for"} and doc[a].dep_ == "mark")
         or (doc[a].dep_ == "cc" and a + 1 < b)
     ):
         a += 1
@@ -513,16 +685,30 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
             cues.append(_Cue(t, doc[t.i + 1], pobj, _according_content(t, state.sent_of[t.i])))
         elif (
-            t.lemma_.lower() in SPEECH_VERBS
-            and t.pos_ in {"VERB", "AUX"}
+            t.pos_ in {"VERB", "AUX"}
             and t.dep_ not in {"amod", "aux", "auxpass"}
+            and _is_cue_verb(t)
             and not any(c.dep_ in {"agent", "auxpass", "nsubjpass", "neg"} for c in t.children)
             and not (t.dep_ == "xcomp" and t.head.lemma_ in NEGATING_HEADS)
         ):
-            cues.append(_Cue(t, t, _find_source(t), None))
+            end_tok = t
+            particle = PHRASAL_CUES.get(t.lemma_.lower())
+            if particle and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == particle:
+                end_tok = doc[t.i + 1]  # "pointed out"
+            cue = _Cue(t, end_tok, _find_source(t), None)
+            cue.infinitive = (
+                t.lemma_.lower() in INFINITIVE_CUES
+                and _infinitive_of(t) is not None
+                and not any(c.dep_ in _CLAUSE_COMP for c in t.children)
+            )
+            cues.append(cue)
+        elif (nominal := _nominal_cue(t)) is not None:
+            cue = _Cue(t, t, nominal[0], nominal[1])
+            cue.nominal = True
+            cues.append(cue)
     cue_index = {c.token.i for c in cues}
     for c in cues:
-        if c.token.lower_ != "according":
+        if c.token.lower_ != "according" and not c.nominal:
             c.content = _content_range(c.token, state.sent_of[c.token.i], cue_index)
 
     # nested participle cues ("..., reminding both countries that ...") cut outer contents
@@ -538,6 +724,36 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 and (other.token.tag_ == "VBG" or other.token.lower_ == "according")
             ):
                 b = min(b, other.token.left_edge.i)
+            elif other.token.lower_ == "according" and doc[other.token.i - 1].text == ",":
+                b = min(b, other.token.i - 1)  # "..., according to KCNA" is the outer cue
+            elif (
+                other is not c
+                and c.infinitive
+                and other.token.dep_ == "conj"
+                and other.token.head.i in {c.token.i, c.content[0], *range(a, b)}
+                and other.token.head.head.i == c.token.i
+                and any(ch.dep_ in _CLAUSE_COMP for ch in other.token.children)
+            ):
+                # "pledged to “hold hands” ... and promised that ...": a second cue of the
+                # same source, parsed as a conjunct inside the first one's content
+                cut = other.token.left_edge.i
+                while cut > a and (doc[cut - 1].dep_ == "cc" or doc[cut - 1].is_punct):
+                    cut -= 1
+                b = min(b, cut)
+        # a trailing ", which critics dispute" / ", although ...": the reporter's words
+        for i in range(a + 1, b - 1):
+            if (
+                doc[i].text in {",", "—", "–"}
+                and (
+                    doc[i + 1].lower_ in CONTENT_STOP_WORDS
+                    or (doc[i + 1].lower_ == "without" and doc[i + 2].tag_ == "VBG")
+                )
+                and i + 1 not in state.token_quote
+                and not (c.token.i > i and c.token.i < b)
+                and _clause_runs_to(doc[i + 1], b)
+            ):
+                b = i
+                break
         # "... that “A,” and that B": a second reported clause the parser hung elsewhere
         j = b
         sent_end = state.sent_of[c.token.i].end
@@ -635,8 +851,12 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             has_verb = any(t.pos_ in {"VERB", "AUX"} for t in doc[a:b])
             if in_content and frag_words >= MIN_MIXED_FRAGMENT_WORDS:
                 kind, conf = "mixed", 0.8
-            elif has_verb and _words(doc, a, b) >= 3 and c.token.lemma_ not in DIRECT_ONLY_VERBS:
-                kind, conf = "indirect", 0.7
+            elif (
+                has_verb
+                and _words(doc, a, b) >= 3
+                and (c.infinitive or c.token.lemma_ not in DIRECT_ONLY_VERBS)
+            ):
+                kind, conf = "indirect", 0.7 if not c.nominal else 0.6
             else:
                 continue
             if c.token.lemma_ in CLAUSE_ONLY_VERBS and not has_verb:
@@ -674,7 +894,12 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
         earlier = direct_speaker.get(q.continues) if q.continues is not None else None
         # the quote it continues may never have become a direct quote (a fragment inside
         # reported speech left open at the paragraph's end): then there is nothing to give
-        if earlier is not None and earlier[0] is None and direct_speaker[qi][0]:
+        if (
+            q.continues is not None
+            and earlier is not None
+            and earlier[0] is None
+            and direct_speaker[qi][0]
+        ):
             sp, _c, _conf = direct_speaker[qi]
             direct_speaker[q.continues] = (sp, None, 0.7)
 
