@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from nlp.entities import EntityIndex, name_tokens
+from nlp.entities import EntityIndex, name_gender, name_tokens
 from nlp.lexicon import (
     CLAUSE_ONLY_VERBS,
     CONTENT_STOP_WORDS,
     DIRECT_ONLY_VERBS,
     DOCUMENT_NOUNS,
     DOCUMENT_PARTICIPLES,
+    GENDERED_WORDS,
     INFINITIVE_CUES,
     INFINITIVE_ONLY_VERBS,
     KEEP_TYPES_FOR_SPEAKERS,
@@ -49,6 +50,7 @@ from nlp.lexicon import (
     PERSON_ROLE_NOUNS,
     PERSONAL_PRONOUNS,
     PHRASAL_CUES,
+    PRONOUN_GENDER,
     ROLE_SYNONYMS,
     SPEECH_VERBS,
     UNNAMED_SOURCE_NOUNS,
@@ -99,6 +101,18 @@ class _Cue:
     nominal: bool = False  # a noun cue: "the governor's announcement that ..."
 
 
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    """A possible antecedent of he/she: a person mention, a person role noun phrase ("the
+    transport minister", "one worker") or an already resolved pronoun."""
+
+    tok: int  # head token
+    key: str | None  # entity it denotes (None: an unnamed person)
+    gender: str | None
+    subject: int  # 2: of the main verb, 1: of another clause, 0: not a subject
+    in_quote: bool
+
+
 @dataclass
 class _State:
     doc: Doc
@@ -112,6 +126,12 @@ class _State:
     sents: list[Span] = field(default_factory=list)
     text: str = ""  # Doc.text joins every token on each access: read it once
     sent_of: list[Span] = field(default_factory=list)
+    sent_index: list[int] = field(default_factory=list)  # token -> index into sents
+    gender: dict[str, str] = field(default_factory=dict)  # person entity key -> "m" / "f"
+    # person-denoting noun phrases and resolved pronouns, in token order (see _person_cands)
+    cands: list[_Cand] = field(default_factory=list)
+    cand_pos: list[int] = field(default_factory=list)
+    pronoun_key: dict[int, str | None] = field(default_factory=dict)
 
 
 def _role(word: str) -> str:
@@ -265,9 +285,205 @@ def _resolve_org_role(state: _State, head: Token) -> str | None:
     return best[1] if best else None
 
 
+def _entity_genders(state: _State) -> dict[str, str]:
+    """Gender evidence per person entity: honorifics and gendered role nouns next to its
+    mentions ("Ms. Achterberg", "the chairwoman, Ann Lee", "spokesman John Kirby"), then the
+    first given name of its canonical name (a first-name list)."""
+    doc, ents = state.doc, state.ents
+    votes: dict[str, list[str]] = {}
+    for ts, te, key in ents.mention_tokens:
+        if ents.type_of(key) != "PERSON":
+            continue
+        root = doc[ts:te].root
+        near: list[Token] = [doc[i] for i in range(max(0, ts - 2), te)]
+        near += [c for c in root.children if c.dep_ in {"compound", "appos", "amod"}]
+        if root.dep_ in {"appos", "compound"}:
+            near.append(root.head)
+            near += [c for c in root.head.children if c.dep_ in {"compound", "amod"}]
+        for t in near:
+            g = GENDERED_WORDS.get(t.lower_.rstrip("."))
+            if g is not None:
+                votes.setdefault(key, []).append(g)
+    out: dict[str, str] = {}
+    for key, entity in ents.entities.items():
+        if entity.type != "PERSON":
+            continue
+        v = votes.get(key, [])
+        if v:
+            m, f = v.count("m"), v.count("f")
+            if m != f:
+                out[key] = "m" if m > f else "f"
+                continue
+        g = name_gender(entity.name)
+        if g is not None:
+            out[key] = g
+    return out
+
+
+_UNNAMED_PERSON_NOUNS = frozenset(
+    {"worker", "resident", "witness", "voter", "student", "official", "source", "diplomat",
+     "activist", "supporter", "man", "woman", "passenger", "fan", "officer", "nurse", "teacher",
+     "doctor", "farmer", "shopkeeper", "soldier", "employee", "member", "parent", "driver"}
+)  # fmt: skip
+
+
+def _is_subject(t: Token) -> int:
+    """2: subject of the sentence's main verb, 1: of another clause, 0: not a subject."""
+    if t.dep_ in {"appos", "compound"} and t.head.dep_ in _SUBJ:
+        t = t.head
+    if t.dep_ not in _SUBJ:
+        return 0
+    verb = t.head
+    while verb.dep_ == "conj" and verb.head.i != verb.i:
+        verb = verb.head
+    return 2 if verb.dep_ == "ROOT" else 1
+
+
+def _person_cands(state: _State) -> list[_Cand]:
+    """Person mentions and singular person noun phrases, in token order (pronouns are added
+    as they are resolved)."""
+    doc, ents = state.doc, state.ents
+    out: list[_Cand] = []
+    for ts, te, key in ents.mention_tokens:
+        if ents.type_of(key) != "PERSON":
+            continue
+        root = doc[ts:te].root
+        out.append(
+            _Cand(root.i, key, state.gender.get(key), _is_subject(root), ts in state.token_quote)
+        )
+    for t in doc:
+        if t.pos_ != "NOUN" or t.tag_ != "NN" or t.i in ents.token_key or t.dep_ == "compound":
+            continue
+        lemma = t.lemma_.lower()
+        if not (
+            lemma in PERSON_ROLE_NOUNS or lemma in _UNNAMED_PERSON_NOUNS or lemma in GENDERED_WORDS
+        ):
+            continue
+        child_keys = [
+            ents.token_key[c.i]
+            for c in t.children
+            if c.dep_ in {"appos", "compound"} and c.i in ents.token_key
+        ]
+        if any(ents.type_of(k) == "PERSON" for k in child_keys):
+            continue  # "the mayor, Denise Whitfield": the name is the candidate
+        np_key = _resolve_noun(state, t)
+        gender = GENDERED_WORDS.get(lemma) or (state.gender.get(np_key) if np_key else None)
+        out.append(_Cand(t.i, np_key, gender, _is_subject(t), t.i in state.token_quote))
+    out.sort(key=lambda c: c.tok)
+    return out
+
+
+def _add_cand(state: _State, cand: _Cand) -> None:
+    i = bisect_left(state.cand_pos, cand.tok)
+    if i < len(state.cand_pos) and state.cand_pos[i] == cand.tok:
+        return
+    state.cand_pos.insert(i, cand.tok)
+    state.cands.insert(i, cand)
+
+
+_PRONOUN_SENTS = 4  # how many sentences back a he/she looks for its antecedent
+
+
+def _resolve_gendered(state: _State, tok: Token) -> str | None:
+    """he/she/him/her/his: the nearest agreeing person, the subject first within a sentence.
+
+    Candidates are people named or described ("the governor") in this sentence before the
+    pronoun and in the four sentences before it, within this and the two previous paragraphs,
+    outside quotation marks. Gender must agree when known (honorific, gendered role noun,
+    first name, earlier pronoun). In the pronoun's own sentence the subject of an earlier
+    clause is preferred, then the nearest; in an earlier sentence its subject, then its first
+    agreeing mention. A description without a name ("one worker") resolves to no entity."""
+    if tok.i in state.pronoun_key:
+        return state.pronoun_key[tok.i]
+    gender = PRONOUN_GENDER.get(tok.lower_)
+    si = state.sent_index[tok.i]
+    para = state.token_para[tok.i]
+    in_quote = tok.i in state.token_quote
+    lo = state.sents[max(0, si - _PRONOUN_SENTS)].start
+    end = bisect_left(state.cand_pos, tok.i)
+    start = bisect_left(state.cand_pos, lo)
+    by_sent: dict[int, list[_Cand]] = {}
+    for cand in state.cands[start:end]:
+        if cand.gender is not None and gender is not None and cand.gender != gender:
+            continue
+        if cand.in_quote and not in_quote:
+            continue
+        if para - state.token_para[cand.tok] > 2:
+            continue
+        c_tok = state.doc[cand.tok]
+        if c_tok.head.i == tok.head.i and tok.dep_ not in {"poss"} and c_tok.dep_ != "poss":
+            continue  # co-arguments of one verb are different people: "Lee told him"
+        by_sent.setdefault(state.sent_index[cand.tok], []).append(cand)
+    chosen: _Cand | None = None
+    found = False
+    for s in range(si, max(-1, si - _PRONOUN_SENTS - 1), -1):
+        group = by_sent.get(s)
+        if not group:
+            continue
+        best_rank = max(c.subject for c in group)
+        subjects = [c for c in group if c.subject == best_rank]
+        # own sentence: the latest subject before the pronoun; earlier: the main subject
+        chosen = subjects[-1] if s == si else subjects[0]
+        found = True
+        break
+    key: str | None = chosen.key if chosen is not None else None
+    if not found:  # the latest agreeing person quoted in this or the previous two paragraphs
+        for s_tok, s_para, s_key, etype in reversed(state.speakers):
+            if s_tok < tok.i and etype == "PERSON" and para - s_para <= 2:
+                g = state.gender.get(s_key)
+                if g is None or gender is None or g == gender:
+                    key = s_key
+                    break
+    state.pronoun_key[tok.i] = key
+    if key is not None and gender is not None and key not in state.gender:
+        state.gender[key] = gender  # "Lee ... she said": Lee is a woman from now on
+    if not in_quote:
+        _add_cand(state, _Cand(tok.i, key, gender, _is_subject(tok), False))
+    return key
+
+
+def _resolve_they(state: _State, tok: Token) -> str | None:
+    """they/their: an organisation that is the subject of this or a previous sentence ("The
+    association said ... They added"); a plural or coordinated subject ("Officials ...",
+    "Railfracht and NordCargo ...") stands for no single entity."""
+    si = state.sent_index[tok.i]
+    for s in range(si - 1, max(-1, si - 3), -1):
+        sent = state.sents[s]
+        subjects = [
+            t
+            for t in sent
+            if t.i < tok.i and t.dep_ in {"nsubj", "nsubjpass"} and t.pos_ in {"NOUN", "PROPN", "PRON"}
+            and t.i not in state.token_quote
+        ]  # fmt: skip
+        if not subjects:
+            continue
+        subj = subjects[0]
+        if subj.pos_ == "PRON":
+            if subj.lower_ != "they":
+                return None
+            return state.pronoun_key.get(subj.i)
+        if subj.tag_ in {"NNS", "NNPS"} or any(c.dep_ == "conj" for c in subj.children):
+            return None
+        key = _resolve_noun(state, subj)
+        if key is not None and state.ents.type_of(key) not in {"PERSON", "NORP"}:
+            return key
+        return None
+    return None
+
+
+def _they_key(state: _State, tok: Token) -> str | None:
+    if tok.i not in state.pronoun_key:
+        state.pronoun_key[tok.i] = _resolve_they(state, tok)
+    return state.pronoun_key[tok.i]
+
+
 def _resolve_pronoun(state: _State, tok: Token) -> str | None:
     kind = PERSONAL_PRONOUNS.get(tok.lower_)
     para = state.token_para[tok.i]
+    if tok.lower_ in PRONOUN_GENDER:
+        return _resolve_gendered(state, tok)
+    if kind == "plural" and tok.lower_ in {"they", "them", "their"}:
+        return _they_key(state, tok)
     if kind == "person":
         for s_tok, s_para, key, etype in reversed(state.speakers):
             if s_tok < tok.i and etype == "PERSON" and para - s_para <= 2:
@@ -337,7 +553,22 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
     return None
 
 
+def _relative_antecedent(source: Token) -> Token | None:
+    """The noun a relative "who"/"which"/"that" stands for: "Gwen Pryce, who said ..."."""
+    if source.tag_ not in {"WP", "WDT"} and source.lower_ not in {"who", "which", "that"}:
+        return None
+    verb = source.head
+    while verb.dep_ == "conj" and verb.head.i != verb.i:
+        verb = verb.head
+    if verb.dep_ == "relcl" and verb.head.pos_ in {"NOUN", "PROPN"}:
+        return verb.head
+    return None
+
+
 def _resolve_source(state: _State, source: Token) -> Speaker:
+    antecedent = _relative_antecedent(source)
+    if antecedent is not None:
+        source = antecedent
     if source.pos_ == "PRON" or source.lower_ in PERSONAL_PRONOUNS:
         key = _resolve_pronoun(state, source)
         return _speaker_from_tokens(state, source.i, source.i + 1, key)
@@ -674,6 +905,13 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
     state.sents = list(doc.sents)
     state.text = doc.text
     state.sent_of = [sent for sent in state.sents for _ in range(sent.start, sent.end)]
+    state.sent_index = [si for si, sent in enumerate(state.sents) for _ in sent]
+    state.gender = _entity_genders(state)
+    state.cands = _person_cands(state)
+    state.cand_pos = [c.tok for c in state.cands]
+    for t in doc:  # every he/she outside quotes, in order, so later ones can build on them
+        if t.lower_ in PRONOUN_GENDER and t.pos_ == "PRON" and t.i not in state.token_quote:
+            _resolve_gendered(state, t)
 
     cues: list[_Cue] = []
     for t in doc:

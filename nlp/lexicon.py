@@ -231,3 +231,19 @@ MIN_UNATTRIBUTED_QUOTE_WORDS = 4
 
 # Entity types that can be the source of a quote.
 KEEP_TYPES_FOR_SPEAKERS: frozenset[str] = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC"})
+
+# Words that make a capitalised name an organisation or place, not a person.
+ORG_NAME_WORDS: frozenset[str] = frozenset(
+    {"ministry", "bank", "party", "university", "college", "school", "council", "committee",
+     "agency", "association", "group", "company", "corp", "corporation", "inc", "ltd", "llc",
+     "plc", "news", "times", "post", "herald", "gazette", "ledger", "journal", "union", "fund",
+     "forum", "league", "club", "institute", "foundation", "court", "department", "office",
+     "commission", "federation", "authority", "service", "services", "airlines", "airways",
+     "motors", "foods", "energy", "resources", "pharma", "shipping", "holdings", "capital",
+     "partners", "bureau", "board", "center", "centre", "hospital", "church", "city", "county",
+     "state", "republic", "kingdom", "park", "street", "square", "river", "island", "islands",
+     "mountains", "sea", "ocean", "bay", "airport", "station", "stadium", "fc", "united",
+     "rovers", "army", "navy", "force", "forces", "police", "government", "administration",
+     "media", "press", "radio", "television", "tv", "network", "daily", "weekly", "sport",
+     "sports", "chronicle", "courier", "tribune", "express", "observer", "guardian", "review"}
+)  # fmt: skip
