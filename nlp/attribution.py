@@ -211,6 +211,13 @@ def _np_range(head: Token) -> tuple[int, int]:
     for child in head.rights:
         if child.dep_ in {"compound", "flat", "case"} and child.i == end:
             end = child.i + 1
+        elif (
+            child.dep_ == "prep"
+            and child.i == end
+            and child.lower_ in {"for", "of", "at"}
+            and head.lemma_.lower() in PERSON_ROLE_NOUNS
+        ):
+            end = child.right_edge.i + 1  # "a spokesman for the ministry"
     if head.pos_ == "PROPN":  # a name the parser split: "the Harbour | Gazette reported"
         doc = head.doc
         while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].dep_ != "ROOT":
@@ -259,9 +266,11 @@ def _resolve_person_role(state: _State, head: Token) -> str | None:
         for t in head.subtree
         if t.i != head.i and not t.is_punct and t.pos_ in {"PROPN", "NOUN", "ADJ"}
     }
+    # "A Dow spokeswoman", "a spokesman for the ministry": only someone of that organisation
+    orgs = {_role(t.lemma_.lower()) for t in _org_modifiers(state, head)}
     best: tuple[int, int, str] | None = None
     for tok_i, key, words in state.roles:
-        if role not in words:
+        if role not in words or (orgs and not orgs & words):
             continue
         score = len(modifiers & words)
         before = tok_i < head.i
@@ -270,6 +279,48 @@ def _resolve_person_role(state: _State, head: Token) -> str | None:
         if best is None or cand > best:
             best = cand
     return best[2] if best else None
+
+
+_SPOKES_ROLES = frozenset({"spokesman", "spokeswoman", "spokesperson", "representative"})
+# Generic nouns for a company: "the firm said" -> the latest company named before.
+_GENERIC_ORG_NOUNS = frozenset(
+    {"company", "firm", "group", "carmaker", "automaker", "airline", "bank", "lender",
+     "insurer", "retailer", "maker", "manufacturer", "chainmaker", "conglomerate", "operator",
+     "club", "team", "association", "federation", "union", "broadcaster", "newspaper"}
+)  # fmt: skip
+
+
+def _org_modifiers(state: _State, head: Token) -> list[Token]:
+    """Organisation words qualifying a role noun: "A *Dow* spokeswoman", "a *ministry*
+    spokeswoman", "a spokesman for the *Interior Ministry*" (entity tokens or org nouns)."""
+    toks = [
+        t
+        for child in head.children
+        if (child.dep_ in {"compound", "nmod", "poss"} and child.i < head.i)
+        or (child.dep_ == "prep" and child.lower_ in {"for", "of", "at"})
+        for t in child.subtree
+    ]
+
+    def is_org(t: Token) -> bool:
+        key = state.ents.token_key.get(t.i)
+        if key is not None:
+            return state.ents.type_of(key) in {"ORG", "GPE", "FAC"}
+        return t.lemma_.lower() in ORG_ROLE_NOUNS and t.pos_ == "NOUN"
+
+    return [t for t in toks if is_org(t)]
+
+
+def _latest_org(state: _State, head: Token) -> str | None:
+    """The latest organisation named before ``head`` within five sentences, outside quotes."""
+    lo = state.sents[max(0, state.sent_index[head.i] - 5)].start
+    for ts, _te, key in reversed(state.ents.mention_tokens):
+        if ts >= head.i or ts in state.token_quote:
+            continue
+        if ts < lo:
+            break
+        if state.ents.type_of(key) == "ORG":
+            return key
+    return None
 
 
 def _resolve_org_role(state: _State, head: Token) -> str | None:
@@ -534,6 +585,14 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
         key = _resolve_person_role(state, head)
         if key is not None:
             return key
+    if lemma in _SPOKES_ROLES and not plural:
+        # an unnamed spokesperson speaks for the organisation: "A Dow spokeswoman said"
+        for t in _org_modifiers(state, head):
+            key = state.ents.token_key.get(t.i)
+            if key is None:
+                key = _resolve_org_role(state, t)
+            if key is not None:
+                return key
     if lemma in UNNAMED_SOURCE_NOUNS and lemma not in DOCUMENT_NOUNS:
         return None
     if lemma in PERSON_ROLE_NOUNS:
@@ -542,8 +601,12 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
     t = _entity_in(state, mods, prefer_person=False)
     if t is not None and state.ents.type_of(state.ents.token_key[t.i]) not in {"NORP"}:
         return state.ents.token_key[t.i]
-    if lemma in ORG_ROLE_NOUNS:
+    if lemma in ORG_ROLE_NOUNS or lemma in _GENERIC_ORG_NOUNS:
         key = _resolve_org_role(state, head)
+        if key is not None:
+            return key
+    if lemma in _GENERIC_ORG_NOUNS and not plural and head.i not in state.token_quote:
+        key = _latest_org(state, head)
         if key is not None:
             return key
     if lemma in DOCUMENT_NOUNS:

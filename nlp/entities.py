@@ -275,8 +275,9 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
     proper nouns starting with a given name from the first-name list ("Ana Ruiz"), and a lone
     proper noun that is the last word of a person found that way or by the NER ("Ruiz")."""
     covered: set[int] = set()
-    for ent in doc.ents:
-        covered.update(range(ent.start, ent.end))
+    for ent in doc.ents:  # a one-word ORG/GPE may be the surname of a missed name
+        if ent.label_ == "PERSON" or len(ent) > 1 or ent.label_ not in {"ORG", "GPE", "NORP"}:
+            covered.update(range(ent.start, ent.end))
     names = _first_name_genders()
     added: list[EntityMention] = []
     i, n = 0, len(doc)
@@ -315,7 +316,9 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
             added.append(EntityMention(t.idx, t.idx + len(t.text), t.i, t.i + 1, "PERSON", t.text))
     if not added:
         return raw
-    return sorted([*raw, *added], key=lambda m: m.start)
+    taken = {i for m in added for i in range(m.tok_start, m.tok_end)}
+    kept = [m for m in raw if not any(i in taken for i in range(m.tok_start, m.tok_end))]
+    return sorted([*kept, *added], key=lambda m: m.start)
 
 
 def _looks_org(tokens: list[Token]) -> bool:
@@ -328,6 +331,8 @@ def _looks_like_person(text: str) -> bool:
     ("Pieter de Vries", "Giulia Ferraro-Bianchi"; not "Kestrel Foods", "Victoria Park")."""
     surface = text.split()
     words = _raw_words(text)
+    while len(words) > 2 and words[0] in HONORIFICS and len(surface) > 2:  # "Governor Ann Lee"
+        words, surface = words[1:], surface[1:]
     if not 2 <= len(surface) <= 4 or not words or any(w in ORG_NAME_WORDS for w in words):
         return False
     if not all(w[:1].isupper() or _fold(w) in NAME_PARTICLES for w in surface):
