@@ -52,6 +52,7 @@ from nlp.lexicon import (
     PHRASAL_CUES,
     PRONOUN_GENDER,
     ROLE_SYNONYMS,
+    SPEECH_FORMS,
     SPEECH_VERBS,
     UNNAMED_SOURCE_NOUNS,
 )
@@ -62,6 +63,7 @@ _CLAUSE_COMP = frozenset({"ccomp", "parataxis"})
 _NP_LEFT = frozenset({"det", "amod", "compound", "poss", "nummod", "nmod", "quantmod", "case"})
 _EDGE_PUNCT = frozenset(",;:—–-()[]")
 # Verbs whose object after the verb is the addressee, never the source.
+_OPEN_MARKS = frozenset({"“", '"', "„", "«", "‘", "''", "``"})
 _ADDRESSEE_VERBS = frozenset(
     {"tell", "inform", "assure", "reassure", "ask", "urge", "warn", "remind", "brief", "advise",
      "notify", "implore", "press", "beg", "promise"}
@@ -98,6 +100,7 @@ class _Cue:
     speaker: Speaker | None = None
     resolved: bool = False
     infinitive: bool = False  # content is an (object +) to-infinitive: "urged X to ..."
+    headline: bool = False  # a Title-Case line whose verb was tagged PROPN
     nominal: bool = False  # a noun cue: "the governor's announcement that ..."
 
 
@@ -958,7 +961,45 @@ def _is_direct(state: _State, qi: int, sent: Span, cue_index: set[int]) -> bool:
     last = lead[0]
     if last.text in {":", ","} and any(t.i in cue_index for t in lead):
         return _words(doc, *(_quote_tokens(doc, q) or (0, 0))) >= 2
-    return False
+    return _colon_lead(state, lead) is not None
+
+
+def _colon_lead(state: _State, lead: list[Token]) -> Token | None:
+    """ "Jo Lee, Daily Ledger: “...”": a verbless lead of a few words ending in a colon that
+    names a person (else an organisation) introduces that source's quote. ``lead`` is the
+    sentence before the opening mark, nearest token first."""
+    if not lead or lead[0].text != ":":
+        return None
+    words = [t for t in lead if not (t.is_punct or t.is_space)]
+    if not 1 <= len(words) <= 8 or any(t.pos_ in {"VERB", "AUX"} for t in words):
+        return None
+    ordered = sorted(words, key=lambda t: t.i)
+    return _entity_in(state, ordered, prefer_person=True)
+
+
+def _headline_cue(state: _State, t: Token) -> _Cue | None:
+    """ "Prime Minister Says Budget Will Balance": in a Title-Case line the tagger often
+    makes the verb a proper noun; a speech-verb form between two capitalised phrases is a cue,
+    the words before it the source, the words after it the content."""
+    if t.pos_ != "PROPN" or t.lower_ not in SPEECH_FORMS or not t.text[:1].isupper():
+        return None
+    sent = state.sent_of[t.i]
+    words = [w for w in sent if w.is_alpha]
+    if len(words) < 4 or t.i == sent.start:
+        return None
+    caps = sum(1 for w in words if w.text[:1].isupper())
+    last = next((w for w in reversed(sent) if not w.is_space), sent[-1])
+    if caps < 0.7 * len(words) or last.text == ".":
+        return None
+    source = state.doc[t.i - 1]
+    if source.pos_ not in {"PROPN", "NOUN"}:
+        return None
+    content = (t.i + 1, last.i + 1 if not last.is_punct else last.i)
+    if content[1] - content[0] < 2:
+        return None
+    cue = _Cue(t, t, source, content)
+    cue.headline = True
+    return cue
 
 
 def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[QuoteRecord]:
@@ -1003,13 +1044,15 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 and not any(c.dep_ in _CLAUSE_COMP for c in t.children)
             )
             cues.append(cue)
+        elif (headline := _headline_cue(state, t)) is not None:
+            cues.append(headline)
         elif (nominal := _nominal_cue(t)) is not None:
             cue = _Cue(t, t, nominal[0], nominal[1])
             cue.nominal = True
             cues.append(cue)
     cue_index = {c.token.i for c in cues}
     for c in cues:
-        if c.token.lower_ != "according" and not c.nominal:
+        if c.token.lower_ != "according" and not c.nominal and not c.headline:
             c.content = _content_range(c.token, state.sent_of[c.token.i], cue_index)
 
     # nested participle cues ("..., reminding both countries that ...") cut outer contents
@@ -1085,6 +1128,7 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
         return c.speaker
 
     quote_toks = {qi: r for qi, q in enumerate(quotes) if (r := _quote_tokens(doc, q)) is not None}
+    colon_cue: tuple[int, _Cue] | None = None  # (paragraph, cue) of a "... X wrote:" line
     for sent in state.sents:
         s_cues = cues[bisect_left(cue_positions, sent.start) : bisect_left(cue_positions, sent.end)]
         s_quotes = sorted(
@@ -1124,6 +1168,28 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 c = min(candidates, key=lambda c: (abs(c.token.i - q_tok[0]), c.token.i < q_tok[0]))
                 direct_speaker[qi] = (speaker_of(c), c, 0.9)
                 used_cues.add(c.token.i)
+                continue
+            lead = []
+            i = q_tok[0] - 1
+            while i >= sent.start and (doc[i].text in _OPEN_MARKS or doc[i].is_space):
+                i -= 1
+            while i >= sent.start and i not in state.token_quote:
+                lead.append(doc[i])
+                i -= 1
+            name = _colon_lead(state, lead)
+            if name is not None:  # "Jo Lee, Daily Ledger: “...”"
+                a, b = _mention_range(state, name.i) or (name.i, name.i + 1)
+                key = state.ents.token_key.get(name.i)
+                direct_speaker[qi] = (_speaker_from_tokens(state, a, b, key), None, 0.85)
+                continue
+            pending = colon_cue
+            if (
+                pending is not None
+                and state.token_para[q_tok[0]] == pending[0] + 1
+                and q_tok[0] - 1 <= sent.start + 1
+            ):  # "... X wrote:" ending the previous paragraph
+                direct_speaker[qi] = (speaker_of(pending[1]), pending[1], 0.85)
+                used_cues.add(pending[1].token.i)
         # mixed and indirect quotes from the remaining cues
         for c in s_cues:
             if c.token.i in used_cues or c.content is None:
@@ -1149,7 +1215,7 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                     if qi not in direct_speaker:
                         direct_speaker[qi] = (speaker_of(c), c, 0.9)
                 continue
-            has_verb = any(t.pos_ in {"VERB", "AUX"} for t in doc[a:b])
+            has_verb = c.headline or any(t.pos_ in {"VERB", "AUX"} for t in doc[a:b])
             if in_content and frag_words >= MIN_MIXED_FRAGMENT_WORDS:
                 kind, conf = "mixed", 0.8
             elif (
@@ -1168,6 +1234,13 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             s, e = _char_range(state, a, b)
             cue_s, cue_e = c.token.idx, c.end_token.idx + len(c.end_token.text)
             records.append(QuoteRecord(kind, s, e, sp, cue_s, cue_e, conf))
+
+        last_tok = next((t for t in reversed(sent) if not t.is_space), None)
+        if last_tok is not None and last_tok.text == ":":
+            pend = [c for c in s_cues if c.source is not None and c.token.i not in used_cues]
+            colon_cue = (state.token_para[last_tok.i], pend[-1]) if pend else None
+        elif colon_cue is not None and state.token_para[sent.start] > colon_cue[0] + 1:
+            colon_cue = None
 
         # direct quotes still without a speaker: inherit from the previous direct quote
         for qi in sorted(direct):

@@ -9,11 +9,14 @@ finds quotes, writing ``doc._.entity_index``, ``doc._.quote_records`` and
 
 from __future__ import annotations
 
+import re
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.attribution import attribute
 from nlp.entities import build_entities
+from nlp.lexicon import SPEECH_FORMS
 from nlp.quotemarks import find_quote_spans
 
 if not Doc.has_extension("entity_index"):
@@ -25,6 +28,19 @@ _BREAKS = ("\n", "\r", "\u2028", "\u2029")
 
 
 _SENT_END = frozenset({".", "?", "!", "…"})
+_ATTRIBUTION = re.compile(r"[ \t\u00a0]+([^.!?\n\r\u2029“”\"«»]{1,80}?)[.!?](?=\s|$)")
+
+
+def _attribution_follows(text: str, end: int) -> bool:
+    """Is the closing mark at ``end`` followed by a short attribution that ends a sentence
+    ("“We are done.” Smith said.", "“Why now?” the senator asked.")?"""
+    m = _ATTRIBUTION.match(text, end)
+    if m is None:
+        return False
+    words = re.findall(r"[^\W\d_][\w'’.-]*", m.group(1))
+    return 1 <= len(words) <= 7 and any(w.lower() in SPEECH_FORMS for w in words)
+
+
 _CLOSING = frozenset({'"', "”", "’", "''", "»"})
 
 
@@ -53,6 +69,8 @@ def quote_marks(doc: Doc) -> Doc:
             t.is_sent_start = False
         if _after_sentence_end(doc, inner.start):
             inner[0].is_sent_start = True
+        if q.closed and inner.end < len(doc) and _attribution_follows(doc.text, q.outer_end):
+            doc[inner.end].is_sent_start = False  # "“Why now?” the senator asked."
     doc.spans["quote_marks"] = [s for s in token_spans if len(s)]
     after_break = False
     for t in doc:

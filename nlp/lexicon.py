@@ -247,3 +247,24 @@ ORG_NAME_WORDS: frozenset[str] = frozenset(
      "media", "press", "radio", "television", "tv", "network", "daily", "weekly", "sport",
      "sports", "chronicle", "courier", "tribune", "express", "observer", "guardian", "review"}
 )  # fmt: skip
+
+
+def _inflections(lemma: str) -> set[str]:
+    forms = {lemma, lemma + "s", lemma + "ed", lemma + "d", lemma + lemma[-1] + "ed"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if lemma.endswith(("sh", "ch", "s", "x")):
+        forms.add(lemma + "es")
+    return forms
+
+
+_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "write": {"wrote", "written"},
+              "think": {"thought"}, "plead": {"pled"}, "speak": {"spoke"}}  # fmt: skip
+
+# Inflected forms of the speech verbs, for rules that run before (or despite) the tagger:
+# "“Why now?” the senator asked." and Title-Case headlines ("Minister Says ...").
+SPEECH_FORMS: frozenset[str] = frozenset(
+    f
+    for lemma in SPEECH_VERBS | {"speak"}
+    for f in _inflections(lemma) | _IRREGULAR.get(lemma, set())
+)
