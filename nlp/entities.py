@@ -299,21 +299,44 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
             added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
             covered.update(range(i, j))
         i = max(j, i + 1)
-    surnames = {
-        name_tokens(m.text, "PERSON")[-1]
-        for m in [*raw, *added]
-        if m.label == "PERSON" and len(name_tokens(m.text, "PERSON")) >= 2
-    }
-    for t in doc:
+    # a given name the NER left out: "Carmen [Ruiz Delgado]"
+    for k, m in enumerate(raw):
+        p = m.tok_start - 1
         if (
-            t.i not in covered
-            and t.pos_ == "PROPN"
-            and t.text[:1].isupper()
-            and _fold(t.text) in surnames
-            and not (t.i + 1 < n and doc[t.i + 1].pos_ == "PROPN")
-            and not (t.i > 0 and doc[t.i - 1].pos_ == "PROPN" and doc[t.i - 1].i not in covered)
+            m.label == "PERSON"
+            and p >= 0
+            and p not in covered
+            and doc[p].pos_ == "PROPN"
+            and doc[p].text[:1].isupper()
+            and _fold(doc[p].text) in names
         ):
-            added.append(EntityMention(t.idx, t.idx + len(t.text), t.i, t.i + 1, "PERSON", t.text))
+            raw[k] = EntityMention(
+                doc[p].idx, m.end, p, m.tok_end, m.label, doc.text[doc[p].idx : m.end]
+            )
+            covered.add(p)
+    known = [
+        toks
+        for m in [*raw, *added]
+        if m.label == "PERSON" and len(toks := name_tokens(m.text, "PERSON")) >= 2
+    ]
+    # a partial form of a known name the NER missed: "Ruiz Delgado", "Ruiz", "Van Houten"
+    i = 0
+    while i < n:
+        if i in covered or doc[i].pos_ != "PROPN" or not doc[i].text[:1].isupper():
+            i += 1
+            continue
+        j = i
+        while j < n and j - i < 3 and j not in covered and (
+            (doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper())
+            or (doc[j].lower_ in NAME_PARTICLES and j + 1 < n and doc[j + 1].pos_ == "PROPN")
+        ):  # fmt: skip
+            j += 1
+        words = tuple(w for t in doc[i:j] for w in name_tokens(t.text, "PERSON"))
+        if words and any(words == full or _same_name_words(words, full) for full in known):
+            s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
+            added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
+            covered.update(range(i, j))
+        i = max(j, i + 1)
     if not added:
         return raw
     taken = {i for m in added for i in range(m.tok_start, m.tok_end)}

@@ -102,6 +102,11 @@ PERSON_ROLE_NOUNS: frozenset[str] = frozenset(
         "lawyer", "attorney", "analyst", "expert", "professor", "fellow", "researcher",
         "economist", "negotiator", "diplomat", "aide", "head", "executive", "ceo", "founder",
         "speaker", "lawmaker", "candidate", "king", "queen", "prime", "officer", "correspondent",
+        "commissioner", "inspector", "coach", "manager", "captain", "owner", "treasurer",
+        "councillor", "councilor", "councilman", "councilwoman", "deputy", "superintendent",
+        "sheriff", "magistrate", "justice", "dean", "principal", "editor", "chairperson",
+        "congressman", "congresswoman", "mp", "legislator", "auditor", "regulator", "rector",
+        "vice-president", "incumbent", "challenger", "rival", "counterpart",
     }
 )  # fmt: skip
 
