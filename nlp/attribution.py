@@ -577,6 +577,18 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
             t = _entity_in(state, list(child.subtree), prefer_person=True)
             if t is not None and state.ents.type_of(state.ents.token_key[t.i]) == "PERSON":
                 return state.ents.token_key[t.i]
+    if head.pos_ == "NOUN" and head.lemma_.lower() not in PERSON_ROLE_NOUNS:
+        # "The drivers' union, Unite Transit," / "The chipmaker Valtronic" / "The island
+        # nation of Tavalu": a common noun named by its appositive or of-phrase
+        for child in head.children:
+            named = child.dep_ in {"appos", "compound"} and child.i > head.i
+            of_phrase = child.dep_ == "prep" and child.lower_ == "of" and child.i == head.i + 1
+            if named or of_phrase:
+                t = _entity_in(state, list(child.subtree), prefer_person=False)
+                if t is not None and state.ents.type_of(state.ents.token_key[t.i]) in {
+                    "ORG", "GPE", "FAC"
+                }:  # fmt: skip
+                    return state.ents.token_key[t.i]
     if head.pos_ == "PROPN":  # a name the NER missed here but found elsewhere ("KCNA reported")
         a, b = _np_range(head)
         key = state.ents.lookup(state.doc[a:b].text)
@@ -594,6 +606,8 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
             key = state.ents.token_key.get(t.i)
             if key is None:
                 key = _resolve_org_role(state, t)
+            if key is None and t.lemma_.lower() in _GENERIC_ORG_NOUNS:
+                key = _latest_org(state, t)  # "a spokesman for the company"
             if key is not None:
                 return key
     if lemma in UNNAMED_SOURCE_NOUNS and lemma not in DOCUMENT_NOUNS:
@@ -644,7 +658,7 @@ def _resolve_source(state: _State, source: Token) -> Speaker:
         return _speaker_from_tokens(state, mention[0], mention[1], key)
     if key is not None:
         for child in source.children:  # "a spokesperson, John F. Kirby" -> the name
-            if child.dep_ == "appos":
+            if child.dep_ in {"appos", "compound"} and child.i > source.i:
                 for t in child.subtree:
                     m = _mention_range(state, t.i)
                     if m is not None and state.ents.entity_of_token(t.i) == key:
@@ -663,6 +677,9 @@ def _infinitive_of(verb: Token) -> Token | None:
         ):
             return child
     return None
+
+
+_ANONYMITY = frozenset({"name", "identify", "quote", "disclose"})
 
 
 def _infinitive_content(verb: Token, inf: Token) -> tuple[int, int]:
@@ -726,9 +743,9 @@ def _nominal_cue(t: Token) -> tuple[Token, tuple[int, int]] | None:
 
 
 def _find_source(verb: Token) -> Token | None:
-    for child in verb.children:
-        if child.dep_ in _SUBJ and child.dep_ != "csubj":
-            return child
+    subjects = [c for c in verb.children if c.dep_ in _SUBJ and c.dep_ != "csubj"]
+    if subjects:  # "The chipmaker Valtronic warned" parsed as two subjects: take the name
+        return next((c for c in reversed(subjects) if c.pos_ == "PROPN"), subjects[0])
     # "said Matthew Miller" sometimes parsed as an object or attribute of the verb; never
     # the addressee of tell/inform/... ("she told The Ledger") or a date ("argued Sunday")
     if verb.lemma_.lower() not in _ADDRESSEE_VERBS:
@@ -775,6 +792,8 @@ def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, 
     """Token range of what the cue reports."""
     comps = [c for c in verb.children if c.dep_ in _CLAUSE_COMP]
     inf = _infinitive_of(verb) if verb.lemma_.lower() in INFINITIVE_CUES else None
+    if inf is not None and inf.lemma_.lower() in _ANONYMITY and inf.tag_ == "VBN":
+        return None  # "who asked not to be named"
     if inf is not None and (not comps or inf in comps):
         return _infinitive_content(verb, inf)
     if comps:
@@ -863,6 +882,21 @@ def _as_clause_content(verb: Token, sent: Span) -> tuple[int, int] | None:
     return sent.start, j - 1  # "CONTENT, as X reported."
 
 
+def _speaker_like(state: _State, verb: Token) -> bool:
+    """Has ``verb`` a subject that could be a source (a name, pronoun or person/org noun)?"""
+    subj = next((c for c in verb.children if c.dep_ in _SUBJ), None)
+    if subj is None:
+        return False
+    lemma = subj.lemma_.lower()
+    return (
+        subj.i in state.ents.token_key
+        or subj.pos_ in {"PRON", "PROPN"}
+        or lemma in PERSON_ROLE_NOUNS
+        or lemma in UNNAMED_SOURCE_NOUNS
+        or lemma in ORG_ROLE_NOUNS
+    )
+
+
 def _clause_runs_to(word: Token, b: int) -> bool:
     """Does the clause that ``word`` ("which", "although") opens run to token ``b``?"""
     head = word if word.dep_ == "prep" else word.head
@@ -947,6 +981,9 @@ def _is_direct(state: _State, qi: int, sent: Span, cue_index: set[int]) -> bool:
         lead.append(doc[i])
         i -= 1
     lead_words = [t for t in lead if not (t.is_punct or t.is_space)]
+    dateline = _DATELINE_LEAD.match(state.text[lead[-1].idx : q.outer_start]) if lead else None
+    if dateline and lead[-1].idx + dateline.end() >= q.outer_start:
+        lead_words = []  # "MOSCOW (Wire) — ''There will be no talks ...''"
     content_text = state.text[q.start : q.end]
     ends_in_punct = content_text[-1:] in {",", ".", "?", "!", "…", ":", ";", "—"}
     after = state.text[q.outer_end : q.outer_end + 2].lstrip(" ")
@@ -1068,6 +1105,24 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 and (other.token.tag_ == "VBG" or other.token.lower_ == "according")
             ):
                 b = min(b, other.token.left_edge.i)
+            elif (
+                other is not c
+                and other.token.dep_ == "conj"
+                and other.token.head.i not in cue_index
+                and a <= other.token.head.i < other.token.i
+                and not any(ch.dep_ in _SUBJ for ch in other.token.children)
+                and other.token.lemma_.lower() in SPEECH_VERBS
+                and c.token.lower_ != "according"
+                and (other.infinitive or any(ch.dep_ == "ccomp" for ch in other.token.children))
+                and not _speaker_like(state, other.token.head)
+            ):
+                # "said the offer was fair and urged the union to ...": the parser hung the
+                # second cue inside the first one's content; it is the same source's
+                other.source = c.source
+                cut = other.token.left_edge.i
+                while cut > a and (doc[cut - 1].dep_ == "cc" or doc[cut - 1].is_punct):
+                    cut -= 1
+                b = min(b, cut)
             elif other.token.lower_ == "according" and doc[other.token.i - 1].text == ",":
                 b = min(b, other.token.i - 1)  # "..., according to KCNA" is the outer cue
             elif (

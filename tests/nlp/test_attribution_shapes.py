@@ -148,3 +148,27 @@ def test_trailing_as_clause_reports_the_sentence_before_it(pipeline: Pipeline) -
     text = "The ferry contract was cancelled on Monday, as the Harbour Gazette reported."
     (q,) = run(pipeline, text).quotes
     assert (q.text, q.cue) == ("The ferry contract was cancelled on Monday", "reported")
+
+
+def test_anonymity_request_is_not_reported_speech(pipeline: Pipeline) -> None:
+    text = "A ministry official, who asked not to be named, admitted that many posts were empty."
+    ann = run(pipeline, text)
+    assert [q.text for q in ann.quotes] == ["many posts were empty"]
+
+
+def test_second_cue_the_parser_hung_inside_the_first_content(pipeline: Pipeline) -> None:
+    text = (
+        "A spokeswoman for the insurer said the payout was generous and urged the claimants "
+        "to accept it."
+    )
+    ann = run(pipeline, text)
+    texts = {q.cue: (q.text, q.speaker_text) for q in ann.quotes}
+    assert texts["said"][0] == "the payout was generous"
+    assert texts["urged"] == ("the claimants to accept it", "A spokeswoman for the insurer")
+
+
+def test_dateline_before_an_opening_quote_keeps_it_direct(pipeline: Pipeline) -> None:
+    text = "LISBON (Wire) — “We will not sell the airline,” Minister Rui Tavares said on Friday."
+    ann = run(pipeline, text)
+    (q,) = ann.quotes
+    assert (q.kind, q.text) == ("direct", "We will not sell the airline")
