@@ -1001,6 +1001,30 @@ def _is_direct(state: _State, qi: int, sent: Span, cue_index: set[int]) -> bool:
     return _colon_lead(state, lead) is not None
 
 
+def _introduced_speaker(state: _State, sent: Span, q_start: int) -> Speaker | None:
+    """A quote paragraph with no attribution after a paragraph whose last sentence has a
+    named person as its main subject and no quote ("Ellis was defiant.\n\n“Nobody ...”")."""
+    doc = state.doc
+    i = q_start - 1
+    while i >= sent.start and (doc[i].is_space or doc[i].text in _OPEN_MARKS):
+        i -= 1
+    if i >= sent.start or sent.start == 0:
+        return None  # the quote does not open its paragraph
+    para = state.token_para[q_start]
+    prev = state.sents[state.sent_index[sent.start] - 1]
+    if state.token_para[prev.start] != para - 1 or any(t.i in state.token_quote for t in prev):
+        return None
+    for t in prev:
+        key = state.ents.token_key.get(t.i)
+        if _is_subject(t) == 2 and key is not None and state.ents.type_of(key) == "PERSON":
+            a, b = _mention_range(state, t.i) or (t.i, t.i + 1)
+            return _speaker_from_tokens(state, a, b, key)
+        if _is_subject(t) == 2 and t.lower_ in PRONOUN_GENDER:
+            key = state.pronoun_key.get(t.i)
+            return _speaker_from_tokens(state, t.i, t.i + 1, key) if key else None
+    return None
+
+
 def _colon_lead(state: _State, lead: list[Token]) -> Token | None:
     """ "Jo Lee, Daily Ledger: “...”": a verbless lead of a few words ending in a colon that
     names a person (else an organisation) introduces that source's quote. ``lead`` is the
@@ -1184,6 +1208,7 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
 
     quote_toks = {qi: r for qi, q in enumerate(quotes) if (r := _quote_tokens(doc, q)) is not None}
     colon_cue: tuple[int, _Cue] | None = None  # (paragraph, cue) of a "... X wrote:" line
+    qpara = {qi: state.token_para[r[0]] for qi, r in quote_toks.items()}
     for sent in state.sents:
         s_cues = cues[bisect_left(cue_positions, sent.start) : bisect_left(cue_positions, sent.end)]
         s_quotes = sorted(
@@ -1305,15 +1330,18 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             prev: tuple[Speaker | None, _Cue | None, float] | None = None
             if q.continues is not None and q.continues in direct_speaker:
                 prev = direct_speaker[q.continues]
-            else:
+            else:  # paragraphs counted by text, not lines: blank lines do not separate more
                 for pj in range(qi - 1, -1, -1):
-                    if pj in direct_speaker and q.paragraph - quotes[pj].paragraph <= 1:
+                    gap = qpara[qi] - qpara.get(pj, qpara[qi] - 2)
+                    if pj in direct_speaker and gap <= 1:
                         prev = direct_speaker[pj]
                         break
-                    if q.paragraph - quotes[pj].paragraph > 1:
+                    if gap > 1:
                         break
             if prev is not None and prev[0] is not None:
                 direct_speaker[qi] = (prev[0], None, 0.7)
+            elif (intro := _introduced_speaker(state, sent, quote_toks[qi][0])) is not None:
+                direct_speaker[qi] = (intro, None, 0.6)
             else:
                 direct_speaker[qi] = (None, None, 0.4)
 

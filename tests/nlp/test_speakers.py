@@ -259,3 +259,26 @@ def test_name_gender_from_honorific_or_first_name() -> None:
     assert name_gender("Stefan Kowalczyk") == "m"
     assert name_gender("Kim Jong Un") is None  # "Kim" is not gendered enough
     assert name_gender("Ruiz") is None  # a surname alone says nothing
+
+
+# quotes with no cue of their own
+
+
+def test_quote_paragraph_inherits_across_a_blank_line(pipeline: Pipeline) -> None:
+    text = (
+        "“We will fight this in every court,” Mayor Joan Ellery said on Monday.\n\n"
+        "“The city has the law on its side and we intend to prove it.”"
+    )
+    ann = run(pipeline, text)
+    assert speaker_name(ann, quote(ann, "The city has the law")) == "Joan Ellery"
+
+
+def test_quote_paragraph_after_a_paragraph_about_a_named_person(pipeline: Pipeline) -> None:
+    text = (
+        "The vote went against the government.\n\n"
+        "Deputy Prime Minister Arjun Mehta, who led the campaign, was defiant.\n\n"
+        "“Nobody in this building is going to back down now.”"
+    )
+    ann = run(pipeline, text)
+    q = quote(ann, "Nobody in this building")
+    assert speaker_name(ann, q) == "Arjun Mehta" and q.cue is None
