@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from nlp.pipeline import Pipeline
 from nlp.types import Annotations, Quote
-from tests.nlp.helpers import check_offsets
+from tests.nlp.helpers import annotate_checked, speaker_name
 
-
-def run(pipeline: Pipeline, text: str) -> Annotations:
-    ann = pipeline.annotate(text)
-    check_offsets(text, ann)
-    return ann
-
-
-def speaker_name(ann: Annotations, q: Quote) -> str | None:
-    return next((e.name for e in ann.entities if e.key == q.speaker_key), None)
+run = annotate_checked
 
 
 def by_cue(ann: Annotations) -> dict[str, Quote]:
