@@ -28,6 +28,7 @@ _BREAKS = ("\n", "\r", "\u2028", "\u2029")
 
 
 _SENT_END = frozenset({".", "?", "!", "…"})
+_COMPLEMENT_WORDS = frozenset({"that", "to", "whether", "if", "how", "why", "what"})
 _ATTRIBUTION = re.compile(r"[ \t\u00a0]+([^.!?\n\r\u2029“”\"«»]{1,80}?)[.!?](?=\s|$)")
 
 
@@ -37,8 +38,12 @@ def _attribution_follows(text: str, end: int) -> bool:
     m = _ATTRIBUTION.match(text, end)
     if m is None:
         return False
-    words = re.findall(r"[^\W\d_][\w'’.-]*", m.group(1))
-    return 1 <= len(words) <= 7 and any(w.lower() in SPEECH_FORMS for w in words)
+    words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’.-]*", m.group(1))]
+    verb = next((i for i, w in enumerate(words) if w in SPEECH_FORMS), None)
+    if verb is None or len(words) > 7:
+        return False
+    after = words[verb + 1 :]  # "Smith said on Monday." yes; "She added that X fell." no
+    return len(after) <= 3 and not any(w in _COMPLEMENT_WORDS for w in after)
 
 
 _CLOSING = frozenset({'"', "”", "’", "''", "»"})
@@ -53,7 +58,12 @@ def _after_sentence_end(doc: Doc, i: int) -> bool:
         return False
     if doc[j].text in _CLOSING and j > 0:
         j -= 1
-    return doc[j].text in _SENT_END
+    if doc[j].text in _SENT_END:
+        return True
+    # "... said Rep. Adam Schiff, D-Calif. “We will ...”": an abbreviation ends it when the
+    # quote opens with a capital (not "the U.S. “will not hesitate ...”")
+    nxt = doc[i + 1].text[:1] if i + 1 < len(doc) else ""
+    return doc[j].text.endswith(".") and len(doc[j].text) > 1 and nxt.isupper()
 
 
 @Language.component("quote_marks")

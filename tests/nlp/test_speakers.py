@@ -274,3 +274,23 @@ def test_quote_paragraph_after_a_paragraph_about_a_named_person(pipeline: Pipeli
     ann = run(pipeline, text)
     q = quote(ann, "Nobody in this building")
     assert speaker_name(ann, q) == "Arjun Mehta" and q.cue is None
+
+
+def test_quote_after_an_abbreviation_is_its_own_direct_quote(pipeline: Pipeline) -> None:
+    text = (
+        "“This bill guts the Clean Air Act,” said Rep. Nora Vance, D-Ore. "
+        "“We will not let it pass.”"
+    )
+    ann = run(pipeline, text)
+    q = quote(ann, "We will not let it pass.")
+    assert q.kind == "direct" and speaker_name(ann, q) == "Nora Vance"
+
+
+def test_attribution_with_a_clause_after_a_quote_is_its_own_sentence(pipeline: Pipeline) -> None:
+    text = (
+        "“Growth is solid,” Governor Lena Hart said. “But risks remain.” "
+        "She added that rates would stay high."
+    )
+    ann = run(pipeline, text)
+    q = quote(ann, "rates would stay high")
+    assert (q.kind, q.cue, speaker_name(ann, q)) == ("indirect", "added", "Lena Hart")
