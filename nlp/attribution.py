@@ -680,6 +680,11 @@ def _infinitive_of(verb: Token) -> Token | None:
 
 
 _ANONYMITY = frozenset({"name", "identify", "quote", "disclose"})
+_FINDING_VERBS = frozenset({"find", "show"})
+_FINDING_NOUNS = DOCUMENT_NOUNS | {
+    "study", "audit", "survey", "review", "investigation", "analysis", "poll", "research",
+    "data", "inquiry", "probe", "report", "assessment", "evaluation", "paper",
+}  # fmt: skip
 
 
 def _infinitive_content(verb: Token, inf: Token) -> tuple[int, int]:
@@ -707,6 +712,10 @@ def _is_cue_verb(t: Token) -> bool:
         )
     if t.dep_ == "acl" and t.head.lemma_.lower() in DOCUMENT_NOUNS:
         return lemma in DOCUMENT_PARTICIPLES  # "a statement saying", "a report showing"
+    if lemma in _FINDING_VERBS and lemma not in SPEECH_VERBS:  # "The report found that ..."
+        return any(c.dep_ == "ccomp" for c in t.children) and any(
+            c.dep_ == "nsubj" and c.lemma_.lower() in _FINDING_NOUNS for c in t.children
+        )
     return lemma in SPEECH_VERBS
 
 
@@ -931,7 +940,10 @@ def _trim_range(state: _State, a: int, b: int) -> tuple[int, int]:
     ):
         a += 1
     while b > a and (
-        doc[b - 1].is_space or doc[b - 1].text in _EDGE_PUNCT or doc[b - 1].text == "."
+        doc[b - 1].is_space
+        or doc[b - 1].text in _EDGE_PUNCT
+        or doc[b - 1].text == "."
+        or (doc[b - 1].dep_ in {"cc", "mark"} and b - 1 > a)  # "..., while [Republicans say]"
     ):
         b -= 1
     return a, b
@@ -1126,7 +1138,17 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             if (
                 other is not c
                 and other.token.dep_ in {"advcl", "conj"}
-                and (other.token.tag_ == "VBG" or other.token.lower_ == "according")
+                and (
+                    other.token.tag_ == "VBG"
+                    or other.token.lower_ == "according"
+                    # "A would strip coverage, while Republicans say B": its own source
+                    or (
+                        other.token.dep_ == "advcl"
+                        and other.token.i > c.token.i
+                        and any(ch.dep_ == "nsubj" for ch in other.token.children)
+                        and any(ch.dep_ in _CLAUSE_COMP for ch in other.token.children)
+                    )
+                )
             ):
                 b = min(b, other.token.left_edge.i)
             elif (

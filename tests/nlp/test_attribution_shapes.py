@@ -164,3 +164,24 @@ def test_dateline_before_an_opening_quote_keeps_it_direct(pipeline: Pipeline) ->
     ann = run(pipeline, text)
     (q,) = ann.quotes
     assert (q.kind, q.text) == ("direct", "We will not sell the airline")
+
+
+def test_a_study_or_report_that_found_something_is_a_source(pipeline: Pipeline) -> None:
+    text = (
+        "The audit, published on Tuesday by the National Audit Office, found that the navy "
+        "had overpaid for its frigates. Divers found the wreck in June."
+    )
+    ann = run(pipeline, text)
+    (q,) = ann.quotes
+    assert (q.text, q.cue) == ("the navy had overpaid for its frigates", "found")
+
+
+def test_two_sources_contrasted_in_one_sentence(pipeline: Pipeline) -> None:
+    text = (
+        "Unions argue the reform would cut pensions for millions of workers, "
+        "while employers say it will save the system."
+    )
+    ann = run(pipeline, text)
+    texts = {q.cue: (q.text, q.speaker_text) for q in ann.quotes}
+    assert texts["argue"] == ("the reform would cut pensions for millions of workers", "Unions")
+    assert texts["say"] == ("it will save the system", "employers")
