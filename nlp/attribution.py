@@ -436,6 +436,10 @@ def _add_cand(state: _State, cand: _Cand) -> None:
 
 
 _PRONOUN_SENTS = 4  # how many sentences back a he/she looks for its antecedent
+_PARTY_EPITHETS = frozenset(
+    {"republican", "democrat", "conservative", "liberal", "socialist", "tory", "independent",
+     "centrist", "populist", "nationalist", "veteran", "lawmaker", "politician", "billionaire"}
+)  # fmt: skip
 
 
 def _resolve_gendered(state: _State, tok: Token) -> str | None:
@@ -569,6 +573,13 @@ def _resolve_pronoun(state: _State, tok: Token) -> str | None:
 
 def _resolve_noun(state: _State, head: Token) -> str | None:
     """Entity key for a non-pronoun source head, or None for unnamed/unknown sources."""
+    if (
+        head.lower_ in _PARTY_EPITHETS
+        and head.tag_ in {"NN", "NNP"}
+        and any(c.dep_ == "det" and c.lower_ == "the" for c in head.children)
+    ):
+        # "The Kentucky Republican added": a person just named, like a pronoun
+        return _resolve_gendered(state, head)
     key = state.ents.entity_of_token(head.i)
     if key is not None and state.ents.type_of(key) in KEEP_TYPES_FOR_SPEAKERS:
         return key

@@ -294,3 +294,14 @@ def test_attribution_with_a_clause_after_a_quote_is_its_own_sentence(pipeline: P
     ann = run(pipeline, text)
     q = quote(ann, "rates would stay high")
     assert (q.kind, q.cue, speaker_name(ann, q)) == ("indirect", "added", "Lena Hart")
+
+
+def test_party_epithet_refers_to_the_person_just_named(pipeline: Pipeline) -> None:
+    text = (
+        "Senator Dana Whitcomb, R-Neb., said the farm bill would pass. "
+        "The Nebraska Republican added that subsidies would not be cut."
+    )
+    ann = run(pipeline, text)
+    q = quote(ann, "subsidies would not be cut")
+    assert q.speaker_text == "The Nebraska Republican"
+    assert speaker_name(ann, q) == "Dana Whitcomb"
