@@ -967,10 +967,10 @@ def _char_range(state: _State, a: int, b: int) -> tuple[int, int]:
     """Characters of tokens [a, b), widened to whole quotation marks it cuts through."""
     doc = state.doc
     s = doc[a].idx
-    dateline = _DATELINE_LEAD.match(state.text[s : s + 80])
-    if dateline:  # "SEOUL, South Korea (AP) — ..." is not part of what anyone said
-        s += dateline.end()
     e = doc[b - 1].idx + len(doc[b - 1].text)
+    dateline = _DATELINE_LEAD.match(state.text[s : s + 80])
+    if dateline and s + dateline.end() < e:  # "SEOUL, South Korea (AP) — ..." is no one's words
+        s += dateline.end()
     for q in state.quotes:
         if q.outer_start < s <= q.start:
             s = q.outer_start
@@ -1345,6 +1345,8 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             if sp is None or sp.key is None:
                 conf -= 0.1
             s, e = _char_range(state, a, b)
+            if e <= s:
+                continue
             cue_s, cue_e = c.token.idx, c.end_token.idx + len(c.end_token.text)
             records.append(QuoteRecord(kind, s, e, sp, cue_s, cue_e, conf))
 

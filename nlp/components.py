@@ -105,6 +105,8 @@ class Attribution:
         doc._.quote_records = records
         spans = []
         for r in records:
+            if r.end <= r.start:
+                continue
             span = doc.char_span(r.start, r.end, label=r.kind, alignment_mode="expand")
             if span is not None:
                 spans.append(span)
