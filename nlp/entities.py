@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
@@ -29,6 +29,7 @@ _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _INITIAL = re.compile(r"^[a-z]$")
 
 
+@lru_cache(maxsize=65_536)
 def _fold(text: str) -> str:
     """Lowercase, strip accents, unify apostrophes/hyphens."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -36,6 +37,7 @@ def _fold(text: str) -> str:
     return no_marks.casefold()
 
 
+@lru_cache(maxsize=65_536)  # pure and called for every mention and candidate token
 def name_tokens(name: str, type: str) -> tuple[str, ...]:
     """Normalised words of a name: folded, hyphens split, punctuation and honorifics dropped."""
     folded = _fold(name)
