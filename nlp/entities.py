@@ -6,15 +6,20 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from nlp.lexicon import (
     ACRONYM_STOPWORDS,
+    GENDERED_WORDS,
     HONORIFICS,
     KEPT_LABELS,
     KEY_TYPE,
     KNOWN_ALIASES,
+    NAME_PARTICLES,
+    ORG_NAME_WORDS,
 )
 from nlp.types import Entity, Mention
 
@@ -24,6 +29,7 @@ _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _INITIAL = re.compile(r"^[a-z]$")
 
 
+@lru_cache(maxsize=65_536)
 def _fold(text: str) -> str:
     """Lowercase, strip accents, unify apostrophes/hyphens."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -31,6 +37,7 @@ def _fold(text: str) -> str:
     return no_marks.casefold()
 
 
+@lru_cache(maxsize=65_536)  # pure and called for every mention and candidate token
 def name_tokens(name: str, type: str) -> tuple[str, ...]:
     """Normalised words of a name: folded, hyphens split, punctuation and honorifics dropped."""
     folded = _fold(name)
@@ -62,6 +69,115 @@ def entity_key(name: str, type: str) -> str:
     words = " ".join(name_tokens(name, type))
     words = KNOWN_ALIASES.get(words, words)
     return f"{KEY_TYPE.get(type, type.lower())}:{words}"
+
+
+_FIRST_NAMES = Path(__file__).parent / "data" / "first_names.tsv"
+
+
+@cache
+def _first_name_genders() -> dict[str, str]:
+    """First name -> "m"/"f" (nlp/data/first_names.tsv, derived from nomquamgender, MIT)."""
+    out: dict[str, str] = {}
+    for line in _FIRST_NAMES.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, gender = line.partition("\t")
+            out[name] = gender
+    return out
+
+
+def _raw_words(name: str) -> list[str]:
+    folded = re.sub(r"(?<=\w)\.(?=\w)", "", _fold(name))
+    return [w for w in re.split(r"[^\w]+", re.sub(r"['’`]", "", folded)) if w]
+
+
+def name_gender(name: str) -> str | None:
+    """ "m", "f" or None for a person's name: an honorific ("Mr.", "Ms.") first, else the first
+    given name of a name with two or more words, looked up in a first-name list where only
+    names used overwhelmingly (≥ 95 %) for one gender are kept ("Kim", "Jean": None)."""
+    words = _raw_words(name)
+    if not words:
+        return None
+    if words[0] in GENDERED_WORDS:
+        return GENDERED_WORDS[words[0]]
+    while words and words[0] in HONORIFICS:
+        words.pop(0)
+    if len(words) < 2:
+        return None
+    return _first_name_genders().get(words[0])
+
+
+def _same_name_words(short: tuple[str, ...], long_: tuple[str, ...]) -> bool:
+    """Is ``short`` a partial form of ``long_`` (both normalised, ``len(short) < len(long_)``)?
+
+    The surname ("Ortega Marín", "de Vries", "Marín"), the given name plus first surname ("Luis
+    Ortega"), the family name of an East Asian name ("Kim"), or a middle surname of a name of
+    three or more words ("Ortega"). A partial form never starts with a lone particle's
+    neighbour only: "Vries" alone is not "de Vries"' short form unless it is the last word.
+    """
+    n = len(short)
+    if n == 0 or n >= len(long_):
+        return False
+    for i in range(len(long_) - n + 1):
+        if long_[i : i + n] != short:
+            continue
+        if i + n == len(long_) or i == 0:  # a suffix or a prefix
+            return True
+        if n == 1 and short[0] not in NAME_PARTICLES and len(long_) >= 3:
+            return True  # "Ortega" of "Luis Ortega Marín"
+        if n >= 2 and i >= 1:  # "Ortega Marín Díaz" inner run
+            return True
+    return False
+
+
+def _initial_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Same length, every word equal or a one-letter initial of the other ("J. Smith")."""
+    return len(a) == len(b) and all(
+        x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def same_person(a: str, b: str) -> bool:
+    """Could the person names ``a`` and ``b`` denote the same person? Pure, for cross-article
+    linking: accents, case, hyphens, honorifics and middle initials are ignored; one name may
+    be a partial form of the other (a surname, a double surname or one part of it, a
+    surname with its particle, given name + first surname, an initial for a given name).
+    Two full names with different given names are different people ("Kim Tok Hun" is not
+    "Kim Jong Un", "Kim Jong Il" is not "Kim Jong Un")."""
+    x, y = name_tokens(a, "PERSON"), name_tokens(b, "PERSON")
+    if not x or not y:
+        return False
+    if x == y or _initial_match(x, y):
+        return True
+    short, long_ = (x, y) if len(x) < len(y) else (y, x)
+    if _same_name_words(short, long_):
+        return True
+    # "Pieter de Vries" / "P. de Vries", "Luis Ortega" / "L. Ortega Marín"
+    return len(short) >= 2 and _initial_match(short, long_[: len(short)]) and len(short[0]) == 1
+
+
+def name_search_keys(name: str) -> tuple[str, ...]:
+    """Search keys of a person's name, accent-folded and lowercase, for prefix search: the
+    whole name, every word that is not a particle, and every surname run from each word after
+    the first to the end, with and without its particle ("Pieter de Vries" -> "pieter de
+    vries", "pieter", "vries", "de vries"; "Luis Ortega Marín" -> ..., "ortega marin",
+    "marin"). Honorifics are dropped; hyphenated parts are keys on their own and joined."""
+    words = list(name_tokens(name, "PERSON"))
+    if not words:
+        return ()
+    keys: list[str] = [" ".join(words)]
+    keys.extend(w for w in words if w not in NAME_PARTICLES)
+    for i in range(1, len(words)):
+        run = words[i:]
+        keys.append(" ".join(run))
+        while run and run[0] in NAME_PARTICLES:
+            run = run[1:]
+            if run:
+                keys.append(" ".join(run))
+    folded = _fold(name)
+    for part in re.findall(r"\w+(?:-\w+)+", folded):  # "ferraro-bianchi"
+        keys.append(part)
+    return tuple(dict.fromkeys(k for k in keys if k))
 
 
 @dataclass
@@ -148,6 +264,107 @@ def _clean_span(doc: Doc, doc_text: str, ent: Span) -> EntityMention | None:
     return EntityMention(s, e, span.start, span.end, ent.label_, doc_text[s:e])
 
 
+def _name_run_ok(tokens: list[Token]) -> bool:
+    return all(
+        (t.pos_ == "PROPN" and t.text[:1].isupper() and t.text.replace("-", "").isalpha())
+        or (t.lower_ in NAME_PARTICLES and 0 < k < len(tokens) - 1)
+        for k, t in enumerate(tokens)
+    )
+
+
+def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]:
+    """Add the person names the small model's NER missed: a run of two to four capitalised
+    proper nouns starting with a given name from the first-name list ("Ana Ruiz"), and a lone
+    proper noun that is the last word of a person found that way or by the NER ("Ruiz")."""
+    covered: set[int] = set()
+    for ent in doc.ents:  # a one-word ORG/GPE may be the surname of a missed name
+        if ent.label_ == "PERSON" or len(ent) > 1 or ent.label_ not in {"ORG", "GPE", "NORP"}:
+            covered.update(range(ent.start, ent.end))
+    names = _first_name_genders()
+    added: list[EntityMention] = []
+    i, n = 0, len(doc)
+    while i < n:
+        t = doc[i]
+        if i in covered or t.pos_ != "PROPN" or _fold(t.text) not in names:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and j - i < 4 and j not in covered:
+            nxt = doc[j]
+            particle = nxt.lower_ in NAME_PARTICLES and j + 1 < n and doc[j + 1].pos_ == "PROPN"
+            if not (particle or _name_run_ok([nxt])):
+                break
+            j += 1
+        run = list(doc[i:j])
+        if j - i >= 2 and _name_run_ok(run) and not _looks_org(run):
+            s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
+            added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
+            covered.update(range(i, j))
+        i = max(j, i + 1)
+    # a given name the NER left out: "Carmen [Ruiz Delgado]"
+    for k, m in enumerate(raw):
+        p = m.tok_start - 1
+        if (
+            m.label == "PERSON"
+            and p >= 0
+            and p not in covered
+            and doc[p].pos_ == "PROPN"
+            and doc[p].text[:1].isupper()
+            and _fold(doc[p].text) in names
+        ):
+            raw[k] = EntityMention(
+                doc[p].idx, m.end, p, m.tok_end, m.label, doc.text[doc[p].idx : m.end]
+            )
+            covered.add(p)
+    known = [
+        toks
+        for m in [*raw, *added]
+        if m.label == "PERSON" and len(toks := name_tokens(m.text, "PERSON")) >= 2
+    ]
+    # a partial form of a known name the NER missed: "Ruiz Delgado", "Ruiz", "Van Houten"
+    i = 0
+    while i < n:
+        if i in covered or doc[i].pos_ != "PROPN" or not doc[i].text[:1].isupper():
+            i += 1
+            continue
+        j = i
+        while j < n and j - i < 3 and j not in covered and (
+            (doc[j].pos_ == "PROPN" and doc[j].text[:1].isupper())
+            or (doc[j].lower_ in NAME_PARTICLES and j + 1 < n and doc[j + 1].pos_ == "PROPN")
+        ):  # fmt: skip
+            j += 1
+        words = tuple(w for t in doc[i:j] for w in name_tokens(t.text, "PERSON"))
+        if words and any(words == full or _same_name_words(words, full) for full in known):
+            s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
+            added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
+            covered.update(range(i, j))
+        i = max(j, i + 1)
+    if not added:
+        return raw
+    taken = {i for m in added for i in range(m.tok_start, m.tok_end)}
+    kept = [m for m in raw if not any(i in taken for i in range(m.tok_start, m.tok_end))]
+    return sorted([*kept, *added], key=lambda m: m.start)
+
+
+def _looks_org(tokens: list[Token]) -> bool:
+    return any(_fold(t.text) in ORG_NAME_WORDS for t in tokens)
+
+
+def _looks_like_person(text: str) -> bool:
+    """An ORG/GPE span the small model mislabelled that is a person's name: two to four
+    capitalised words, the first a given name in the first-name list, no organisation word
+    ("Pieter de Vries", "Giulia Ferraro-Bianchi"; not "Kestrel Foods", "Victoria Park")."""
+    surface = text.split()
+    words = _raw_words(text)
+    while len(words) > 2 and words[0] in HONORIFICS and len(surface) > 2:  # "Governor Ann Lee"
+        words, surface = words[1:], surface[1:]
+    if not 2 <= len(surface) <= 4 or not words or any(w in ORG_NAME_WORDS for w in words):
+        return False
+    if not all(w[:1].isupper() or _fold(w) in NAME_PARTICLES for w in surface):
+        return False
+    return words[0] in _first_name_genders()
+
+
 def _is_acronym(text: str) -> bool:
     letters = text.replace(".", "")
     return 2 <= len(letters) <= 7 and letters.isalpha() and letters.isupper()
@@ -166,7 +383,14 @@ def build_entities(doc: Doc) -> EntityIndex:
             continue
         cleaned = _clean_span(doc, doc_text, ent)
         if cleaned is not None and name_tokens(cleaned.text, cleaned.label):
+            if cleaned.label in {"ORG", "GPE", "NORP"} and _looks_like_person(cleaned.text):
+                cleaned = EntityMention(
+                    cleaned.start, cleaned.end, cleaned.tok_start, cleaned.tok_end, "PERSON",
+                    cleaned.text,
+                )  # fmt: skip
             raw.append(cleaned)
+
+    raw = _with_missed_names(doc, raw)
 
     # 1. people with two or more name words form clusters by their normalised words
     persons: dict[tuple[str, ...], _Cluster] = {}
@@ -182,13 +406,19 @@ def build_entities(doc: Doc) -> EntityIndex:
         for full, c in persons.items():
             if len(toks) >= len(full):
                 continue
-            n = len(toks)
-            ok = full[:n] == toks or full[-n:] == toks
-            if ok:
+            if _same_name_words(toks, full):
                 score = (sum(c.label_votes.values()), -c.first, full)
                 if best is None or score > best:
                     best = score
         return best[2] if best else None
+
+    # a two-word partial name ("Ortega Marín", "de Vries") joins the longer name it is part
+    # of, so it does not start a cluster of its own
+    for toks in sorted(persons, key=len):
+        full = person_for(toks)
+        if full is not None and full != toks:
+            absorbed = persons.pop(toks)
+            persons[full].label_votes.update(absorbed.label_votes)
 
     assignment: list[tuple[EntityMention, str]] = []  # mention, cluster id
     for m in raw:
@@ -202,7 +432,7 @@ def build_entities(doc: Doc) -> EntityIndex:
                 cid = "P|" + " ".join(full if full else toks)
                 if not full:
                     persons.setdefault(toks, _Cluster(tokens=toks, first=m.start))
-        elif m.label in {"ORG", "NORP", "GPE"} and len(toks) == 1 and not _is_acronym(m.text):
+        elif m.label in {"ORG", "NORP", "GPE"} and len(toks) <= 3 and not _is_acronym(m.text):
             full = person_for(name_tokens(m.text, "PERSON"))
             if full is not None:  # a surname the small model mislabelled ("Pak" as ORG)
                 cid = "P|" + " ".join(full)
@@ -264,4 +494,12 @@ def build_entities(doc: Doc) -> EntityIndex:
     return EntityIndex(entities, mentions, token_key, mention_tokens)
 
 
-__all__ = ["EntityIndex", "build_entities", "entity_key", "name_tokens"]
+__all__ = [
+    "EntityIndex",
+    "build_entities",
+    "entity_key",
+    "name_gender",
+    "name_search_keys",
+    "name_tokens",
+    "same_person",
+]

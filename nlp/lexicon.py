@@ -5,7 +5,7 @@ Change a list here and bump ``RULES_VERSION`` so stored annotations can be told 
 
 from __future__ import annotations
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 # Lemmas of verbs that introduce reported speech (PARC-style attribution cues).
 SPEECH_VERBS: frozenset[str] = frozenset(
@@ -19,8 +19,50 @@ SPEECH_VERBS: frozenset[str] = frozenset(
         "testify", "tweet", "post", "quip", "ask", "answer", "boast", "charge", "counter",
         "indicate", "signal", "underscore", "proclaim", "affirm", "agree", "believe", "think",
         "recount", "joke", "lament", "describe", "brief", "shout",
+        # added for unseen news (issue 15)
+        "hint", "inform", "assure", "reassure", "imply", "plead", "implore", "gush", "fume",
+        "interject", "advise", "exclaim", "threaten", "retort", "rule", "propose", "demand",
+        "speculate", "muse", "scoff", "grumble", "mutter", "whisper", "yell", "brag",
+        "notify", "forecast", "point", "chime",
     }
 )  # fmt: skip
+
+# Speech verbs that are cues only with their particle: "pointed out that", "chimed in that".
+PHRASAL_CUES: dict[str, str] = {"point": "out", "chime": "in"}
+
+# Verbs whose to-infinitive complement is reported speech: "urged members to reject the
+# offer", "vowed to fight on", "pleaded with the jury to acquit". The content is the object
+# (if any) plus the infinitive clause.
+INFINITIVE_CUES: frozenset[str] = frozenset(
+    {"urge", "vow", "promise", "pledge", "ask", "tell", "warn", "threaten", "implore", "plead",
+     "advise", "press", "encourage", "beg", "remind", "call", "demand", "propose", "order",
+     "instruct", "invite"}
+)  # fmt: skip
+# ... of which these are cues only with that complement ("pressed ahead" is not speech).
+INFINITIVE_ONLY_VERBS: frozenset[str] = frozenset(
+    {"press", "encourage", "beg", "call", "order", "instruct", "invite"}
+)
+
+# Nouns that report speech when a that-clause or to-infinitive hangs off them and a possessor
+# or by/from phrase names the source: "the governor's announcement that schools reopen".
+NOMINAL_CUES: frozenset[str] = frozenset(
+    {"announcement", "claim", "allegation", "pledge", "warning", "proposal", "vow", "promise",
+     "assertion", "assurance", "insistence", "admission", "accusation", "suggestion",
+     "prediction", "threat", "demand", "denial", "contention", "statement", "call",
+     "argument", "complaint", "confirmation", "declaration", "recommendation"}
+)  # fmt: skip
+
+# Participles that report when they hang off a document noun: "a statement saying",
+# "a report showing": the source is whoever issued the document.
+DOCUMENT_PARTICIPLES: frozenset[str] = frozenset(
+    {"say", "show", "warn", "state", "claim", "announce", "suggest", "confirm", "argue",
+     "accuse", "urge", "call", "describe", "note", "insist", "deny", "conclude", "find"}
+)  # fmt: skip
+
+# Clauses that stop a reported clause when a comma or dash leads them and they run to its end:
+# "..., which critics dispute" (non-restrictive relative), "..., although ..." (concessive);
+# also "— without specifying when" (the reporter's comment).
+CONTENT_STOP_WORDS: frozenset[str] = frozenset({"which", "although", "though", "whereas"})
 
 # Cues that only count as speech when a clause (not just an object) follows them.
 CLAUSE_ONLY_VERBS: frozenset[str] = frozenset(
@@ -60,6 +102,11 @@ PERSON_ROLE_NOUNS: frozenset[str] = frozenset(
         "lawyer", "attorney", "analyst", "expert", "professor", "fellow", "researcher",
         "economist", "negotiator", "diplomat", "aide", "head", "executive", "ceo", "founder",
         "speaker", "lawmaker", "candidate", "king", "queen", "prime", "officer", "correspondent",
+        "commissioner", "inspector", "coach", "manager", "captain", "owner", "treasurer",
+        "councillor", "councilor", "councilman", "councilwoman", "deputy", "superintendent",
+        "sheriff", "magistrate", "justice", "dean", "principal", "editor", "chairperson",
+        "congressman", "congresswoman", "mp", "legislator", "auditor", "regulator", "rector",
+        "vice-president", "incumbent", "challenger", "rival", "counterpart",
     }
 )  # fmt: skip
 
@@ -91,8 +138,38 @@ DOCUMENT_NOUNS: frozenset[str] = frozenset(
 
 PERSONAL_PRONOUNS: dict[str, str] = {
     "he": "person", "him": "person", "she": "person", "her": "person",
-    "it": "org", "they": "plural", "them": "plural", "we": "plural", "i": "self",
+    "his": "person", "hers": "person",
+    "it": "org", "its": "org", "they": "plural", "them": "plural", "their": "plural",
+    "we": "plural", "our": "plural", "i": "self",
 }  # fmt: skip
+
+# Grammatical gender of the personal pronouns.
+PRONOUN_GENDER: dict[str, str] = {
+    "he": "m", "him": "m", "his": "m", "himself": "m",
+    "she": "f", "her": "f", "hers": "f", "herself": "f",
+}  # fmt: skip
+
+# Gender evidence for a person: honorifics and gendered role nouns before or around a name.
+GENDERED_WORDS: dict[str, str] = {
+    "mr": "m", "mister": "m", "sir": "m", "lord": "m", "king": "m", "prince": "m",
+    "spokesman": "m", "chairman": "m", "congressman": "m", "businessman": "m",
+    "councilman": "m", "assemblyman": "m", "alderman": "m", "countryman": "m",
+    "father": "m", "son": "m", "brother": "m", "husband": "m", "uncle": "m", "nephew": "m",
+    "grandfather": "m", "boy": "m", "man": "m", "duke": "m", "emperor": "m", "sheikh": "m",
+    "mrs": "f", "ms": "f", "miss": "f", "madam": "f", "madame": "f", "dame": "f",
+    "lady": "f", "queen": "f", "princess": "f", "spokeswoman": "f", "chairwoman": "f",
+    "congresswoman": "f", "businesswoman": "f", "councilwoman": "f", "assemblywoman": "f",
+    "mother": "f", "daughter": "f", "sister": "f", "wife": "f", "widow": "f", "aunt": "f",
+    "niece": "f", "grandmother": "f", "girl": "f", "woman": "f", "duchess": "f",
+    "empress": "f", "actress": "f", "sheikha": "f",
+}  # fmt: skip
+
+# Name particles: part of a surname, never a name on their own ("de Vries", "al-Rashid").
+NAME_PARTICLES: frozenset[str] = frozenset(
+    {"de", "del", "della", "der", "den", "di", "da", "das", "do", "dos", "du", "la", "le",
+     "van", "von", "zu", "ter", "ten", "bin", "ibn", "bint", "al", "el", "abu", "ben", "y",
+     "e", "st", "mac", "ap"}
+)  # fmt: skip
 
 # Honorifics and titles dropped when normalising person names.
 HONORIFICS: frozenset[str] = frozenset(
@@ -159,3 +236,40 @@ MIN_UNATTRIBUTED_QUOTE_WORDS = 4
 
 # Entity types that can be the source of a quote.
 KEEP_TYPES_FOR_SPEAKERS: frozenset[str] = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC"})
+
+# Words that make a capitalised name an organisation or place, not a person.
+ORG_NAME_WORDS: frozenset[str] = frozenset(
+    {"ministry", "bank", "party", "university", "college", "school", "council", "committee",
+     "agency", "association", "group", "company", "corp", "corporation", "inc", "ltd", "llc",
+     "plc", "news", "times", "post", "herald", "gazette", "ledger", "journal", "union", "fund",
+     "forum", "league", "club", "institute", "foundation", "court", "department", "office",
+     "commission", "federation", "authority", "service", "services", "airlines", "airways",
+     "motors", "foods", "energy", "resources", "pharma", "shipping", "holdings", "capital",
+     "partners", "bureau", "board", "center", "centre", "hospital", "church", "city", "county",
+     "state", "republic", "kingdom", "park", "street", "square", "river", "island", "islands",
+     "mountains", "sea", "ocean", "bay", "airport", "station", "stadium", "fc", "united",
+     "rovers", "army", "navy", "force", "forces", "police", "government", "administration",
+     "media", "press", "radio", "television", "tv", "network", "daily", "weekly", "sport",
+     "sports", "chronicle", "courier", "tribune", "express", "observer", "guardian", "review"}
+)  # fmt: skip
+
+
+def _inflections(lemma: str) -> set[str]:
+    forms = {lemma, lemma + "s", lemma + "ed", lemma + "d", lemma + lemma[-1] + "ed"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if lemma.endswith(("sh", "ch", "s", "x")):
+        forms.add(lemma + "es")
+    return forms
+
+
+_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "write": {"wrote", "written"},
+              "think": {"thought"}, "plead": {"pled"}, "speak": {"spoke"}}  # fmt: skip
+
+# Inflected forms of the speech verbs, for rules that run before (or despite) the tagger:
+# "“Why now?” the senator asked." and Title-Case headlines ("Minister Says ...").
+SPEECH_FORMS: frozenset[str] = frozenset(
+    f
+    for lemma in SPEECH_VERBS | {"speak"}
+    for f in _inflections(lemma) | _IRREGULAR.get(lemma, set())
+)

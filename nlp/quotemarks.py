@@ -5,6 +5,8 @@ inside one paragraph. A quote continued over several paragraphs (opening mark, n
 at the paragraph's end, next paragraph reopens) gives one span per paragraph, linked through
 ``continues``. Single quotes are nested quotes inside double quotes and stay part of the
 outer span; a paragraph without any double mark may use curly single marks (‘…’) instead.
+A doubled straight apostrophe (``''``) or backtick (````` `` `````), as in some wire archives,
+is one double mark.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ class QuoteSpan:
     continues: int | None  # index of the span in the previous paragraph this one continues
 
 
-def _is_opening(text: str, i: int, para_start: int, para_end: int, is_open: bool) -> bool:
+def _is_opening(
+    text: str, i: int, para_start: int, para_end: int, is_open: bool, width: int = 1
+) -> bool:
     """Decide whether the ambiguous mark at ``i`` opens (True) or closes (False) a quote."""
     prev = text[i - 1] if i > para_start else " "
-    nxt = text[i + 1] if i + 1 < para_end else " "
+    nxt = text[i + width] if i + width < para_end else " "
     if prev.isspace() or prev in _OPEN_CONTEXT:
         return not (nxt.isspace() and is_open)
     if nxt.isspace() or not nxt.isalnum():
@@ -61,10 +65,13 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
         para = text[p_start:p_end]
         if not para.strip():
             continue  # blank lines neither end nor break a continued quote
-        has_double = any(
-            c in DOUBLE_OPEN or c in DOUBLE_CLOSE or c in DOUBLE_AMBIGUOUS for c in para
+        has_double = (
+            any(c in DOUBLE_OPEN or c in DOUBLE_CLOSE or c in DOUBLE_AMBIGUOUS for c in para)
+            or "''" in para
+            or "``" in para
         )
         open_at: int | None = None
+        open_width = 1
         first_in_para = True
         carried = prev_unclosed
         prev_unclosed = None
@@ -88,8 +95,17 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
             if e2 > s2:
                 spans.append(QuoteSpan(s2, e2, o, oe, p_index, closed, link))
 
+        skip_to = p_start
         for i in range(p_start, p_end):
+            if i < skip_to:
+                continue
             c = text[i]
+            width = 1
+            if has_double and c in "'`" and text[i + 1 : i + 2] == c and i + 1 < p_end:
+                # a doubled apostrophe or backtick is one double mark: ''We will win,'' he said.
+                width = 2
+                skip_to = i + 2
+                c = "“" if c == "`" else '"'
             if has_double:
                 if c in DOUBLE_OPEN:
                     opening = True
@@ -104,7 +120,7 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
                         nxt = text[i + 1] if i + 1 < p_end else " "
                         opening = (prev.isspace() or prev in _OPEN_CONTEXT) and nxt.isalnum()
                 elif c in DOUBLE_AMBIGUOUS:
-                    opening = _is_opening(text, i, p_start, p_end, open_at is not None)
+                    opening = _is_opening(text, i, p_start, p_end, open_at is not None, width)
                 else:
                     continue
             else:
@@ -122,14 +138,14 @@ def find_quote_spans(text: str) -> list[QuoteSpan]:
                     continue
             if opening:
                 if open_at is not None:  # unclosed quote followed by a new one
-                    emit(open_at, open_at + 1, i, i, False)
-                open_at = i
+                    emit(open_at, open_at + open_width, i, i, False)
+                open_at, open_width = i, width
             elif open_at is not None:
-                emit(open_at, open_at + 1, i, i + 1, True)
+                emit(open_at, open_at + open_width, i, i + width, True)
                 open_at = None
         if open_at is not None:
             before = len(spans)
-            emit(open_at, open_at + 1, p_end, p_end, False)
+            emit(open_at, open_at + open_width, p_end, p_end, False)
             if len(spans) > before:
                 prev_unclosed = len(spans) - 1
     return spans

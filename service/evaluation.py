@@ -4,6 +4,9 @@ The quote gold file names articles by seed file stem (``000_e96bd463a1726657``);
 are the seed files (dateline stripped, exactly as `article-store seed` stores them). A claim
 gold file's articles use the seed texts where a seed file of that name exists, else their own
 sentences (:func:`nlp.evaluation.load_claim_gold`); ClaimBuster's list format is accepted too.
+A quote gold file may instead carry its texts (``"texts": {name: body}``, format v2, e.g.
+``tests/nlp/gold/dev_news.json``); those articles need no seed file.
+
 """
 
 from __future__ import annotations
@@ -50,7 +53,12 @@ def run_evaluation(
     articles = gold.get("articles", gold) if isinstance(gold, dict) else None
     if not isinstance(articles, dict):
         raise InvalidInput(f"{gold_path} is not a gold file (see docs/nlp.md)")
-    texts = load_texts(seeds_dir, sorted(articles))
+    # a self-contained gold file (format v2) carries its texts; v1 files name seed stems
+    inline = gold.get("texts") or {}
+    if not isinstance(inline, dict) or not all(isinstance(t, str) for t in inline.values()):
+        raise InvalidInput(f"{gold_path}: 'texts' must map article names to strings")
+    texts = {name: inline[name] for name in articles if name in inline}
+    texts.update(load_texts(seeds_dir, sorted(set(articles) - set(texts))))
     try:
         return evaluate(pipeline, {"articles": articles}, texts, progress=progress)
     except ValueError as exc:  # a gold quote not found in its text

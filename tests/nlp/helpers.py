@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nlp.types import Annotations
+from nlp.pipeline import Pipeline
+from nlp.types import Annotations, Quote
 
 
 def check_offsets(text: str, ann: Annotations) -> None:
@@ -19,3 +20,15 @@ def check_offsets(text: str, ann: Annotations) -> None:
         assert q.speaker_key is None or q.speaker_key in keys
     for m in ann.mentions:
         assert m.entity_key in keys
+
+
+def annotate_checked(pipeline: Pipeline, text: str) -> Annotations:
+    """Annotate ``text`` and check every offset invariant."""
+    ann = pipeline.annotate(text)
+    check_offsets(text, ann)
+    return ann
+
+
+def speaker_name(ann: Annotations, q: Quote) -> str | None:
+    """Canonical name of the quote's speaker entity, if any."""
+    return next((e.name for e in ann.entities if e.key == q.speaker_key), None)

@@ -175,3 +175,24 @@ def test_unnamed_officials_keep_text_without_entity(pipeline: Pipeline) -> None:
 def test_negated_cue_is_not_a_quote(pipeline: Pipeline) -> None:
     text = "The agency did not say that Kim had mentioned Ukraine. Officials declined to say whether talks began."
     assert run(pipeline, text).quotes == ()
+
+
+def test_doubled_apostrophes_are_quotation_marks(pipeline: Pipeline) -> None:
+    text = (
+        "''The harbour will reopen by spring,'' Governor Tomas Reyes said on Friday. "
+        "''Nobody will lose a job.''\n"
+        "Port workers were not convinced. ''We have heard it before,'' said Ines Duarte."
+    )
+    ann = run(pipeline, text)
+    direct = [(q.text, speaker_name(ann, q)) for q in ann.quotes if q.kind == "direct"]
+    assert direct == [
+        ("The harbour will reopen by spring", "Tomas Reyes"),
+        ("Nobody will lose a job.", "Tomas Reyes"),
+        ("We have heard it before", "Ines Duarte"),
+    ]
+
+
+def test_apostrophes_in_words_are_not_doubled_marks(pipeline: Pipeline) -> None:
+    text = "The players' union said it won't accept the league's offer."
+    ann = run(pipeline, text)
+    assert [q.kind for q in ann.quotes] == ["indirect"]

@@ -98,3 +98,60 @@ _ODD = st.lists(
 @given(_ODD)
 def test_offsets_hold_on_odd_text(pipeline: Pipeline, text: str) -> None:
     check_offsets(text, pipeline.annotate(text))
+
+
+def test_fragment_open_at_paragraph_end_then_quote_paragraph_does_not_crash(
+    pipeline: Pipeline,
+) -> None:
+    # the open fragment "continues" into a paragraph whose quote never became direct
+    text = (
+        "Councillor Ravi Menon defended the levy on Thursday, arguing that the city must "
+        '"protect the river and every family that lives along it.\n\n'
+        '"Nobody wants a new tax," he said. "But the floods will not wait."\n'
+    )
+    ann = pipeline.annotate(text)
+    check_offsets(text, ann)
+    direct = [q.text for q in ann.quotes if q.kind == "direct"]
+    assert "Nobody wants a new tax" in direct
+
+
+_MARKS = ['"', "“", "”", "‘", "’", "''", "``", "«", "»", "„", "'"]
+_WORDS = [
+    "The minister", "Ana Ruiz", "he", "she", "they", "the union", "Mr. Cole", "officials",
+    "SEOUL, South Korea (AP) —", "Al-Rashid said", "Pieter de Vries", "his", "who said",
+    "said", "told reporters", "added that", "warned", "urged members to", "according to",
+    "asked", "wrote:", "the budget is balanced", "we will win", "never", "which critics dispute",
+    "because", "and", "it", "Sunday", ",", ".", "?", "!", ":", " — ", "(", ")",
+]  # fmt: skip
+_PIECE = st.one_of(st.sampled_from(_MARKS), st.sampled_from(_WORDS))
+_PARAGRAPH = st.tuples(
+    st.lists(_PIECE, min_size=1, max_size=25).map(" ".join),
+    st.sampled_from([str, str.upper, str.title]),  # wire copy in capitals, headlines
+).map(lambda pair: pair[1](pair[0]))
+_BREAK = st.sampled_from(["\n", "\n\n", "\r\n", " ", "\u2029"])
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(_PARAGRAPH, _BREAK), min_size=1, max_size=5))
+def test_pipeline_never_raises_on_paragraphs_with_random_quote_marks(
+    pipeline: Pipeline, paragraphs: list[tuple[str, str]]
+) -> None:
+    text = "".join(p + b for p, b in paragraphs)
+    ann = pipeline.annotate(text)  # must return, whatever the marks
+    check_offsets(text, ann)
+    for q in ann.quotes:
+        assert 0 <= q.start < q.end <= len(text)
+
+
+def test_capitals_that_look_like_a_dateline_do_not_invert_a_span(pipeline: Pipeline) -> None:
+    # found by fuzzing dev texts: the dateline cut ran past the end of a short content
+    text = (
+        "VON HALLBERG SAID THE TWO COUNTRIES HAD AGREED TO STUDY A HYDROGEN PIPELINE. "
+        "AL-RASHID SAID SAUDI ARABIA WAS READY TO INVEST $5 BILLION IN THE PROJECT.“\n\n"
+        "“THIS IS THE BEGINNING OF A LONG PARTNERSHIP,” AL-RASHID SAID."
+    )
+    ann = pipeline.annotate(text)
+    check_offsets(text, ann)
+    assert all(q.start < q.end for q in ann.quotes)
