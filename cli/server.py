@@ -71,7 +71,9 @@ def serve(
                 port=port,
                 workers=workers,
                 log_config=None,
-                timeout_graceful_shutdown=20,
+                # an in-flight batch of 1,000 articles must be able to finish (and be
+                # acknowledged) after SIGTERM/SIGINT, also on a busy machine
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             )
         finally:
             if worker_proc is not None:
@@ -79,6 +81,9 @@ def serve(
             if db.embedded:
                 bootstrap.unpublish_server_url(settings)
                 console.print("[green]stopping:[/] embedded PostgreSQL")
+
+
+GRACEFUL_SHUTDOWN_S = 60
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -2,9 +2,10 @@
 
 Path parameters use two URL convertors registered here, before any route is built:
 
-* ``id``: any segment without ``/`` or ``:`` except the literal ``clusters``, so a malformed
-  id still reaches validation (422) while ``/claims/clusters`` and ``/stories/1:split`` are
-  never taken for ids (an unsupported method on them is a 405, not a 404/422);
+* ``id``: any segment without ``/`` or ``:`` except the literals ``clusters`` and ``orphans``,
+  so a malformed id still reaches validation (422) while ``/claims/clusters``,
+  ``/quotes/orphans`` and ``/stories/1:split`` are never taken for ids (an unsupported method
+  on them is a 405, not a 404/422);
 * ``slug``: any segment without ``/`` or ``:`` (so ``/topics/x:reclassify`` is its own route).
 """
 
@@ -22,7 +23,7 @@ class _SegmentConvertor(Convertor[str]):
 
 
 class IdConvertor(_SegmentConvertor):
-    regex = r"(?!clusters$)[^/:]+"
+    regex = r"(?!(?:clusters|orphans)$)[^/:]+"
 
 
 class SlugConvertor(_SegmentConvertor):

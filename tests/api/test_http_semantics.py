@@ -32,3 +32,13 @@ async def test_head_works_wherever_get_does(anon_client: httpx.AsyncClient, path
 async def test_head_of_a_missing_resource_is_404(anon_client: httpx.AsyncClient) -> None:
     r = await anon_client.head("/v1/articles/424242")
     assert r.status_code == 404 and r.content == b""
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE", "PUT"])
+async def test_named_subresources_are_never_taken_for_ids(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    # /quotes/orphans and /claims/clusters are listings: other methods on them are 405
+    for path in ("/v1/quotes/orphans", "/v1/claims/clusters"):
+        r = await client.request(method, path, params={"limit": 5})
+        assert r.status_code == 405, (method, path, r.status_code, r.text)
