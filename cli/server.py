@@ -71,6 +71,10 @@ def serve(
                 port=port,
                 workers=workers,
                 log_config=None,
+                # X-Forwarded-* only from configured proxies (uvicorn trusts 127.0.0.1 by
+                # default, which let any local client choose its address)
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or None,
                 # an in-flight batch of 1,000 articles must be able to finish (and be
                 # acknowledged) after SIGTERM/SIGINT, also on a busy machine
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

@@ -67,6 +67,8 @@ def create_engine(
         pool_pre_ping=False,
         pool_timeout=10,
         connect_args={"server_settings": server_settings, "timeout": 10},
+        # bound values are request data: never in error messages or logs (docs/security.md)
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "handle_error", _discard_after_driver_error)
     return engine

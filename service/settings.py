@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 1200
     anon_rate_limit_per_minute: int = 600
     cors_origins: list[str] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # CIDRs, "*" for any). Empty (the default): the headers are ignored, so a client cannot
+    # pick its own address for the anonymous rate limit.
+    trusted_proxies: str = ""
 
 
 @lru_cache(maxsize=1)

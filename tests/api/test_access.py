@@ -120,3 +120,18 @@ async def test_openapi_declares_the_key_schemes(client: httpx.AsyncClient) -> No
     spec = (await client.get("/openapi.json")).json()
     schemes = spec["components"]["securitySchemes"]
     assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
+
+
+async def test_a_used_key_records_when_it_was_last_used(app: FastAPI) -> None:
+    from service import access
+
+    factory = app.state.session_factory
+    new = await access.create_key(factory, "last-used", "read")
+    before = {k["id"]: k for k in await access.list_keys(factory)}[new.id]
+    assert before["last_used_at"] is None
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.get("/v1/articles", headers={"Authorization": f"Bearer {new.token}"})
+    assert r.status_code == 200
+    after = {k["id"]: k for k in await access.list_keys(factory)}[new.id]
+    assert after["last_used_at"] is not None

@@ -38,3 +38,21 @@ async def test_a_driver_error_discards_its_connection_and_keeps_the_pool(
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+async def test_driver_errors_never_carry_the_bound_values(database_url: str) -> None:
+    """Bound parameters are request data: a failing statement's error (which is logged)
+    does not list them (SQLAlchemy's [parameters: …] part). The driver's own sentence may
+    still quote the one value it refused; that is what docs/security.md says."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(
+                    text("SELECT CAST(:v AS integer)"), {"v": "secret-body-text-123"}
+                )
+        message = str(caught.value)
+        assert "[SQL parameters hidden due to hide_parameters=True]" in message
+        assert "[parameters:" not in message and "{'v':" not in message
+    finally:
+        await engine.dispose()
