@@ -157,3 +157,29 @@ def test_eval_without_gold_scores_the_shipped_gold_from_any_directory(
     gold_quotes = report["scores"]["all"]["tp"] + report["scores"]["all"]["fn"]
     assert gold_quotes >= 80, report["scores"]["all"]
     assert report["scores"]["all"]["f1"] > 0.9, report["scores"]["all"]
+
+
+def test_x_forwarded_for_does_not_reset_the_anonymous_rate_limit(
+    server_env: dict[str, str], data_dir: Path
+) -> None:
+    """A client that sends a new X-Forwarded-For with every request is still one client:
+    the header is believed only from ARTICLE_STORE_TRUSTED_PROXIES (unset here)."""
+    env = {**server_env, "ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE": "5"}
+    port = _free_port()
+    log = data_dir / "serve.log"
+    proc = _start(env, port, log, "--no-worker")
+    try:
+        _wait_ready(proc, port, log)
+        statuses = [
+            httpx.get(
+                f"http://127.0.0.1:{port}/v1/articles",
+                params={"limit": 1},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                timeout=5,
+            ).status_code
+            for n in range(12)
+        ]
+    finally:
+        _stop(proc)
+    assert statuses.count(200) <= 6, statuses
+    assert 429 in statuses, statuses
