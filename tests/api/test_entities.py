@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.fixtures.annotated import post_annotated
+
 # shared fixtures: the seeds annotated for real; the store reset after this module
 pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
@@ -185,17 +187,11 @@ async def test_writes_need_a_key_and_merges_an_admin_key(
 async def test_speakers_are_found_as_a_user_types_accent_free_and_common_words_match_nobody(
     clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
 ) -> None:
-    from tests.fixtures.annotated import drain_jobs
-
     body = (
         'BERLIN — "We will not back down," Katrin Albers said on Tuesday.\n\n'
         '"The talks go on," added Luis Ortega Marín, the trade envoy.'
     )
-    r = await client.post(
-        "/v1/articles", json={"outlet": "Wire", "external_id": "typ-1", "body": body}
-    )
-    assert r.status_code == 201, r.text
-    await drain_jobs(settings, pipeline)
+    await post_annotated(client, settings, pipeline, body, "typ-1")
 
     async def speakers(q: str) -> list[str]:
         r = await client.get("/v1/speakers", params={"q": q})

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import quotes as quote_svc
 from service.curation import carry_curated
 from tests.db.test_schema_invariants import spans_not_matching_body
+from tests.fixtures.annotated import post_annotated, revise_annotated
 
 # shared fixtures: the seeds annotated for real; the store reset after this module
 pytestmark = pytest.mark.usefixtures("reset_store_after_module")
@@ -354,33 +355,19 @@ async def test_a_curated_quote_survives_a_one_word_edit_of_its_text_as_fuzzy(
 ) -> None:
     """A corrected speaker outlives a light edit: the new revision gets the curated quote,
     re-anchored (fuzzy), and the machine quote found at the same place yields to it."""
-    from tests.fixtures.annotated import drain_jobs
-
     body = (
         "The city council of Leeds met on Monday to discuss the flood defences, and "
         "councillor Tom Berg voted against the plan.\n\n"
         '"We face a crisis," the mayor said after the vote.\n\n'
         "Critics said the plan came too late."
     )
-    r = await client.post(
-        "/v1/articles", json={"outlet": "Ledger", "external_id": "fuzzy-1", "body": body}
-    )
-    assert r.status_code == 201, r.text
-    article_id = r.json()["id"]
-    await drain_jobs(settings, pipeline)
-    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    article_id, view = await post_annotated(client, settings, pipeline, body, "fuzzy-1")
     quote = next(q for q in view["quotes"] if q["text"] == "We face a crisis")
     berg = next(e["id"] for e in view["entities"] if e["name"] == "Tom Berg")
     r = await client.patch(f"/v1/quotes/{quote['id']}", json={"speaker_id": berg})
     assert r.status_code == 200 and r.json()["curated"] is True
-    etag = (await client.get(f"/v1/articles/{article_id}")).headers["ETag"]
     new_body = body.replace("a crisis", "an emergency")
-    r = await client.put(
-        f"/v1/articles/{article_id}", json={"body": new_body}, headers={"If-Match": etag}
-    )
-    assert r.status_code == 200, r.text
-    await drain_jobs(settings, pipeline)
-    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    view = await revise_annotated(client, settings, pipeline, article_id, new_body)
     assert view["revision"] == 2
     at_place = [q for q in view["quotes"] if q["text"] == "We face an emergency"]
     assert len(at_place) == 1, view["quotes"]  # the machine twin yielded
@@ -392,30 +379,18 @@ async def test_a_curated_quote_survives_a_one_word_edit_of_its_text_as_fuzzy(
 async def test_an_orphaned_correction_is_marked_and_listed_not_only_logged(
     clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
 ) -> None:
-    from tests.fixtures.annotated import drain_jobs
-
     body = (
         "Councillor Tom Berg of Leeds spoke first.\n\n"
         '"The bridge will reopen in May," the mayor said.\n\n'
         "Residents were sceptical."
     )
-    r = await client.post(
-        "/v1/articles", json={"outlet": "Ledger", "external_id": "orphan-1", "body": body}
-    )
-    article_id = r.json()["id"]
-    await drain_jobs(settings, pipeline)
-    view = (await client.get(f"/v1/articles/{article_id}/annotations")).json()
+    article_id, view = await post_annotated(client, settings, pipeline, body, "orphan-1")
     quote = next(q for q in view["quotes"] if q["text"].startswith("The bridge will reopen"))
     r = await client.patch(f"/v1/quotes/{quote['id']}", json={"speaker_text": "the mayor"})
     assert r.status_code == 200 and r.json()["curated"] is True
     assert (await client.get("/v1/quotes/orphans")).json()["items"] == []
-    etag = (await client.get(f"/v1/articles/{article_id}")).headers["ETag"]
     new_body = body.replace('"The bridge will reopen in May," the mayor said.', "No comment.")
-    r = await client.put(
-        f"/v1/articles/{article_id}", json={"body": new_body}, headers={"If-Match": etag}
-    )
-    assert r.status_code == 200, r.text
-    await drain_jobs(settings, pipeline)
+    await revise_annotated(client, settings, pipeline, article_id, new_body)
     orphans = (await client.get("/v1/quotes/orphans", params={"article_id": article_id})).json()
     assert [(o["id"], o["anchor_status"], o["revision"]) for o in orphans["items"]] == [
         (quote["id"], "orphaned", 1)
@@ -427,21 +402,15 @@ async def test_an_orphaned_correction_is_marked_and_listed_not_only_logged(
 async def test_quotes_from_unnamed_sources_are_found_by_their_speaker_text(
     clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
 ) -> None:
-    from tests.fixtures.annotated import drain_jobs
-
     body = (
         "The ministry defended the plan on Friday.\n\n"
         '"The rollout will continue," a ministry spokeswoman said.\n\n'
         '"We are not worried," said a senior official, who asked not to be named.'
     )
-    r = await client.post(
-        "/v1/articles", json={"outlet": "Wire", "external_id": "anon-1", "body": body}
-    )
-    assert r.status_code == 201, r.text
-    await drain_jobs(settings, pipeline)
+    article_id, _ = await post_annotated(client, settings, pipeline, body, "anon-1")
 
     async def texts(**params: str) -> list[str]:
-        return [q["text"] for q in await _all(client, article_id=r.json()["id"], **params)]
+        return [q["text"] for q in await _all(client, article_id=article_id, **params)]
 
     assert await texts(speaker_text="spokeswoman") == ["The rollout will continue"]
     assert await texts(speaker_text="Spokes") == ["The rollout will continue"]
