@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
 from db.repositories import shaped, spans
+from service import claims as claims_svc
 from service import entities as entities_svc
 from service.curation import SpanKind
 from service.errors import (
@@ -338,6 +339,7 @@ async def revision_annotations(
         "revision": int(rev.number),
         "text": rev.body,
         "quotes": [quote_item(q) for q in quote_rows],
+        "claims": await claims_svc.revision_claims(session, int(rev.id)),
         "mentions": [
             {
                 "id": m.id,

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.claims import ClaimRead
 from service.values import MAX_ID
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
@@ -122,11 +123,15 @@ class AnnotatedEntity(BaseModel):
 
 
 class RevisionAnnotations(BaseModel):
-    """Everything stored on one revision: its text, quotes, entity mentions and entities."""
+    """Everything stored on one revision: its text, quotes, claims, entity mentions and
+    entities."""
 
     article_id: int
     revision: int
     text: str = Field(description="The revision's verbatim text; offsets index into it.")
     quotes: list[QuoteRead]
+    claims: list[ClaimRead] = Field(
+        description="Check-worthy claims of this revision (not-a-claim corrections left out)."
+    )
     mentions: list[MentionRead]
     entities: list[AnnotatedEntity]

@@ -433,3 +433,14 @@ async def test_patch_changes_only_the_fields_sent(
     assert patched["speaker_text"] == quote["speaker_text"]
     untouched = {k: v for k, v in quote.items() if k not in ("speaker", "curated")}
     assert {k: patched[k] for k in untouched} == untouched
+
+
+async def test_annotations_view_includes_the_revisions_claims(
+    annotated: None, client: httpx.AsyncClient
+) -> None:
+    view = (await client.get("/v1/articles/1/annotations")).json()
+    assert view["claims"], "the seed article has check-worthy claims"
+    for c in view["claims"]:
+        assert view["text"][c["start"] : c["end"]] == c["text"]
+    listed = (await client.get("/v1/claims", params={"article_id": 1, "limit": 500})).json()
+    assert {c["id"] for c in view["claims"]} == {c["id"] for c in listed["items"]}
