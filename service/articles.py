@@ -127,8 +127,15 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         total = await repo.count_articles(session, flt)
     elif query.count == "estimated":
         total = await repo.estimate_articles(session, flt)
+    statuses = await annotation.statuses_for_articles(session, [int(r.id) for r in rows])
+    items = []
+    for r in rows:
+        item = dict(r._mapping)
+        state = statuses.get(int(r.id))
+        item["annotation_status"] = state.status if state is not None else None
+        items.append(item)
     return Page(
-        items=[dict(r._mapping) for r in rows],
+        items=items,
         next_cursor=next_cursor,
         total=total,
         total_is_estimate=query.count == "estimated",

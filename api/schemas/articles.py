@@ -30,6 +30,9 @@ class OutletRef(BaseModel):
     name: str
 
 
+AnnotationStatusValue = Literal["pending", "running", "done", "failed"]
+
+
 class ArticleRead(BaseModel):
     """An article's metadata and its current revision number."""
 
@@ -66,7 +69,7 @@ class ArticleDetail(ArticleRead):
 
     body: str = Field(description="The current revision's text, verbatim.")
     sha256: str | None = Field(description="sha256 of the body with line endings normalised.")
-    annotation_status: Literal["pending", "running", "done", "failed"] | None = Field(
+    annotation_status: AnnotationStatusValue | None = Field(
         default=None, description="Status of the current revision's latest annotation run."
     )
     annotation: AnnotationState | None = None
@@ -81,10 +84,18 @@ class AnnotationQueued(BaseModel):
     status: Literal["pending"] = "pending"
 
 
+class ArticleListItem(ArticleRead):
+    """An article in a list: its metadata and where its annotation stands."""
+
+    annotation_status: AnnotationStatusValue | None = Field(
+        default=None, description="Status of the current revision's latest annotation run."
+    )
+
+
 class ArticlePage(BaseModel):
     """One page of articles. Pass `next_cursor` back as `cursor` for the next page."""
 
-    items: list[ArticleRead]
+    items: list[ArticleListItem]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
     total: int | None = Field(
         default=None,

@@ -134,7 +134,10 @@ async def list_articles(
     )
     return JsonBytes(
         {
-            "items": [to_article_read(i) for i in page.items],
+            "items": [
+                {**to_article_read(i), "annotation_status": i["annotation_status"]}
+                for i in page.items
+            ],
             "next_cursor": page.next_cursor,
             "total": page.total,
             "total_is_estimate": page.total_is_estimate if count else None,

@@ -148,3 +148,14 @@ async def test_unknown_query_parameter_is_400(client: httpx.AsyncClient) -> None
     assert r.headers["content-type"] == PROBLEM
     assert r.json()["parameters"] == ["outlett"]
     assert "outlet" in r.json()["detail"]
+
+
+async def test_article_list_items_carry_their_annotation_status(
+    client: httpx.AsyncClient,
+) -> None:
+    items = (await client.get("/v1/articles", params={"limit": 10})).json()["items"]
+    assert items and all("annotation_status" in i for i in items)
+    for item in items:
+        detail = (await client.get(f"/v1/articles/{item['id']}")).json()
+        assert item["annotation_status"] == detail.get("annotation_status")
+    assert {i["annotation_status"] for i in items} <= {"pending", "running", "done", "failed"}
