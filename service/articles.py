@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,7 +26,7 @@ from service.errors import (
 )
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -99,7 +99,7 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
     next_cursor = None
     if query.q is not None:
         # Relevance is the order when searching; the cursor carries (rank, id).
-        kind = "articles:rank"
+        kind = listing_kind("articles:rank", asdict(query))
         ranked_after = decode_cursor(query.cursor, kind, (float, int)) if query.cursor else None
         rows = await repo.find_articles_ranked(
             session, flt, after=ranked_after, limit=query.limit + 1
@@ -108,7 +108,7 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
             rows = rows[: query.limit]
             next_cursor = encode_cursor(kind, (float(rows[-1].rank), rows[-1].id))
     else:
-        kind = f"articles:{query.sort}"
+        kind = listing_kind(f"articles:{query.sort}", asdict(query))
         after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
         rows = await repo.find_articles(
             session,

@@ -37,7 +37,7 @@ from service import entities as entities_svc
 from service.curation import CarryReport, SpanKind, carry_curated, suppress_machine_under_curated
 from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
 from service.topics import resolve_topic_ids
 from service.values import (
     DEFAULT_LIMIT,
@@ -176,7 +176,7 @@ def _cursor_kind(sort: ClaimSort) -> str:
 async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict[str, Any]]:
     """Claims of current revisions. An unknown topic is :class:`TopicNotFound`; a claimant
     nobody answers to is an empty page (as for quotes)."""
-    kind = _cursor_kind(query.sort)
+    kind = listing_kind(_cursor_kind(query.sort), query.model_dump())
     after = None
     if query.cursor:
         after = decode_cursor(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -29,6 +31,19 @@ class Page(Generic[T]):
     total_is_estimate: bool = False
 
 
+# the parameters of a listing that do not change which rows it walks
+_NOT_FILTERS = frozenset({"cursor", "limit", "count"})
+
+
+def listing_kind(name: str, filters: Mapping[str, Any]) -> str:
+    """The cursor ``kind`` of one listing *with its filters*: a cursor made for
+    ``speaker=Miller`` is refused (400) when sent with ``speaker=Watson``, as one made for
+    another route or sort order already is. ``limit`` may change between pages."""
+    relevant = {k: v for k, v in filters.items() if k not in _NOT_FILTERS}
+    digest = hashlib.sha256(orjson.dumps(relevant, option=orjson.OPT_SORT_KEYS, default=str))
+    return f"{name}:{digest.hexdigest()[:12]}"
+
+
 def encode_cursor(kind: str, values: tuple[Any, ...]) -> str:
     payload = [kind, *[v.isoformat() if isinstance(v, datetime) else v for v in values]]
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
@@ -46,7 +61,8 @@ def decode_cursor(token: str, kind: str, types: tuple[type, ...]) -> tuple[Any, 
         ) from exc
     if not isinstance(payload, list) or len(payload) != len(types) + 1 or payload[0] != kind:
         raise InvalidCursor(
-            "cursor does not belong to this listing or sort order; restart without a cursor",
+            "cursor does not belong to this listing, its filters or its sort order; pass it "
+            "with the same parameters as the page it came from, or restart without a cursor",
             parameter="cursor",
         )
     out: list[Any] = []

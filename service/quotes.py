@@ -32,7 +32,7 @@ from service.errors import (
     RevisionNotFound,
 )
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
 from service.values import (
     DEFAULT_LIMIT,
     Cursor,
@@ -134,7 +134,8 @@ _QUOTE_WIDTH = shaped.expect_columns(
 
 async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:
     """Quotes of current revisions, newest first. An unknown speaker is an empty page."""
-    after = decode_cursor(query.cursor, _CURSOR_KIND, (datetime, int)) if query.cursor else None
+    kind = listing_kind(_CURSOR_KIND, query.model_dump())
+    after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
     speaker_ids = await entities_svc.entity_ids_for_filter(session, query.speaker, query.speaker_id)
     if speaker_ids == []:
         return Page(items=[], next_cursor=None)
@@ -161,7 +162,7 @@ async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = encode_cursor(_CURSOR_KIND, (rows[-1].published_at, rows[-1].id))
+        next_cursor = encode_cursor(kind, (rows[-1].published_at, rows[-1].id))
     return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -173,12 +174,13 @@ async def list_orphaned_quotes(
 ) -> Page[dict[str, Any]]:
     """Curated quotes left behind on an older revision because the newer text no longer has
     them: the corrections a person may want to redo. Newest first, keyset-paginated."""
-    after = decode_cursor(cursor, _ORPHANS_CURSOR, (int,))[0] if cursor else None
+    kind = listing_kind(_ORPHANS_CURSOR, {"article_id": article_id})
+    after = decode_cursor(cursor, kind, (int,))[0] if cursor else None
     rows = await repo.find_orphaned_quotes(session, article_id, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(_ORPHANS_CURSOR, (int(rows[-1].id),))
+        next_cursor = encode_cursor(kind, (int(rows[-1].id),))
     return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
 
 

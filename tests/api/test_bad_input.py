@@ -6,12 +6,18 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from dataclasses import asdict, replace
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.articles import ArticleListQuery
+from service.claims import ClaimListQuery
+from service.pagination import listing_kind
+from service.quotes import QuoteListQuery
 
 PROBLEM = "application/problem+json"
 INJECTIONS = [
@@ -134,13 +140,28 @@ def _cursor(payload: list[object]) -> str:
 
 
 # every listing, the types its cursor carries; each value below broke one or more of them
+# list cursors are bound to their filters (service.pagination.listing_kind): the kinds of
+# these listings with exactly the query parameters below
+_ARTICLES = ArticleListQuery()
 LISTINGS = [
-    ("/v1/articles", "articles:published", ("date", "id")),
-    ("/v1/articles?sort=updated", "articles:updated", ("date", "id")),
-    ("/v1/articles?q=kim", "articles:rank", ("float", "id")),
-    ("/v1/quotes", "quotes:published", ("date", "id")),
-    ("/v1/claims", "claims:date", ("date", "id")),
-    ("/v1/claims?sort=score", "claims:score", ("float", "id")),
+    ("/v1/articles", listing_kind("articles:published", asdict(_ARTICLES)), ("date", "id")),
+    (
+        "/v1/articles?sort=updated",
+        listing_kind("articles:updated", asdict(replace(_ARTICLES, sort="updated"))),
+        ("date", "id"),
+    ),
+    (
+        "/v1/articles?q=kim",
+        listing_kind("articles:rank", asdict(replace(_ARTICLES, q="kim"))),
+        ("float", "id"),
+    ),
+    ("/v1/quotes", listing_kind("quotes:published", QuoteListQuery().model_dump()), ("date", "id")),
+    ("/v1/claims", listing_kind("claims:date", ClaimListQuery().model_dump()), ("date", "id")),
+    (
+        "/v1/claims?sort=score",
+        listing_kind("claims:score", ClaimListQuery(sort="score").model_dump()),
+        ("float", "id"),
+    ),
     ("/v1/claims/clusters", "clusters:articles", ("id", "id")),
     ("/v1/entities", "entities:name", ("str", "id")),
     ("/v1/speakers", "speakers:count", ("id", "id")),

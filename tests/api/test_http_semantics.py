@@ -42,3 +42,29 @@ async def test_named_subresources_are_never_taken_for_ids(
     for path in ("/v1/quotes/orphans", "/v1/claims/clusters"):
         r = await client.request(method, path, params={"limit": 5})
         assert r.status_code == 405, (method, path, r.status_code, r.text)
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "other"),
+    [
+        ("/v1/articles", {"limit": 1}, {"limit": 1, "outlet": "Associated Press"}),
+        ("/v1/quotes", {"limit": 1}, {"limit": 1, "kind": "direct"}),
+        ("/v1/claims", {"limit": 1}, {"limit": 1, "min_score": 0.9}),
+    ],
+)
+async def test_a_cursor_is_bound_to_the_filters_that_made_it(
+    annotated: None,
+    client: httpx.AsyncClient,
+    path: str,
+    first: dict[str, object],
+    other: dict[str, object],
+) -> None:
+    page = (await client.get(path, params=first)).json()
+    assert page["next_cursor"], f"{path} has a single page: the seeds have more"
+    cursor = page["next_cursor"]
+    # the same filters (another page size is fine) walk on
+    same = await client.get(path, params={**first, "limit": 2, "cursor": cursor})
+    assert same.status_code == 200, same.text
+    moved = await client.get(path, params={**other, "cursor": cursor})
+    assert moved.status_code == 400, moved.text
+    assert "filters" in moved.json()["detail"]
