@@ -30,6 +30,7 @@ from api.openapi import complete_schema
 from api.v1 import articles, diff, health, stories
 from api.v1 import claims as claims_v1
 from api.v1 import entities as entities_v1
+from api.v1 import problems as problems_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
 from db.engine import create_engine, read_session_factory, session_factory
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(topics_v1.router)
     app.include_router(v1)
     app.include_router(health.router, dependencies=[Depends(reject_unknown_query_params)])
+    app.include_router(problems_v1.router, dependencies=[Depends(reject_unknown_query_params)])
     app.include_router(metrics_router, dependencies=[Depends(reject_unknown_query_params)])
 
     app.add_middleware(HeadAsGetMiddleware)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "/problems/"
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def problem_slug(name: str) -> str:
+    """One vocabulary of problem types: kebab-case slugs. ``ArticleNotFound`` →
+    ``article-not-found``; ``Validation error`` → ``validation-error``."""
+    return "-".join(_CAMEL.sub(" ", name).lower().split())
+
+
+def problem_type(name: str) -> str:
+    """The problem's ``type`` URI reference; ``GET`` on it describes the problem."""
+    return PROBLEM_TYPE_PREFIX + problem_slug(name)
 
 
 def problem_body(
@@ -19,8 +33,7 @@ def problem_body(
     instance: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    slug = type_ or title.lower().replace(" ", "-")
-    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status}
+    body: dict[str, Any] = {"type": problem_type(type_ or title), "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if instance:

@@ -29,7 +29,7 @@ class Problem(BaseModel):
         extra="allow",
         json_schema_extra={
             "example": {
-                "type": "/problems/ArticleNotFound",
+                "type": "/problems/article-not-found",
                 "title": "Article not found",
                 "status": 404,
                 "detail": "no article with id 42",

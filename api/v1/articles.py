@@ -14,6 +14,7 @@ from api.deps import (
     problem_responses,
 )
 from api.errors import status_for
+from api.problems import problem_type
 from api.responses import JsonBytes
 from api.schemas.articles import (
     AnnotationQueued,
@@ -240,7 +241,7 @@ async def ingest_batch(
                         "status": status_for(r.error),
                         "title": r.error.title,
                         "detail": r.error.detail,
-                        "type": type(r.error).__name__,
+                        "type": problem_type(type(r.error).__name__),
                     },
                 }
             )

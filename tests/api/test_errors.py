@@ -108,3 +108,28 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
                 f"{method} {path} has no description"
             )
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_problem_types_are_kebab_case_and_each_resolves_to_its_description(
+    client: httpx.AsyncClient,
+) -> None:
+    import re
+
+    answers = [
+        await client.get("/v1/articles/424242"),
+        await client.get("/v1/articles", params={"limit": 0}),
+        await client.get("/v1/articles", params={"limt": 1}),
+        await client.get("/v1/quotes", params={"cursor": "bogus"}),
+        await client.put("/v1/articles/1", json={"body": "x"}),
+    ]
+    types = {r.json()["type"] for r in answers}
+    assert len(types) == len(answers), types
+    for type_ in types:
+        assert re.fullmatch(r"/problems/[a-z0-9]+(-[a-z0-9]+)*", type_), type_
+        described = await client.get(type_)
+        assert described.status_code == 200, type_
+        info = described.json()
+        assert info["type"] == type_ and info["title"] and info["description"]
+    assert "/problems/article-not-found" in types and "/problems/validation-error" in types
+    missing = await client.get("/problems/no-such-problem")
+    assert missing.status_code == 404
