@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from nlp.evaluation import evaluate_claim_topics, evaluate_topics, topic_report_lines
+from nlp.iptc import load_topics
 from nlp.pipeline import Pipeline
 from nlp.topic_classifier import INHERITED_MAX, MIN_CLAIM_SCORE, TopicIndex, default_index
 from nlp.topics import descendants
@@ -263,9 +265,22 @@ def test_evaluate_topics_counts_per_topic_and_confusions() -> None:
     assert [c["id"] for c in d["confusions"]] == ["b", "c"]
 
 
+@pytest.fixture
+def iptc_pipeline(pipeline: Pipeline) -> Iterator[Pipeline]:
+    """The shared pipeline with the shipped IPTC taxonomy (other tests, and the service's
+    worker, set the database's taxonomy on it), restored afterwards."""
+    saved = pipeline.topics
+    pipeline.topics = load_topics()
+    try:
+        yield pipeline
+    finally:
+        pipeline.topics = saved
+
+
 def test_the_pipeline_annotates_article_topics_and_topics_of_claims(
-    pipeline: Pipeline, seed_texts: dict[str, str]
+    iptc_pipeline: Pipeline, seed_texts: dict[str, str]
 ) -> None:
+    pipeline = iptc_pipeline
     ann = pipeline.annotate(CASES[3][0])
     assert ann.topics[0].slug == "disaster-accident-emergency-incident"
     assert ann.claims and all(c.topics for c in ann.claims)
@@ -280,7 +295,8 @@ def test_the_pipeline_annotates_article_topics_and_topics_of_claims(
     assert own / total >= 0.9
 
 
-def test_reassigning_pipeline_topics_recompiles_the_index(pipeline: Pipeline) -> None:
+def test_reassigning_pipeline_topics_recompiles_the_index(iptc_pipeline: Pipeline) -> None:
+    pipeline = iptc_pipeline
     saved = pipeline.topics
     try:
         pipeline.topics = ()
