@@ -14,9 +14,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import text
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import operations
 
 REGISTRY = CollectorRegistry()
 REQUEST_LATENCY = Histogram(
@@ -123,29 +124,14 @@ async def metrics(request: Request) -> Response:
         _pool_stats("read", state.read_engine)
     try:
         async with state.session_factory() as session:
-            rows = await session.execute(
-                text(
-                    "SELECT queue_name, status::text, count(*) FROM procrastinate_jobs "
-                    "WHERE status IN ('todo', 'doing') GROUP BY 1, 2"
-                )
-            )
-            QUEUE_DEPTH.clear()
-            for queue, status, count in rows:
-                QUEUE_DEPTH.labels(queue, status).set(count)
-            RUNS.clear()
-            for status, count in await session.execute(
-                text("SELECT status, count(*) FROM annotation_runs GROUP BY 1")
-            ):
-                RUNS.labels(status).set(count)
-            avg = (
-                await session.execute(
-                    text(
-                        "SELECT avg(extract(epoch FROM finished_at - started_at)) "
-                        "FROM annotation_runs WHERE finished_at > now() - interval '1 hour'"
-                    )
-                )
-            ).scalar_one()
-            RUN_DURATION.set(float(avg or 0))
+            stats = await operations.work_stats(session)
+        QUEUE_DEPTH.clear()
+        for queue, status, count in stats.queue_depth:
+            QUEUE_DEPTH.labels(queue, status).set(count)
+        RUNS.clear()
+        for status, count in stats.runs:
+            RUNS.labels(status).set(count)
+        RUN_DURATION.set(stats.mean_run_seconds_last_hour)
     except Exception:  # metrics must answer even when the database does not
         pass
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
