@@ -29,6 +29,10 @@ REPLAYED_HEADERS = {b"content-type", b"etag", b"location"}
 
 # answers not replayed: the retry must run again (server errors, no valid key, rate limit)
 NOT_KEPT = frozenset({401, 429})
+# a retry arriving while the first request with its key still runs waits this long for the
+# first one's answer (and replays it), else answers 409 with Retry-After
+IN_PROGRESS_WAIT_S = 10.0
+RETRY_AFTER_S = 1
 
 
 def _principal(headers: dict[bytes, bytes]) -> str | None:
@@ -94,6 +98,30 @@ class IdempotencyMiddleware:
         existing = await idempotency.claim_key(
             factory, principal, key, scope["method"], scope["path"], digest
         )
+        if (
+            existing is not None
+            and existing.status_code is None
+            and (existing.request_hash == digest)
+        ):
+            # a retry that overtook the first request: wait for its answer (bounded)
+            existing = await idempotency.wait_for_answer(
+                factory, principal, key, timeout=IN_PROGRESS_WAIT_S
+            )
+            if existing is None:
+                await _send_problem(
+                    send,
+                    409,
+                    problem_body(
+                        409,
+                        "Request in progress",
+                        "a request with this Idempotency-Key is still being processed; "
+                        f"retry after {RETRY_AFTER_S} s",
+                        instance=scope.get("path"),
+                    ),
+                    rid,
+                    headers=[(b"retry-after", str(RETRY_AFTER_S).encode())],
+                )
+                return
         if existing is not None:
             await self._answer_existing(existing, digest, send, rid, scope)
             return

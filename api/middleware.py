@@ -21,7 +21,13 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-async def _send_problem(send: Send, status: int, body: dict[str, Any], rid: str) -> None:
+async def _send_problem(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    rid: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     payload = orjson.dumps(body)
     await send(
         {
@@ -31,6 +37,7 @@ async def _send_problem(send: Send, status: int, body: dict[str, Any], rid: str)
                 (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
                 (b"content-length", str(len(payload)).encode()),
                 (REQUEST_ID_HEADER, rid.encode()),
+                *(headers or []),
             ],
         }
     )

@@ -6,6 +6,7 @@ these use cases own the transactions on the ``idempotency_keys`` table.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,28 @@ async def claim_key(
             },
         )
         return None if claimed else await repo.get_idempotency_record(session, principal, key)
+
+
+async def wait_for_answer(
+    factory: async_sessionmaker[AsyncSession],
+    principal: str,
+    key: str,
+    *,
+    timeout: float,
+    interval: float = 0.1,
+) -> Any | None:
+    """The record of ``key`` once its first request has finished (it carries a status), or
+    None when that did not happen within ``timeout`` seconds or the key was released (the
+    first request failed, so a retry should run again)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with transaction(factory) as session:
+            record = await repo.get_idempotency_record(session, principal, key)
+        if record is None or record.status_code is not None:
+            return record
+        if asyncio.get_running_loop().time() >= deadline:
+            return None
+        await asyncio.sleep(interval)
 
 
 async def finish_key(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,3 +153,35 @@ async def test_a_record_expires_after_24_hours(
     await db_session.commit()
     assert await idempotency.purge_expired(app.state.session_factory) == 1
     assert await _records(db_session) == []
+
+
+async def test_immediate_retries_wait_for_the_first_answer_and_replay_it(
+    client: httpx.AsyncClient, clean_store: None, db_session: AsyncSession
+) -> None:
+    headers = {"Idempotency-Key": "race-wait"}
+    article = {**ARTICLE, "external_id": "idem-wait"}
+    responses = await asyncio.gather(
+        *(client.post("/v1/articles", json=article, headers=headers) for _ in range(30))
+    )
+    assert [r.status_code for r in responses] == [201] * 30
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 29
+    assert await _count(db_session) == 1
+
+
+async def test_a_retry_that_cannot_wait_is_a_409_with_retry_after(
+    client: httpx.AsyncClient, clean_store: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.idempotency
+
+    monkeypatch.setattr(api.idempotency, "IN_PROGRESS_WAIT_S", 0.0)
+    headers = {"Idempotency-Key": "race-nowait"}
+    article = {**ARTICLE, "external_id": "idem-nowait"}
+    responses = await asyncio.gather(
+        *(client.post("/v1/articles", json=article, headers=headers) for _ in range(10))
+    )
+    busy = [r for r in responses if r.status_code == 409]
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert busy, "no retry overtook the first request"
+    assert all(r.headers.get("retry-after") == "1" for r in busy)
+    assert all(r.headers["content-type"] == "application/problem+json" for r in busy)
