@@ -115,7 +115,13 @@ def _pool_stats(name: str, engine: Any) -> None:
         "annotation run statistics, in the Prometheus text format."
     ),
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/plain": {"example": 'article_store_annotation_runs{status="done"} 5.0\n'}
+            }
+        }
+    },
 )
 async def metrics(request: Request) -> Response:
     state = request.app.state

@@ -82,6 +82,17 @@ IDEMPOTENCY_KEY = {
 }
 
 
+def _describe_path_parameter(param: dict[str, Any]) -> None:
+    """Path ids and slugs that the routes share a type for say what they name."""
+    if param.get("in") != "path" or param.get("description"):
+        return
+    name = str(param.get("name", ""))
+    if name.endswith("_id"):
+        param["description"] = f"The {name[:-3].replace('_', ' ')}'s id."
+    elif name == "slug":
+        param["description"] = "The topic's slug, e.g. `arms-trade`."
+
+
 def _problem_content(status: int) -> dict[str, Any]:
     title, detail = _EXAMPLE_TITLES.get(status, ("Error", "see detail"))
     example = {
@@ -91,6 +102,45 @@ def _problem_content(status: int) -> dict[str, Any]:
         "detail": detail,
     }
     return {"application/problem+json": {"schema": PROBLEM_REF, "example": example}}
+
+
+def example_of(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
+    """An example value for ``schema``: its own example where it has one (or its component's),
+    else one built from its properties, items, enum or type."""
+    if "example" in schema:
+        return schema["example"]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    ref = schema.get("$ref")
+    if ref:
+        return example_of(components.get(ref.rsplit("/", 1)[-1], {}), components, depth)
+    if depth > 6:
+        return None
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [s for s in schema.get(key, []) if s.get("type") != "null"]
+        if options:
+            return example_of(options[0], components, depth + 1)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: example_of(prop, components, depth + 1)
+            for name, prop in schema.get("properties", {}).items()
+        }
+    if kind == "array":
+        return [example_of(schema.get("items", {}), components, depth + 1)]
+    fmt = schema.get("format")
+    return {
+        "string": "2023-09-11T20:00:00Z" if fmt == "date-time" else "string",
+        "integer": 1,
+        "number": 0.5,
+        "boolean": True,
+    }.get(str(kind))
 
 
 def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str, Any]:
@@ -108,6 +158,7 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                 if method in ("get", "head") and not reads_need_key:
                     op.pop("security", None)
                 for param in op.get("parameters", []):
+                    _describe_path_parameter(param)
                     if param.get("in") == "header" and param.get("name") == "If-Match":
                         # optional to FastAPI only so that a missing one is our 428 problem
                         param["required"] = True
@@ -127,6 +178,10 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                     for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
                         headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
                 if 200 <= status < 300:
+                    for media in response.get("content", {}).values():
+                        if "example" not in media and "examples" not in media:
+                            components = schema.get("components", {}).get("schemas", {})
+                            media["example"] = example_of(media.get("schema", {}), components)
                     for name in SUCCESS_HEADERS.get(op.get("operationId", ""), ()):
                         if name == "Location" and status != 201:
                             continue

@@ -95,7 +95,9 @@ async def list_articles(
         JsonDateTime | None, Query(description="Published at or after (ISO 8601).")
     ] = None,
     until: Annotated[JsonDateTime | None, Query(description="Published before (ISO 8601).")] = None,
-    story_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    story_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only the articles of this story.")
+    ] = None,
     has_revisions: Annotated[
         bool | None, Query(description="Only articles with more than one revision (or only one).")
     ] = None,
@@ -109,7 +111,10 @@ async def list_articles(
             "ranked by relevance and `sort` is ignored.",
         ),
     ] = None,
-    sort: Annotated[Literal["published", "updated"], Query()] = "published",
+    sort: Annotated[
+        Literal["published", "updated"],
+        Query(description="`published` (newest publication first) or `updated` (last change)."),
+    ] = "published",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     prefer: Annotated[

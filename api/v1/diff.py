@@ -143,14 +143,28 @@ async def diff_texts(
 # The text formats as operations of their own, so that a client generated from the OpenAPI
 # document gets a string back (the `format=` operations above declare JSON first, and a
 # generator parses their answers as JSON).
-_TEXT_FORMATS: dict[str, tuple[type[Response], str]] = {
-    "unified": (PlainTextResponse, "text/plain: one unit per line, `-`/`+` marked"),
-    "html": (HTMLResponse, "text/html: a fragment with <ins>/<del>"),
+_TEXT_FORMATS: dict[str, tuple[type[Response], str, str, str]] = {
+    "unified": (
+        PlainTextResponse,
+        "text/plain: one unit per line, `-`/`+` marked",
+        "text/plain",
+        "--- article 2 revision 1\n+++ article 4 revision 1\n@@ -1,2 +1,2 @@\n-Old.\n+New.\n",
+    ),
+    "html": (
+        HTMLResponse,
+        "text/html: a fragment with <ins>/<del>",
+        "text/html",
+        '<div class="article-diff">a <del>b</del><ins>c</ins></div>',
+    ),
 }
 
 
 def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
-    response_class, what = _TEXT_FORMATS[fmt]
+    response_class, what, media_type, example = _TEXT_FORMATS[fmt]
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"description": f"The diff as {what}.", "content": {media_type: {"example": example}}},
+        **problem_responses(400, 404, 422),
+    }
 
     async def revisions_as_text(
         session: ReadSessionDep,
@@ -198,7 +212,7 @@ def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
         response_class=response_class,
         summary=f"Diff two revisions of an article as {fmt}",
         description=f"`diff_revisions` with `format={fmt}`, as {what}.",
-        responses=problem_responses(400, 404, 422),
+        responses=responses,
     )
     router.add_api_route(
         f"/diff/{fmt}",
@@ -208,7 +222,7 @@ def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
         response_class=response_class,
         summary=f"Diff any two stored texts as {fmt}",
         description=f"`diff_texts` with `format={fmt}`, as {what}.",
-        responses=problem_responses(400, 404, 422),
+        responses=responses,
     )
 
 

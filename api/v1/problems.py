@@ -63,7 +63,22 @@ def catalogue() -> dict[str, dict[str, Any]]:
     summary="What a problem type means",
     description="The `type` of every problem response resolves here: its title, the HTTP "
     "status it comes with, and what it means.",
-    responses={404: {"description": "Not a problem type this API uses"}},
+    responses={
+        200: {
+            "description": "The problem type's description.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "type": "/problems/article-not-found",
+                        "title": "Article not found",
+                        "status": 404,
+                        "description": "No article has this id.",
+                    }
+                }
+            },
+        },
+        404: {"description": "Not a problem type this API uses"},
+    },
 )
 async def describe_problem(
     slug: str = Path(max_length=100, description="The slug after `/problems/`."),

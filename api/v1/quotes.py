@@ -24,9 +24,11 @@ articles_router = APIRouter(prefix="/articles", tags=["articles"])
     description=(
         "Quotes in the current revision of each article, newest article first, "
         "keyset-paginated (follow `next_cursor`). `speaker` is a name or any alias, case- "
-        "and accent-insensitive, matched word by word: `Miller` finds Matthew Miller, "
-        "`Putin` finds Vladimir Putin's quotes whatever the text called him. A speaker "
-        "nobody answers to gives an empty list, not 404. Filters combine with AND."
+        "and accent-insensitive, each word a prefix (as a user types): `Miller` or `Mill` "
+        "finds Matthew Miller, `Watson` finds Adrienne Watson's quotes in the AP and NYT "
+        "reports whatever the text called her. `speaker_text` finds sources by the words "
+        "that name them (`spokesman`). A speaker nobody answers to gives an empty list, "
+        "not 404. Filters combine with AND."
     ),
     responses=problem_responses(400, 422),
 )

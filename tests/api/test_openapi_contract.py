@@ -83,3 +83,25 @@ async def test_text_diffs_have_operations_that_declare_only_text(
     r = await anon_client.get("/v1/articles/2/diff/html", params={"from": 1, "to": 1})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.text.startswith("<div")
+
+
+async def test_every_parameter_is_described_and_every_answer_has_an_example(
+    schema: dict[str, Any],
+) -> None:
+    for path, method, op in _operations(schema):
+        for param in op.get("parameters", []):
+            assert param.get("description"), (path, method, param["name"])
+        for code, response in op["responses"].items():
+            if code.startswith("2") and code != "204":
+                media = list(response.get("content", {}).values())
+                assert media and all("example" in m for m in media), (path, method, code)
+
+
+async def test_the_quotes_doc_example_holds_on_the_seeds(
+    annotated: None, schema: dict[str, Any], anon_client: httpx.AsyncClient
+) -> None:
+    description = schema["paths"]["/v1/quotes"]["get"]["description"]
+    assert "`Watson` finds Adrienne Watson" in description
+    items = (await anon_client.get("/v1/quotes", params={"speaker": "Watson"})).json()["items"]
+    assert items and {i["speaker"]["name"] for i in items} == {"Adrienne Watson"}
+    assert (await anon_client.get("/v1/quotes", params={"speaker": "Mill"})).json()["items"]
