@@ -30,6 +30,7 @@ from api.openapi import complete_schema
 from api.v1 import articles, diff, health, stories
 from api.v1 import claims as claims_v1
 from api.v1 import entities as entities_v1
+from api.v1 import outlets as outlets_v1
 from api.v1 import problems as problems_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(reject_unknown_query_params), Depends(authorize)],
     )
     v1.include_router(articles.router)
+    v1.include_router(outlets_v1.router)
     v1.include_router(diff.router)
     v1.include_router(stories.router)
     v1.include_router(quotes_v1.router)

@@ -139,7 +139,7 @@ def claim_item(row: Any, topics: list[dict[str, Any]]) -> dict[str, Any]:
         "topics": topics,
         "score": score,
         "cluster_id": cluster_id,
-        "outlet": outlet,
+        "outlet": {"id": _outlet_id, "name": outlet},
         "published_at": published_at,
         "curated": curated,
         "not_a_claim": not_a_claim,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
 from service.errors import InvalidInput
+from service.pagination import Page, decode_cursor, encode_cursor
 
 MAX_OUTLET_ID = 2**63 - 1  # a bigint
 
@@ -31,3 +34,24 @@ async def outlet_filter_ids(session: AsyncSession, values: list[str]) -> list[in
     if names:
         ids.update(await repo.outlet_ids_named(session, names))
     return sorted(ids)
+
+
+_OUTLETS = "outlets:name"
+
+
+async def list_outlets(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """Every outlet by name, with its article count; keyset-paginated."""
+    after = decode_cursor(cursor, _OUTLETS, (str, int)) if cursor else None
+    rows = await repo.find_outlets(session, after=after, limit=limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(_OUTLETS, (rows[-1].name, int(rows[-1].id)))
+    return Page(
+        items=[
+            {"id": int(r.id), "name": r.name, "article_count": int(r.article_count)} for r in rows
+        ],
+        next_cursor=next_cursor,
+    )

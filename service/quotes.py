@@ -104,7 +104,8 @@ def quote_item(row: Any) -> dict[str, Any]:
         curated,
         anchor_status,
         published_at,
-        _outlet_id,
+        outlet_id,
+        outlet_name,
     ) = row[:_QUOTE_WIDTH]
     return {
         "id": id_,
@@ -121,13 +122,14 @@ def quote_item(row: Any) -> dict[str, Any]:
         "curated": curated,
         "anchor_status": anchor_status,
         "published_at": published_at,
+        "outlet": {"id": outlet_id, "name": outlet_name},
     }
 
 
 _QUOTE_WIDTH = shaped.expect_columns(
     repo.QUOTE_COLUMNS,
     "id article_id revision kind text span_start span_end speaker_id speaker_name "
-    "speaker_text cue confidence curated anchor_status published_at outlet_id",
+    "speaker_text cue confidence curated anchor_status published_at outlet_id outlet_name",
     "service.quotes.quote_item",
 )
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.articles import OutletRef
 from service.values import MAX_ID
 
 EXAMPLE_CLAIM: dict[str, Any] = {
@@ -25,7 +26,7 @@ EXAMPLE_CLAIM: dict[str, Any] = {
     ],
     "score": 0.91,
     "cluster_id": 7,
-    "outlet": "The New York Times",
+    "outlet": {"id": 3, "name": "The New York Times"},
     "published_at": "2023-09-12T03:00:00Z",
     "curated": False,
     "not_a_claim": False,
@@ -64,7 +65,7 @@ class ClaimRead(BaseModel):
     topics: list[ClaimTopicRef]
     score: float = Field(ge=0, le=1, description="Check-worthiness.")
     cluster_id: int | None = Field(description="The cluster of the same claim in other articles.")
-    outlet: str
+    outlet: OutletRef = Field(description="The outlet that published the article.")
     published_at: datetime
     curated: bool = Field(description="Corrected by a person: re-annotation keeps it.")
     not_a_claim: bool = Field(description="Marked not a claim by a person (hidden from lists).")

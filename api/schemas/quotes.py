@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.articles import OutletRef
 from api.schemas.claims import ClaimRead
 from service.values import MAX_ID
 
@@ -29,6 +30,7 @@ EXAMPLE_QUOTE: dict[str, Any] = {
     "curated": False,
     "anchor_status": "exact",
     "published_at": "2023-09-12T03:00:00Z",
+    "outlet": {"id": 1, "name": "Associated Press"},
 }
 
 
@@ -60,6 +62,7 @@ class QuoteRead(BaseModel):
         "text, so the correction stayed on this revision (`GET /v1/quotes/orphans`)."
     )
     published_at: datetime = Field(description="The article's publication time.")
+    outlet: OutletRef = Field(description="The outlet that published the article.")
 
 
 class QuotePage(BaseModel):

@@ -377,3 +377,20 @@ async def find_outlet_name(session: AsyncSession, name: str) -> str | None:
     """The outlet's exact stored name for a case-insensitive match, if there is one."""
     stmt = select(outlets.c.name).where(func.lower(outlets.c.name) == name.strip().lower())
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_outlets(
+    session: AsyncSession, *, after: tuple[str, int] | None, limit: int
+) -> list[DbRow]:
+    """Outlets by name (keyset on (name, id)) with how many articles each has."""
+    count = (
+        select(func.count())
+        .select_from(articles)
+        .where(articles.c.outlet_id == outlets.c.id)
+        .scalar_subquery()
+    )
+    stmt = select(outlets.c.id, outlets.c.name, count.label("article_count"))
+    if after is not None:
+        stmt = stmt.where(tuple_(outlets.c.name, outlets.c.id) > tuple_(after[0], after[1]))
+    stmt = stmt.order_by(outlets.c.name, outlets.c.id).limit(limit)
+    return list((await session.execute(stmt)).all())

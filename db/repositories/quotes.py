@@ -53,6 +53,11 @@ QUOTE_COLUMNS = (
     quotes.c.anchor_status,
     quotes.c.published_at,
     quotes.c.outlet_id,
+    # a primary-key lookup per row of a page, no join in the page plan
+    select(outlets.c.name)
+    .where(outlets.c.id == quotes.c.outlet_id)
+    .scalar_subquery()
+    .label("outlet_name"),
 )
 
 

@@ -159,3 +159,22 @@ async def test_article_list_items_carry_their_annotation_status(
         detail = (await client.get(f"/v1/articles/{item['id']}")).json()
         assert item["annotation_status"] == detail.get("annotation_status")
     assert {i["annotation_status"] for i in items} <= {"pending", "running", "done", "failed"}
+
+
+async def test_an_outlet_is_the_same_object_everywhere_and_outlets_are_listed(
+    annotated: None, client: httpx.AsyncClient
+) -> None:
+    listed = (await client.get("/v1/outlets", params={"limit": 500})).json()["items"]
+    by_id = {o["id"]: o for o in listed}
+    assert [o["name"] for o in listed] == sorted(o["name"] for o in listed)
+    articles = (await client.get("/v1/articles", params={"limit": 500})).json()["items"]
+    assert sum(o["article_count"] for o in listed) == len(articles) == 5
+    quotes = (await client.get("/v1/quotes", params={"limit": 5})).json()["items"]
+    claims = (await client.get("/v1/claims", params={"limit": 5})).json()["items"]
+    for item in (*articles, *quotes, *claims):
+        outlet = item["outlet"]
+        assert set(outlet) == {"id", "name"}
+        assert by_id[outlet["id"]]["name"] == outlet["name"]
+    page = (await client.get("/v1/outlets", params={"limit": 1})).json()
+    rest = (await client.get("/v1/outlets", params={"cursor": page["next_cursor"]})).json()
+    assert [o["id"] for o in page["items"] + rest["items"]] == list(by_id)

@@ -111,8 +111,8 @@ async def test_claimant_min_score_outlet_and_text_filters(
     assert len(high) < len(await _all(client, limit=500))
     shells = await _all(client, q="artillery shells", limit=500)
     assert shells and all("artillery" in i["text"].lower() for i in shells)
-    outlet = shells[0]["outlet"]
-    assert {i["outlet"] for i in await _all(client, outlet=outlet, limit=500)} == {outlet}
+    outlet = shells[0]["outlet"]["name"]
+    assert {i["outlet"]["name"] for i in await _all(client, outlet=outlet, limit=500)} == {outlet}
     article = shells[0]["article_id"]
     assert {i["article_id"] for i in await _all(client, article_id=article)} == {article}
     # text is exactly the revision's body[start:end]
