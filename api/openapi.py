@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.values import MAX_ID
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 STANDARD_PROBLEMS = {
@@ -143,6 +145,24 @@ def example_of(schema: dict[str, Any], components: dict[str, Any], depth: int = 
     }.get(str(kind))
 
 
+def _integer_bounds(node: Any) -> None:
+    """Bounds of integer schemas as integers: pydantic writes those of strict int fields as
+    floats, and 9.223372036854776e18 is not the bigint maximum 2**63 - 1 that is meant."""
+    if isinstance(node, list):
+        for item in node:
+            _integer_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "integer":
+        for key in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+            value = node.get(key)
+            if isinstance(value, float):
+                node[key] = MAX_ID if value == float(MAX_ID) else int(value)
+    for value in node.values():
+        _integer_bounds(value)
+
+
 def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str, Any]:
     """Apply the adjustments listed in the module docstring to FastAPI's document."""
     for path, ops in schema.get("paths", {}).items():
@@ -186,6 +206,7 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                         if name == "Location" and status != 201:
                             continue
                         headers[name] = {"$ref": f"#/components/headers/{name}"}
+    _integer_bounds(schema)
     components = schema.setdefault("components", {})
     components.setdefault("headers", {}).update(HEADERS)
     # FastAPI's own 422 body is never sent (problem+json replaces it)

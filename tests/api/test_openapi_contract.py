@@ -105,3 +105,25 @@ async def test_the_quotes_doc_example_holds_on_the_seeds(
     items = (await anon_client.get("/v1/quotes", params={"speaker": "Watson"})).json()["items"]
     assert items and {i["speaker"]["name"] for i in items} == {"Adrienne Watson"}
     assert (await anon_client.get("/v1/quotes", params={"speaker": "Mill"})).json()["items"]
+
+
+async def test_integer_bounds_are_integers_and_the_bigint_maximum_is_exact(
+    schema: dict[str, Any],
+) -> None:
+    found: list[object] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                found.extend(v for k, v in node.items() if k in ("maximum", "minimum"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert found and all(isinstance(v, int) for v in found), {repr(v) for v in found}
+    assert 2**63 - 1 in found
+    into = schema["components"]["schemas"]["EntityMerge"]["properties"]["into"]
+    assert into["maximum"] == 2**63 - 1
