@@ -64,7 +64,12 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Location": _header("The URL of the resource just created."),
     "Preference-Applied": _header("The `Prefer` preference honoured, e.g. `count=exact`."),
     "Retry-After": _header("Seconds to wait before retrying.", "integer"),
+    "X-Diff-Degraded": _header(
+        "Sent when the diff hit a work budget (`size`, `time`, `pairs`): the result is coarser "
+        "but still exact (docs/diffs.md)."
+    ),
 }
+_DIFF_HEADERS = ("X-Diff-Degraded",)
 # which operations send which headers on success (beyond X-Request-ID and RateLimit-*)
 SUCCESS_HEADERS = {
     "create_article": ("ETag", "Location"),
@@ -72,6 +77,11 @@ SUCCESS_HEADERS = {
     "get_article": ("ETag",),
     "create_topic": ("Location",),
     "list_articles": ("Preference-Applied",),
+    **{
+        f"{op}{suffix}": _DIFF_HEADERS
+        for op in ("diff_revisions", "diff_texts")
+        for suffix in ("", "_unified", "_html")
+    },
 }
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",

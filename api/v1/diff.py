@@ -68,7 +68,14 @@ DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _render(out: svc.DiffOutput) -> Any:
+FromRevisionQuery = Annotated[
+    int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
+]
+ToRevisionQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")]
+SideQuery = Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")]
+
+
+def _render(out: svc.DiffOutput) -> Response:
     # the budgets the diff hit, for every format (JSON also says it in `degraded`)
     headers = {"X-Diff-Degraded": ",".join(out.degraded)} if out.degraded else None
     if out.format == "unified":
@@ -91,14 +98,12 @@ def _render(out: svc.DiffOutput) -> Any:
 async def diff_revisions(
     session: ReadSessionDep,
     article_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    from_: Annotated[
-        int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
-    ] = None,
-    to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")] = None,
+    from_: FromRevisionQuery = None,
+    to: ToRevisionQuery = None,
     granularity: GranularityQuery = None,
     format: FormatQuery = "json",
     ignore: IgnoreQuery = None,
-) -> Response | dict[str, Any]:
+) -> Response:
     out = await svc.diff_article_revisions(
         session,
         article_id,
@@ -123,12 +128,12 @@ async def diff_revisions(
 )
 async def diff_texts(
     session: ReadSessionDep,
-    left: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
-    right: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+    left: SideQuery,
+    right: SideQuery,
     granularity: GranularityQuery = None,
     format: FormatQuery = "json",
     ignore: IgnoreQuery = None,
-) -> Response | dict[str, Any]:
+) -> Response:
     out = await svc.diff_stored_texts(
         session,
         left,
@@ -166,43 +171,25 @@ def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
         **problem_responses(400, 404, 422),
     }
 
+    # the same use case and rendering as the format= operations (X-Diff-Degraded included)
     async def revisions_as_text(
         session: ReadSessionDep,
         article_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")],
-        from_: Annotated[
-            int | None, Query(alias="from", ge=1, le=2**31 - 1, description="Old revision.")
-        ] = None,
-        to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="New revision.")] = None,
+        from_: FromRevisionQuery = None,
+        to: ToRevisionQuery = None,
         granularity: GranularityQuery = None,
         ignore: IgnoreQuery = None,
     ) -> Response:
-        out = await svc.diff_article_revisions(
-            session,
-            article_id,
-            from_revision=from_,
-            to_revision=to,
-            granularity=_granularity(granularity, fmt),
-            ignore=svc.parse_ignore(ignore),
-            fmt=fmt,
-        )
-        return response_class(out.text or "")
+        return await diff_revisions(session, article_id, from_, to, granularity, fmt, ignore)
 
     async def texts_as_text(
         session: ReadSessionDep,
-        left: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
-        right: Annotated[str, Query(max_length=40, description="`id` or `id@revision`.")],
+        left: SideQuery,
+        right: SideQuery,
         granularity: GranularityQuery = None,
         ignore: IgnoreQuery = None,
     ) -> Response:
-        out = await svc.diff_stored_texts(
-            session,
-            left,
-            right,
-            granularity=_granularity(granularity, fmt),
-            ignore=svc.parse_ignore(ignore),
-            fmt=fmt,
-        )
-        return response_class(out.text or "")
+        return await diff_texts(session, left, right, granularity, fmt, ignore)
 
     router.add_api_route(
         f"/articles/{{article_id:id}}/diff/{fmt}",

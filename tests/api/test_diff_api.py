@@ -245,3 +245,6 @@ async def test_a_new_revision_of_unrelated_long_text_answers_within_the_budget(
     assert r.json()["degraded"] == ["size", "pairs"]
     assert r.headers["x-diff-degraded"] == "size,pairs"
     assert [op["op"] for op in r.json()["ops"]] == ["replace"]
+    # the text operations say so too
+    text = await client.get(f"/v1/articles/{first.json()['id']}/diff/unified")
+    assert text.status_code == 200 and text.headers["x-diff-degraded"]

@@ -127,3 +127,9 @@ async def test_integer_bounds_are_integers_and_the_bigint_maximum_is_exact(
     assert 2**63 - 1 in found
     into = schema["components"]["schemas"]["EntityMerge"]["properties"]["into"]
     assert into["maximum"] == 2**63 - 1
+
+
+async def test_every_diff_operation_declares_its_degraded_header(schema: dict[str, Any]) -> None:
+    ops = {op["operationId"]: op for _, _, op in _operations(schema)}
+    for name in ("diff_revisions", "diff_texts", "diff_texts_unified", "diff_revisions_html"):
+        assert "X-Diff-Degraded" in ops[name]["responses"]["200"]["headers"], name
