@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import request_id_var
 from api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from service.values import MAX_BIGINT, MIN_BIGINT
 
 logger = logging.getLogger("article_store.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -213,7 +214,6 @@ class BodyGuardMiddleware:
         )
 
 
-_MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
 # What may hide an unstorable value: a \u0000 or a surrogate escape, an integer of 19+ digits.
 # Only a body with one of these is parsed here (the app parses every body once anyway).
 _SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\d{19}")
@@ -257,8 +257,8 @@ def _check(value: Any, path: list[str], out: list[dict[str, Any]], strings: bool
             problem = ("string_nul", "text may not contain NUL (U+0000)")
         elif _has_lone_surrogate(value):
             problem = ("string_surrogate", "not valid UTF-8: a lone surrogate (U+D800–U+DFFF)")
-    elif isinstance(value, int) and not _MIN_BIGINT <= value <= _MAX_BIGINT:
-        problem = ("int_range", f"integers are between {_MIN_BIGINT} and {_MAX_BIGINT}")
+    elif isinstance(value, int) and not MIN_BIGINT <= value <= MAX_BIGINT:
+        problem = ("int_range", f"integers are between {MIN_BIGINT} and {MAX_BIGINT}")
     if problem:
         out.append(
             {

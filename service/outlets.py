@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import articles as repo
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
-
-MAX_OUTLET_ID = 2**63 - 1  # a bigint
+from service.values import MAX_ID
 
 
 def _is_id(value: str) -> bool:
@@ -26,10 +25,8 @@ async def outlet_filter_ids(session: AsyncSession, values: list[str]) -> list[in
     if not values:
         return None
     ids = {int(v) for v in values if _is_id(v)}
-    if any(i > MAX_OUTLET_ID for i in ids):
-        raise InvalidInput(
-            f"an outlet id is at most {MAX_OUTLET_ID}", field="outlet", max=MAX_OUTLET_ID
-        )
+    if any(i > MAX_ID for i in ids):
+        raise InvalidInput(f"an outlet id is at most {MAX_ID}", field="outlet", max=MAX_ID)
     names = [v for v in values if not _is_id(v)]
     if names:
         ids.update(await repo.outlet_ids_named(session, names))

@@ -14,13 +14,13 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from service.errors import InvalidCursor
+from service.values import DEFAULT_LIMIT, MAX_BIGINT, MAX_LIMIT, MIN_BIGINT
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "decode_cursor", "encode_cursor", "listing_kind"]
 
 T = TypeVar("T")
 
-MAX_LIMIT = 500
-DEFAULT_LIMIT = 50
 # the values a cursor may carry: what PostgreSQL's bigint holds, no NUL in text
-_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def _cursor_value(value: Any, typ: type) -> Any:
             raise ValueError("a cursor's date-time has a UTC offset")
         return parsed.astimezone(UTC)  # OverflowError past year 1..9999
     if typ is int and isinstance(value, int) and not isinstance(value, bool):
-        if not _MIN_INT <= value <= _MAX_INT:
+        if not MIN_BIGINT <= value <= MAX_BIGINT:
             raise ValueError("out of range")
         return value
     if typ is float and isinstance(value, int | float) and not isinstance(value, bool):

@@ -12,10 +12,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-# The largest id a client may send: ids are PostgreSQL bigints.
-MAX_ID = 2**63 - 1
+# What PostgreSQL's bigint holds: every id, and every integer a client may send.
+MIN_BIGINT, MAX_BIGINT = -(2**63), 2**63 - 1
+# The largest id a client may send.
+MAX_ID = MAX_BIGINT
+# Page sizes of every list.
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
 
 
 def _iso_datetime_only(value: Any) -> Any:
@@ -68,7 +71,10 @@ Outlets = Annotated[list[str], Field(max_length=200, description="Outlet name or
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "MAX_BIGINT",
     "MAX_ID",
+    "MAX_LIMIT",
+    "MIN_BIGINT",
     "Cursor",
     "FullText",
     "IsoDateTime",
