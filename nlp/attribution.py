@@ -308,7 +308,11 @@ def _org_modifiers(state: _State, head: Token) -> list[Token]:
         key = state.ents.token_key.get(t.i)
         if key is not None:
             return state.ents.type_of(key) in {"ORG", "GPE", "FAC"}
-        return t.lemma_.lower() in ORG_ROLE_NOUNS and t.pos_ == "NOUN"
+        if t.pos_ != "NOUN":
+            return False
+        # an organisation noun, or a word of an organisation named in the article ("a
+        # spokeswoman for the trust" after "Brightmoor Health Trust")
+        return t.lemma_.lower() in ORG_ROLE_NOUNS or _resolve_org_role(state, t) is not None
 
     return [t for t in toks if is_org(t)]
 

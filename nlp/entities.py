@@ -20,6 +20,9 @@ from nlp.lexicon import (
     KNOWN_ALIASES,
     NAME_PARTICLES,
     ORG_NAME_WORDS,
+    ORG_ROLE_NOUNS,
+    PERSON_ROLE_NOUNS,
+    SPEECH_VERBS,
 )
 from nlp.types import Entity, Mention
 
@@ -346,6 +349,51 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
     return sorted([*kept, *added], key=lambda m: m.start)
 
 
+def _with_missed_orgs(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]:
+    """Add the organisation names the small model's NER missed where the grammar says a name
+    speaks: a run of two to five capitalised proper nouns that is the subject of a speech verb
+    ("CityLink Buses said") or names a speaking organisation noun in apposition ("the drivers'
+    union, Unite Transit,"). A run holding a role word or honorific ("Prime Minister") or
+    starting with a given name (a person, found by ``_with_missed_names``) is left alone."""
+    covered = {i for m in raw for i in range(m.tok_start, m.tok_end)}
+    names = _first_name_genders()
+    added: list[EntityMention] = []
+    for head in doc:
+        if head.i in covered or head.pos_ != "PROPN" or not head.text[:1].isupper():
+            continue
+        if head.dep_ in {"nsubj", "nsubjpass"}:
+            speaks = head.head.pos_ == "VERB" and head.head.lemma_.lower() in SPEECH_VERBS
+        elif head.dep_ == "appos":
+            speaks = head.head.pos_ == "NOUN" and head.head.lemma_.lower() in ORG_ROLE_NOUNS
+        else:
+            continue
+        if not speaks:
+            continue
+        start = head.i
+        while (
+            start - 1 >= 0
+            and doc[start - 1].dep_ == "compound"
+            and doc[start - 1].head.i in range(start, head.i + 1)
+            and doc[start - 1].pos_ == "PROPN"
+            and doc[start - 1].text[:1].isupper()
+        ):
+            start -= 1
+        run = list(doc[start : head.i + 1])
+        words = [_fold(t.text) for t in run]
+        if not 2 <= len(run) <= 5 or any(i in covered for i in range(start, head.i + 1)):
+            continue
+        if not all(t.text.replace("-", "").replace("&", "").isalnum() for t in run):
+            continue
+        if any(w in HONORIFICS or w in PERSON_ROLE_NOUNS for w in words) or words[0] in names:
+            continue
+        s, e = run[0].idx, run[-1].idx + len(run[-1].text)
+        added.append(EntityMention(s, e, start, head.i + 1, "ORG", doc.text[s:e]))
+        covered.update(range(start, head.i + 1))
+    if not added:
+        return raw
+    return sorted([*raw, *added], key=lambda m: m.start)
+
+
 def _looks_org(tokens: list[Token]) -> bool:
     return any(_fold(t.text) in ORG_NAME_WORDS for t in tokens)
 
@@ -374,6 +422,11 @@ def _initials(tokens: tuple[str, ...]) -> str:
     return "".join(t[0] for t in tokens if t not in ACRONYM_STOPWORDS)
 
 
+# Labels the small model gives to person names it misreads ("Ana Ruiz Torres" as a work of
+# art, "Pieter de Vries" as an organisation); ``_looks_like_person`` decides.
+_MISLABEL_CANDIDATES = frozenset({"ORG", "GPE", "NORP", "WORK_OF_ART", "PRODUCT", "FAC", "LOC"})
+
+
 def build_entities(doc: Doc) -> EntityIndex:
     """Cluster NER mentions of ``doc`` into canonical entities."""
     raw: list[EntityMention] = []
@@ -383,14 +436,14 @@ def build_entities(doc: Doc) -> EntityIndex:
             continue
         cleaned = _clean_span(doc, doc_text, ent)
         if cleaned is not None and name_tokens(cleaned.text, cleaned.label):
-            if cleaned.label in {"ORG", "GPE", "NORP"} and _looks_like_person(cleaned.text):
+            if cleaned.label in _MISLABEL_CANDIDATES and _looks_like_person(cleaned.text):
                 cleaned = EntityMention(
                     cleaned.start, cleaned.end, cleaned.tok_start, cleaned.tok_end, "PERSON",
                     cleaned.text,
                 )  # fmt: skip
             raw.append(cleaned)
 
-    raw = _with_missed_names(doc, raw)
+    raw = _with_missed_orgs(doc, _with_missed_names(doc, raw))
 
     # 1. people with two or more name words form clusters by their normalised words
     persons: dict[tuple[str, ...], _Cluster] = {}

@@ -5,7 +5,7 @@ Change a list here and bump ``RULES_VERSION`` so stored annotations can be told 
 
 from __future__ import annotations
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 # Lemmas of verbs that introduce reported speech (PARC-style attribution cues).
 SPEECH_VERBS: frozenset[str] = frozenset(
@@ -127,6 +127,9 @@ ORG_ROLE_NOUNS: frozenset[str] = frozenset(
         "army", "council", "committee", "court", "embassy", "service", "network", "station",
         "daily", "paper", "website", "statement", "report", "union", "organization",
         "organisation", "commission", "bureau", "board", "firm", "campaign", "white",
+        "trust", "alliance", "authority", "association", "federation", "institute",
+        "foundation", "bank", "university", "hospital", "airline", "regulator", "coalition",
+        "movement", "charity", "club", "team", "league", "police", "force",
     }
 )  # fmt: skip
 

@@ -20,6 +20,7 @@ from db.repositories import annotations as repo
 from db.repositories import spans
 from nlp.types import Annotations
 from service import claims as claims_service
+from service import entities as entities_svc
 from service import quotes as quotes_svc
 from service import topics as topics_service
 from service.curation import carry_curated, suppress_machine_under_curated
@@ -75,10 +76,13 @@ async def _write_annotations(
     session: AsyncSession, row: Any, run_id: int, ann: Annotations
 ) -> None:
     body: str = row.body
+    # people named differently in earlier articles join their stored entity
+    by_key = await entities_svc.link_known_people(session, ann.entities)
+    new = [e for e in ann.entities if e.key not in by_key]
     entity_ids = await repo.upsert_entities(
-        session, [(e.key, e.type, e.name, name_key(e.name)) for e in ann.entities]
+        session, [(e.key, e.type, e.name, name_key(e.name)) for e in new]
     )
-    by_key = {e.key: entity_ids[(e.key, e.type)] for e in ann.entities}
+    by_key.update({e.key: entity_ids[(e.key, e.type)] for e in new})
     alias_rows: set[tuple[int, str, str]] = set()
     for e in ann.entities:
         for alias in {e.name, *e.aliases}:

@@ -7,14 +7,22 @@ Unmerging clears it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as repo
+from nlp.entities import name_tokens, same_person
+from nlp.lexicon import NAME_PARTICLES
+from nlp.types import Entity
 from service.errors import AliasNotFound, EntityNotFound, InvalidInput, InvalidMerge
 from service.pagination import Page, decode_cursor, encode_cursor
 from textkit.names import name_key, name_prefix_query
+
+# How many stored people sharing a surname word are looked at when linking a new name; past
+# that many the name is too common to link safely and gets (or keeps) its own entity.
+LINK_CANDIDATE_LIMIT = 200
 
 _SPEAKERS = "speakers:count"
 _ENTITIES = "entities:name"
@@ -197,3 +205,47 @@ async def entity_ids_for_filter(
             by_id = set(await repo.member_ids(session, int(root.merged_into_id or root.id)))
         ids = by_id if ids is None else ids & by_id
     return sorted(ids) if ids is not None else None
+
+
+def _name_words(name: str) -> int:
+    """Words of a person's name that are not particles: "de Vries" has one."""
+    return sum(w not in NAME_PARTICLES for w in name_tokens(name, "PERSON"))
+
+
+async def link_known_people(session: AsyncSession, found: Sequence[Entity]) -> dict[str, int]:
+    """Cross-article linking of people: for each person of a new annotation whose key is not
+    stored yet, the id of the one stored person it names, if there is exactly one.
+
+    Within an article the pipeline already joins "Ortega" to "Luis Ortega Marín"; across
+    articles the keys differ when an article names the person differently ("Luis Ortega" in
+    one, "Luis Ortega Marín" in another; "P. de Vries" and "Pieter de Vries"). A name of two or
+    more words is linked to a stored person when :func:`nlp.entities.same_person` says they
+    can be one person and no other stored person also fits (two fits: ambiguous, no link).
+    One-word names are never linked across articles ("Smith" or "de Vries" alone says too
+    little), and two
+    full names with different given names never match ("Kim Tok Hun" is not "Kim Jong Un").
+    When the new name is the fuller one, the stored person takes it as its canonical name.
+    Returns entity key -> existing entity id; unlinked keys are absent."""
+    people = [e for e in found if e.type == "PERSON" and _name_words(e.name) >= 2]
+    known = await repo.existing_keys(session, [e.key for e in people], "PERSON")
+    linked: dict[str, int] = {}
+    for person in people:
+        if person.key in known:
+            continue
+        words = name_tokens(person.name, "PERSON")
+        surnames = [w for w in words[1:] if w not in NAME_PARTICLES and len(w) > 1]
+        if not surnames:
+            continue
+        rows = await repo.people_sharing_a_word(
+            session, " | ".join(dict.fromkeys(surnames)), LINK_CANDIDATE_LIMIT + 1
+        )
+        if len(rows) > LINK_CANDIDATE_LIMIT:
+            continue
+        fits = [r for r in rows if _name_words(r.name) >= 2 and same_person(person.name, r.name)]
+        if len(fits) != 1:
+            continue
+        match = fits[0]
+        linked[person.key] = int(match.id)
+        if len(words) > len(name_tokens(match.name, "PERSON")):
+            await repo.set_name(session, int(match.id), person.name, name_key(person.name))
+    return linked

@@ -278,3 +278,37 @@ async def delete_alias(session: AsyncSession, entity_ids: Sequence[int], alias_i
         delete(aliases).where(aliases.c.id == alias_id, aliases.c.entity_id.in_(list(entity_ids)))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def people_sharing_a_word(session: AsyncSession, words_query: str, limit: int) -> list[DbRow]:
+    """Surviving PERSON entities with an alias (theirs or of an entity merged into them)
+    containing one of the words of ``words_query`` (a ``to_tsquery`` text such as
+    ``'ortega | marin'``): the candidates for linking a name seen in a new article.
+    Rows: id, key, name."""
+    roots = _matching_roots(words_query).subquery("roots")
+    stmt = (
+        select(entities.c.id, entities.c.key, entities.c.name)
+        .where(
+            entities.c.id.in_(select(roots.c.id)),
+            entities.c.type == "PERSON",
+            entities.c.merged_into_id.is_(None),
+        )
+        .order_by(entities.c.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def existing_keys(session: AsyncSession, keys: Sequence[str], type_: str) -> set[str]:
+    if not keys:
+        return set()
+    stmt = select(entities.c.key).where(entities.c.type == type_, entities.c.key.in_(keys))
+    return {str(k) for k in (await session.execute(stmt)).scalars()}
+
+
+async def set_name(session: AsyncSession, entity_id: int, name: str, normalized: str) -> None:
+    await session.execute(
+        update(entities)
+        .where(entities.c.id == entity_id)
+        .values(name=name, normalized_name=normalized)
+    )

@@ -246,3 +246,47 @@ async def test_opposite_merges_at_once_never_deadlock(
         assert sorted([r1.status_code, r2.status_code]) == [200, 409], (r1.text, r2.text)
         merged = a if r1.status_code == 200 else b
         assert (await client.post(f"/v1/entities/{merged}/unmerge")).status_code == 200
+
+
+async def test_a_person_named_differently_in_another_article_is_the_same_entity(
+    clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
+) -> None:
+    first = (
+        'MADRID — "The reform is ready," Luis Ortega Marín, the economy minister, said on '
+        'Monday.\n\n"We will not wait," Pieter de Vries, the Dutch envoy, told reporters.\n\n'
+        "Kim Jong Un said the tests would go on."
+    )
+    _, first_view = await post_annotated(client, settings, pipeline, first, "link-1")
+    second = (
+        'BRUSSELS — "Nothing is agreed yet," Luis Ortega said on Thursday.\n\n'
+        '"We are close," de Vries said.\n\n'
+        "Kim Tok Hun said the talks were over."
+    )
+    _, second_view = await post_annotated(client, settings, pipeline, second, "link-2")
+
+    def speakers(view: dict[str, Any]) -> dict[str, int]:
+        return {q["speaker"]["name"]: q["speaker"]["id"] for q in view["quotes"] if q["speaker"]}
+
+    before, after = speakers(first_view), speakers(second_view)
+    # "Luis Ortega" is the person named in full in the first article
+    assert after["Luis Ortega Marín"] == before["Luis Ortega Marín"], after
+    # a surname alone ("de Vries") says too little to link across articles
+    assert after.get("de Vries", -1) != before["Pieter de Vries"], after
+    # a different given name is a different person, whatever the family name
+    assert "Kim Tok Hun" in after and after["Kim Tok Hun"] != before["Kim Jong Un"]
+    r = await client.get("/v1/quotes", params={"speaker": "Luis Ortega"})
+    assert {i["speaker"]["name"] for i in r.json()["items"]} == {"Luis Ortega Marín"}
+    assert len(r.json()["items"]) == 2
+
+
+async def test_a_short_name_that_fits_two_stored_people_is_not_linked(
+    clean_store: None, client: httpx.AsyncClient, settings: Any, pipeline: Any
+) -> None:
+    for i, full in enumerate(["Ana Ruiz Delgado", "Ana Ruiz Torres"]):
+        body = f'"The plan works," {full}, a city councillor, said on Monday.'
+        await post_annotated(client, settings, pipeline, body, f"amb-{i}")
+    _, view = await post_annotated(
+        client, settings, pipeline, '"It does not," Ana Ruiz said on Tuesday.', "amb-2"
+    )
+    [quote] = view["quotes"]
+    assert quote["speaker"]["name"] == "Ana Ruiz"

@@ -70,3 +70,27 @@ def test_entities_across_seed_articles_share_keys(
     nyt_rewrite = {e.key: e for e in anns["002_043e2c939a1b8cef"].entities}
     assert nyt_rewrite[kim].name in {"Kim Jong-un", "Kim Jong Un"}
     assert entity_key("Vladimir Putin", "PERSON") in nyt_rewrite
+
+
+def test_an_organisation_the_ner_missed_is_found_where_it_speaks(pipeline: Pipeline) -> None:
+    text = (
+        "Nurses will walk out on Friday after talks broke down.\n\n"
+        "The nurses' federation, Carewell Staff Alliance, said members had voted to strike. "
+        "Brightmoor Health Trust said it regretted the decision. A spokeswoman for the trust "
+        "said the offer was fair.\n\n"
+        "Prime Minister said nothing."  # a role, not a name: no organisation is made of it
+    )
+    ann = pipeline.annotate(text)
+    check_offsets(text, ann)
+    by_text = {q.text: q.speaker_key for q in ann.quotes}
+    assert by_text["members had voted to strike"] == "org:carewell staff alliance"
+    assert by_text["it regretted the decision"] == "org:brightmoor health trust"
+    assert by_text["the offer was fair"] == "org:brightmoor health trust"
+    assert not any("prime minister" in e.key for e in ann.entities)
+
+
+def test_a_person_the_ner_calls_a_work_of_art_is_a_person(pipeline: Pipeline) -> None:
+    text = '"The plan works," Ana Ruiz Torres, a city councillor, said on Monday.'
+    ann = pipeline.annotate(text)
+    [quote] = ann.quotes
+    assert quote.speaker_key == "person:ana ruiz torres"
