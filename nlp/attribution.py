@@ -446,6 +446,14 @@ _PARTY_EPITHETS = frozenset(
 )  # fmt: skip
 
 
+def _demonym_epithet(head: Token) -> bool:
+    """ "the Italian", "the Frenchman", "the 45-year-old": one person just named, spoken of
+    by nationality or age (a singular NORP word, or an "N-year-old")."""
+    if head.ent_type_ == "NORP" and head.tag_ in {"NN", "NNP", "JJ"}:  # not "the Italians"
+        return True
+    return head.lower_ == "old" and any(c.lower_ == "year" for c in head.subtree)
+
+
 def _resolve_gendered(state: _State, tok: Token) -> str | None:
     """he/she/him/her/his: the nearest agreeing person, the subject first within a sentence.
 
@@ -575,11 +583,39 @@ def _resolve_pronoun(state: _State, tok: Token) -> str | None:
     return None
 
 
+def _appositive(child: Token) -> bool:
+    """An appositive, or a "conjunct" with no conjunction that the parser made of one:
+    "their union, the Associated Society of Rail Drivers," (conj, but no "and"/"or")."""
+    if child.dep_ == "appos":
+        return True
+    if child.dep_ != "conj" or child.i <= child.head.i:
+        return False
+    between = child.doc[child.head.i + 1 : child.left_edge.i]
+    return not any(t.dep_ == "cc" for t in between) and any(t.text == "," for t in between)
+
+
+def _finding_issuer(state: _State, head: Token) -> str | None:
+    """Who is behind a survey, study or poll: "A survey by the Nikko Shimbun newspaper
+    found", "a Gallup poll", "the bank's review" (an organisation or person in a by/from
+    phrase, a possessive or a compound) — never a place or group it is about ("a survey of
+    voters in Osaka": no one)."""
+    for child in head.children:
+        if child.dep_ in {"poss", "compound"} or (
+            child.dep_ == "prep" and child.lower_ in {"by", "from"}
+        ):
+            t = _entity_in(state, list(child.subtree), prefer_person=False)
+            if t is not None and state.ents.type_of(state.ents.token_key[t.i]) in {
+                "ORG", "PERSON"
+            }:  # fmt: skip
+                return state.ents.token_key[t.i]
+    return None
+
+
 def _resolve_noun(state: _State, head: Token) -> str | None:
     """Entity key for a non-pronoun source head, or None for unnamed/unknown sources."""
     if (
-        head.lower_ in _PARTY_EPITHETS
-        and head.tag_ in {"NN", "NNP"}
+        (head.lower_ in _PARTY_EPITHETS or _demonym_epithet(head))
+        and head.tag_ in {"NN", "NNP", "JJ"}
         and any(c.dep_ == "det" and c.lower_ == "the" for c in head.children)
     ):
         # "The Kentucky Republican added": a person just named, like a pronoun
@@ -588,15 +624,17 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
     if key is not None and state.ents.type_of(key) in KEEP_TYPES_FOR_SPEAKERS:
         return key
     for child in head.children:
-        if child.dep_ == "appos":
+        if _appositive(child):
             t = _entity_in(state, list(child.subtree), prefer_person=True)
             if t is not None and state.ents.type_of(state.ents.token_key[t.i]) == "PERSON":
                 return state.ents.token_key[t.i]
+    if head.pos_ == "NOUN" and head.lemma_.lower() in _FINDING_NOUNS - DOCUMENT_NOUNS:
+        return _finding_issuer(state, head)
     if head.pos_ == "NOUN" and head.lemma_.lower() not in PERSON_ROLE_NOUNS:
         # "The drivers' union, Unite Transit," / "The chipmaker Valtronic" / "The island
         # nation of Tavalu": a common noun named by its appositive or of-phrase
         for child in head.children:
-            named = child.dep_ in {"appos", "compound"} and child.i > head.i
+            named = (child.dep_ == "compound" or _appositive(child)) and child.i > head.i
             of_phrase = child.dep_ == "prep" and child.lower_ == "of" and child.i == head.i + 1
             if named or of_phrase:
                 t = _entity_in(state, list(child.subtree), prefer_person=False)
@@ -673,7 +711,7 @@ def _resolve_source(state: _State, source: Token) -> Speaker:
         return _speaker_from_tokens(state, mention[0], mention[1], key)
     if key is not None:
         for child in source.children:  # "a spokesperson, John F. Kirby" -> the name
-            if child.dep_ in {"appos", "compound"} and child.i > source.i:
+            if (child.dep_ == "compound" or _appositive(child)) and child.i > source.i:
                 for t in child.subtree:
                     m = _mention_range(state, t.i)
                     if m is not None and state.ents.entity_of_token(t.i) == key:
@@ -793,6 +831,11 @@ def _find_source(verb: Token) -> Token | None:
                 if src is not None:
                     return src
         return head
+    final_source = _misparsed_final_cue(verb)
+    if final_source is not None:
+        # "CONTENT, the city's mayor, Hélène Laurent-Favier, confirmed on Monday." parsed
+        # with the cue as a participle of a noun phrase: the phrase that can speak is the source
+        return final_source
     if verb.dep_ in {"advcl", "xcomp", "conj", "pcomp", "acl"} and head.i != verb.i:
         if head.lemma_ == "cite":  # "cited Russian officials as saying"
             for child in head.children:
@@ -808,7 +851,64 @@ def _find_source(verb: Token) -> Token | None:
         if head.dep_ == "ccomp" and outer.lemma_ in SPEECH_VERBS and verb.tag_ == "VBG":
             # "X said W will monitor ..., reminding ...": X reminds, not W
             return _find_source(outer)
+        if (
+            head.dep_ == "relcl"
+            and verb.tag_ == "VBG"
+            and not _could_speak(head.head)
+            and head.head.dep_ in {"dobj", "pobj", "attr"}
+        ):
+            # "X defended a bill that would let police search phones, telling parliament
+            # that ...": a bill does not tell; the participle belongs to the main clause
+            gov = head.head.head if head.head.dep_ != "pobj" else head.head.head.head
+            if gov.pos_ in {"VERB", "AUX"}:
+                return _find_source(gov)
         return _find_source(head)
+    return None
+
+
+def _could_speak(noun: Token) -> bool:
+    """Could this noun be a source: a name, a person or organisation noun, a document?"""
+    lemma = noun.lemma_.lower()
+    return (
+        noun.pos_ in {"PROPN", "PRON"}
+        or bool(noun.ent_type_)
+        or lemma in PERSON_ROLE_NOUNS
+        or lemma in ORG_ROLE_NOUNS
+        or lemma in UNNAMED_SOURCE_NOUNS
+        or lemma in DOCUMENT_NOUNS
+    )
+
+
+_ADJUNCT_DEPS = frozenset({"prep", "npadvmod", "advmod", "punct", "agent", "prt"})
+
+
+def _misparsed_final_cue(verb: Token) -> Token | None:
+    """The source of a sentence-final cue that the parser made a participle ("acl") of a
+    noun phrase before it: "CONTENT, their union, the ASRD, announced on Tuesday.", "CONTENT
+    about a contract, the city's mayor, X, confirmed on Monday." (hung off "contract"). The
+    cue has no subject or object of its own and nothing but adjuncts after it to the end of
+    the sentence; the source is the first noun of the phrase's appositive chain that can speak
+    and follows a comma (so "the cuts announced on Tuesday" stays a participle)."""
+    head = verb.head
+    if verb.dep_ != "acl" or head.i >= verb.i or verb.tag_ not in {"VBD", "VBZ", "VBP", "VBN"}:
+        return None
+    if verb.lemma_.lower() not in SPEECH_VERBS:
+        return None
+    if any(c.dep_ not in _ADJUNCT_DEPS for c in verb.children):
+        return None
+    doc = verb.doc
+    if not all(t.is_punct or t.is_space for t in doc[verb.right_edge.i + 1 : verb.sent.end]):
+        return None
+    chain, t = [head], head
+    while (
+        nxt := next((c for c in t.children if _appositive(c) and c.i < verb.i), None)
+    ) is not None:
+        chain.append(nxt)
+        t = nxt
+    for noun in chain:
+        start = noun.left_edge.i
+        if _could_speak(noun) and start > 0 and doc[start - 1].text in {",", "—"}:
+            return noun
     return None
 
 

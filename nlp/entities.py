@@ -363,8 +363,13 @@ def _with_missed_orgs(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]
             continue
         if head.dep_ in {"nsubj", "nsubjpass"}:
             speaks = head.head.pos_ == "VERB" and head.head.lemma_.lower() in SPEECH_VERBS
-        elif head.dep_ == "appos":
-            speaks = head.head.pos_ == "NOUN" and head.head.lemma_.lower() in ORG_ROLE_NOUNS
+        elif head.dep_ in {"appos", "conj"}:  # a comma-led conj is an apposition misparsed
+            speaks = (
+                head.head.pos_ == "NOUN"
+                and head.head.lemma_.lower() in ORG_ROLE_NOUNS
+                and doc[head.left_edge.i - 1].text == ","
+                and not any(t.dep_ == "cc" for t in doc[head.head.i + 1 : head.left_edge.i])
+            )
         else:
             continue
         if not speaks:
@@ -427,6 +432,21 @@ def _initials(tokens: tuple[str, ...]) -> str:
 _MISLABEL_CANDIDATES = frozenset({"ORG", "GPE", "NORP", "WORK_OF_ART", "PRODUCT", "FAC", "LOC"})
 
 
+def _names_an_organisation(doc: Doc, m: EntityMention) -> bool:
+    """A "person" the small model found that is the name of the organisation noun after it:
+    "the *Nikko Shimbun* newspaper", "the *Ortega* group" (a compound of an organisation
+    noun such as newspaper, company or party; "the Ana Ruiz case" is still a person)."""
+    if m.tok_end >= len(doc) or m.tok_end - m.tok_start < 1:
+        return False
+    last, nxt = doc[m.tok_end - 1], doc[m.tok_end]
+    return (
+        nxt.pos_ == "NOUN"
+        and nxt.lemma_.lower() in ORG_ROLE_NOUNS
+        and last.dep_ == "compound"
+        and last.head.i == nxt.i
+    )
+
+
 def build_entities(doc: Doc) -> EntityIndex:
     """Cluster NER mentions of ``doc`` into canonical entities."""
     raw: list[EntityMention] = []
@@ -436,7 +456,16 @@ def build_entities(doc: Doc) -> EntityIndex:
             continue
         cleaned = _clean_span(doc, doc_text, ent)
         if cleaned is not None and name_tokens(cleaned.text, cleaned.label):
-            if cleaned.label in _MISLABEL_CANDIDATES and _looks_like_person(cleaned.text):
+            if cleaned.label == "PERSON" and _names_an_organisation(doc, cleaned):
+                cleaned = EntityMention(
+                    cleaned.start, cleaned.end, cleaned.tok_start, cleaned.tok_end, "ORG",
+                    cleaned.text,
+                )  # fmt: skip
+            elif (
+                cleaned.label in _MISLABEL_CANDIDATES
+                and _looks_like_person(cleaned.text)
+                and not _names_an_organisation(doc, cleaned)
+            ):
                 cleaned = EntityMention(
                     cleaned.start, cleaned.end, cleaned.tok_start, cleaned.tok_end, "PERSON",
                     cleaned.text,

@@ -185,3 +185,65 @@ def test_two_sources_contrasted_in_one_sentence(pipeline: Pipeline) -> None:
     texts = {q.cue: (q.text, q.speaker_text) for q in ann.quotes}
     assert texts["argue"] == ("the reform would cut pensions for millions of workers", "Unions")
     assert texts["say"] == ("it will save the system", "employers")
+
+
+def test_a_final_cue_the_parser_hung_off_the_source_phrase(pipeline: Pipeline) -> None:
+    # the small model parses "announced"/"confirmed" as participles of the noun phrase
+    text = (
+        "Dock workers at Port Kellan will walk out for a week from Monday, their union, "
+        "the Harbour Workers Guild, announced on Friday.\n\n"
+        "Prosecutors have opened an investigation into the award of a ferry contract, the "
+        "city's mayor, Ines Carvalho, confirmed on Thursday.\n\n"
+        "Schools will lose funding under the plan, the cuts announced on Tuesday."
+    )
+    ann = run(pipeline, text)
+    quotes = by_cue(ann)
+    assert quotes["announced"].text == (
+        "Dock workers at Port Kellan will walk out for a week from Monday"
+    )
+    assert speaker_name(ann, quotes["announced"]) == "Harbour Workers Guild"
+    assert quotes["confirmed"].text.startswith("Prosecutors have opened an investigation")
+    assert speaker_name(ann, quotes["confirmed"]) == "Ines Carvalho"
+    assert len(ann.quotes) == 2  # "the cuts announced on Tuesday" is not a cue
+
+
+def test_a_participle_cue_after_a_relative_clause_belongs_to_the_main_subject(
+    pipeline: Pipeline,
+) -> None:
+    text = (
+        "Health Secretary Omar Lindqvist defended a plan on Monday that would close two "
+        "wards, telling MPs that the hospital could not staff them."
+    )
+    ann = run(pipeline, text)
+    (q,) = ann.quotes
+    assert (q.text, q.cue) == ("the hospital could not staff them", "telling")
+    assert speaker_name(ann, q) == "Omar Lindqvist"
+
+
+def test_a_person_called_by_nationality_or_age_is_the_person_just_named(
+    pipeline: Pipeline,
+) -> None:
+    text = (
+        "Harbour City coach Paulo Mendes said his team was ready.\n\n"
+        '"We have nothing to lose," the Brazilian told reporters.\n\n'
+        'Judge Ana Pereira opened the hearing. "This court will not be rushed," the '
+        "58-year-old said.\n\n"
+        "The Italians said the deal was fair."
+    )
+    ann = run(pipeline, text)
+    quotes = by_cue(ann)
+    assert speaker_name(ann, quotes["told"]) == "Paulo Mendes"
+    said = {q.text: q for q in ann.quotes if q.cue == "said"}
+    assert speaker_name(ann, said["This court will not be rushed"]) == "Ana Pereira"
+    assert speaker_name(ann, said["the deal was fair"]) != "Ana Pereira"  # a group
+
+
+def test_a_survey_speaks_for_who_made_it_not_for_what_it_is_about(pipeline: Pipeline) -> None:
+    text = (
+        "A poll by the Harlow Tribune newspaper found that most voters backed the bridge. "
+        "A survey of farmers in Lindenau found that few had insurance."
+    )
+    ann = run(pipeline, text)
+    by_text = {q.text: q for q in ann.quotes}
+    assert speaker_name(ann, by_text["most voters backed the bridge"]) == "Harlow Tribune"
+    assert by_text["few had insurance"].speaker_key is None
