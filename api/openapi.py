@@ -62,7 +62,10 @@ HEADERS: dict[str, dict[str, Any]] = {
     "RateLimit-Reset": _header("Seconds until the window has room again.", "integer"),
     "ETag": _header('The article\'s current revision, strong: `"<article id>-<revision>"`.'),
     "Location": _header("The URL of the resource just created."),
-    "Preference-Applied": _header("The `Prefer` preference honoured, e.g. `count=exact`."),
+    "Preference-Applied": _header(
+        "The `Prefer` preference honoured (`count=exact` or `count=estimated`), sent when the "
+        "answer has a `total`."
+    ),
     "Retry-After": _header("Seconds to wait before retrying.", "integer"),
     "X-Diff-Degraded": _header(
         "Sent when the diff hit a work budget (`size`, `time`, `pairs`): the result is coarser "
@@ -76,7 +79,18 @@ SUCCESS_HEADERS = {
     "replace_article": ("ETag",),
     "get_article": ("ETag",),
     "create_topic": ("Location",),
-    "list_articles": ("Preference-Applied",),
+    **{
+        op: ("Preference-Applied",)
+        for op in (
+            "list_articles",
+            "list_quotes",
+            "list_orphaned_quotes",
+            "list_claims",
+            "list_clusters",
+            "list_speakers",
+            "list_entities",
+        )
+    },
     **{
         f"{op}{suffix}": _DIFF_HEADERS
         for op in ("diff_revisions", "diff_texts")

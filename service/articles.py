@@ -26,7 +26,15 @@ from service.errors import (
 )
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
+from service.pagination import (
+    CountMode,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    listing_kind,
+    listing_total,
+)
+from service.references import require_referenced
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -34,7 +42,6 @@ MAX_BATCH = 1000
 MAX_REVISION = 2**31 - 1
 
 ArticleSort = Literal["published", "updated"]
-CountMode = Literal["exact", "estimated"]
 
 
 def body_sha256(body: str) -> str:
@@ -84,10 +91,10 @@ class ArticleListQuery:
 
 
 async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[dict[str, Any]]:
+    """Articles newest first (or by relevance with ``q``). A filter naming a resource that
+    does not exist (outlet, story) is :class:`UnknownFilterValue` (404)."""
+    await require_referenced(session, story_id=query.story_id)
     outlet_ids = await outlet_filter_ids(session, query.outlet)
-    if outlet_ids == []:  # no such outlet
-        empty_total = 0 if query.count else None
-        return Page(items=[], next_cursor=None, total=empty_total, total_is_estimate=False)
     flt = repo.ArticleFilter(
         outlet_ids=outlet_ids,
         since=query.since,
@@ -122,11 +129,7 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
             last = rows[-1]
             key = last.published_sort if query.sort == "published" else last.updated_at
             next_cursor = encode_cursor(kind, (key, last.id))
-    total: int | None = None
-    if query.count == "exact":
-        total = await repo.count_articles(session, flt)
-    elif query.count == "estimated":
-        total = await repo.estimate_articles(session, flt)
+    total, is_estimate = await listing_total(session, query.count, repo.articles_listing(flt))
     statuses = await annotation.statuses_for_articles(session, [int(r.id) for r in rows])
     items = []
     for r in rows:
@@ -138,7 +141,7 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         items=items,
         next_cursor=next_cursor,
         total=total,
-        total_is_estimate=query.count == "estimated",
+        total_is_estimate=is_estimate,
     )
 
 

@@ -37,7 +37,15 @@ from service import entities as entities_svc
 from service.curation import CarryReport, SpanKind, carry_curated, suppress_machine_under_curated
 from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
+from service.pagination import (
+    CountMode,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    listing_kind,
+    listing_total,
+)
+from service.references import require_referenced
 from service.topics import resolve_topic_ids
 from service.values import (
     DEFAULT_LIMIT,
@@ -173,9 +181,12 @@ def _cursor_kind(sort: ClaimSort) -> str:
     return f"claims:{sort}"
 
 
-async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict[str, Any]]:
-    """Claims of current revisions. An unknown topic is :class:`TopicNotFound`; a claimant
-    nobody answers to is an empty page (as for quotes)."""
+async def list_claims(
+    session: AsyncSession, query: ClaimListQuery, count: CountMode | None = None
+) -> Page[dict[str, Any]]:
+    """Claims of current revisions. A filter naming a resource that does not exist (topic,
+    outlet, article, story, claimant id, cluster) is :class:`UnknownFilterValue`; a claimant
+    name nobody answers to is an empty page (as for quotes)."""
     kind = listing_kind(_cursor_kind(query.sort), query.model_dump())
     after = None
     if query.cursor:
@@ -187,18 +198,22 @@ async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict
         if query.topic is not None
         else None
     )
+    await require_referenced(
+        session,
+        article_id=query.article_id,
+        story_id=query.story_id,
+        cluster_id=query.cluster_id,
+    )
+    outlet_ids = await outlet_filter_ids(session, query.outlet)
     claimant_ids = await entities_svc.entity_ids_for_filter(
-        session, query.claimant, query.claimant_id
+        session, query.claimant, query.claimant_id, id_parameter="claimant_id"
     )
     claimant_outlet = None
     if query.claimant is not None and query.claimant_id is None:
         # "claimant=The New York Times" also finds the outlet's own (reporter) claims
         claimant_outlet = await article_repo.find_outlet_name(session, query.claimant)
     if claimant_ids == [] and claimant_outlet is None:
-        return Page(items=[], next_cursor=None)
-    outlet_ids = await outlet_filter_ids(session, query.outlet)
-    if outlet_ids == []:
-        return Page(items=[], next_cursor=None)
+        return Page.empty(count)
     flt = repo.ClaimFilter(
         topic_ids=topic_ids,
         claimant_ids=claimant_ids,
@@ -219,7 +234,8 @@ async def list_claims(session: AsyncSession, query: ClaimListQuery) -> Page[dict
         last = rows[-1]
         key = last.published_at if query.sort == "date" else float(last.score)
         next_cursor = encode_cursor(kind, (key, int(last.id)))
-    return Page(items=await _items(session, rows), next_cursor=next_cursor)
+    total, is_estimate = await listing_total(session, count, repo.claims_listing(flt))
+    return Page(await _items(session, rows), next_cursor, total, is_estimate)
 
 
 async def get_claim(session: AsyncSession, claim_id: int) -> dict[str, Any]:
@@ -401,6 +417,7 @@ async def list_clusters(
     include_descendants: bool = True,
     cursor: str | None = None,
     limit: int = 50,
+    count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
     after = decode_cursor(cursor, "clusters:articles", (int, int)) if cursor else None
     topic_ids = (
@@ -415,7 +432,11 @@ async def list_clusters(
         next_cursor = encode_cursor(
             "clusters:articles", (int(rows[-1].article_count), int(rows[-1].id))
         )
-    return Page(items=[cluster_item(r) for r in rows], next_cursor=next_cursor)
+    # ranked by member counts: the page aggregates every claim already, so count exactly
+    total, is_estimate = await listing_total(
+        session, count, clusters_repo.clusters_listing(topic_ids), aggregated=True
+    )
+    return Page([cluster_item(r) for r in rows], next_cursor, total, is_estimate)
 
 
 def cluster_item(row: Any) -> dict[str, Any]:

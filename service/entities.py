@@ -16,8 +16,14 @@ from db.repositories import entities as repo
 from nlp.entities import name_tokens, same_person
 from nlp.lexicon import NAME_PARTICLES
 from nlp.types import Entity
-from service.errors import AliasNotFound, EntityNotFound, InvalidInput, InvalidMerge
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.errors import (
+    AliasNotFound,
+    EntityNotFound,
+    InvalidInput,
+    InvalidMerge,
+    UnknownFilterValue,
+)
+from service.pagination import CountMode, Page, decode_cursor, encode_cursor, listing_total
 from textkit.names import name_key, name_prefix_query
 
 # How many stored people sharing a surname word are looked at when linking a new name; past
@@ -37,24 +43,35 @@ def _normalized_query(q: str | None) -> str | None:
 
 
 async def list_speakers(
-    session: AsyncSession, q: str | None, *, cursor: str | None, limit: int
+    session: AsyncSession,
+    q: str | None,
+    *,
+    cursor: str | None,
+    limit: int,
+    count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
     """Quoted entities, most-quoted first. A name matching nobody is an empty page."""
     after = decode_cursor(cursor, _SPEAKERS, (int, int)) if cursor else None
     normalized = _normalized_query(q)
     if normalized == "":
-        return Page(items=[], next_cursor=None)
+        return Page.empty(count)
     rows = await repo.find_speakers(session, normalized, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(_SPEAKERS, (int(rows[-1].quote_count), int(rows[-1].id)))
+    # ranked by quote counts: the page aggregates every quote already, so count exactly
+    total, is_estimate = await listing_total(
+        session, count, repo.speakers_listing(normalized), aggregated=True
+    )
     return Page(
-        items=[
+        [
             {"id": r.id, "name": r.name, "type": r.type, "quote_count": int(r.quote_count)}
             for r in rows
         ],
-        next_cursor=next_cursor,
+        next_cursor,
+        total,
+        is_estimate,
     )
 
 
@@ -65,21 +82,26 @@ async def list_entities(
     *,
     cursor: str | None,
     limit: int,
+    count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
     after = decode_cursor(cursor, _ENTITIES, (str, int)) if cursor else None
     normalized = _normalized_query(q)
     if normalized == "":
-        return Page(items=[], next_cursor=None)
-    rows = await repo.find_entities(
-        session, normalized, [t.upper() for t in types], after=after, limit=limit + 1
-    )
+        return Page.empty(count)
+    upper = [t.upper() for t in types]
+    rows = await repo.find_entities(session, normalized, upper, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(_ENTITIES, (rows[-1].normalized_name, int(rows[-1].id)))
+    total, is_estimate = await listing_total(
+        session, count, repo.entities_listing(normalized, upper)
+    )
     return Page(
-        items=[{"id": r.id, "name": r.name, "type": r.type} for r in rows],
-        next_cursor=next_cursor,
+        [{"id": r.id, "name": r.name, "type": r.type} for r in rows],
+        next_cursor,
+        total,
+        is_estimate,
     )
 
 
@@ -188,22 +210,28 @@ async def delete_alias(session: AsyncSession, entity_id: int, alias_id: int) -> 
 
 
 async def entity_ids_for_filter(
-    session: AsyncSession, name: str | None, entity_id: int | None
+    session: AsyncSession, name: str | None, entity_id: int | None, *, id_parameter: str
 ) -> list[int] | None:
     """The entity ids a name filter (``speaker``, ``claimant``) and/or an id filter allow.
 
-    A name matches any alias (case/accent-insensitive; each word a prefix of a word of the alias); an id stands for every
-    entity merged with it. Both given: the intersection. None: no such filter."""
+    A name matches any alias (case/accent-insensitive; each word a prefix of a word of the
+    alias): a search, so a name matching nobody gives []. An id (``id_parameter``) is a
+    reference: it stands for every entity merged with it, and an unknown one is
+    :class:`UnknownFilterValue` (404). Both given: the intersection. None: no such filter."""
     ids: set[int] | None = None
-    if name is not None:
-        query = name_prefix_query(name)
-        ids = set(await repo.entity_ids_for_name(session, query)) if query else set()
     if entity_id is not None:
         root = await repo.get_entity(session, entity_id)
-        by_id: set[int] = set()
-        if root is not None:
-            by_id = set(await repo.member_ids(session, int(root.merged_into_id or root.id)))
-        ids = by_id if ids is None else ids & by_id
+        if root is None:
+            raise UnknownFilterValue(
+                f"no entity with id {entity_id} ({id_parameter}); GET /v1/entities lists them",
+                parameter=id_parameter,
+                value=entity_id,
+            )
+        ids = set(await repo.member_ids(session, int(root.merged_into_id or root.id)))
+    if name is not None:
+        query = name_prefix_query(name)
+        by_name = set(await repo.entity_ids_for_name(session, query)) if query else set()
+        ids = by_name if ids is None else ids & by_name
     return sorted(ids) if ids is not None else None
 
 

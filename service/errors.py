@@ -20,6 +20,15 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class UnknownFilterValue(NotFound):
+    """A list filter names something that does not exist (an outlet, topic, story, article,
+    entity or cluster): `parameter` and `value` say which. A 404, not an empty list: a typo
+    or a stale id must not look like "nothing matches". Searches (`q`, `speaker`,
+    `claimant`, `speaker_text`) are not references: matching nothing is an empty list."""
+
+    title = "Unknown filter value"
+
+
 class ArticleNotFound(NotFound):
     title = "Article not found"
 

@@ -9,18 +9,33 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories import totals
 from service.errors import InvalidCursor
 from service.values import DEFAULT_LIMIT, MAX_BIGINT, MAX_LIMIT, MIN_BIGINT
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "decode_cursor", "encode_cursor", "listing_kind"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "EXACT_UP_TO",
+    "MAX_LIMIT",
+    "CountMode",
+    "Page",
+    "decode_cursor",
+    "encode_cursor",
+    "listing_kind",
+    "listing_total",
+]
 
 T = TypeVar("T")
 
 # the values a cursor may carry: what PostgreSQL's bigint holds, no NUL in text
+
+CountMode = Literal["exact", "estimated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +44,45 @@ class Page(Generic[T]):
     next_cursor: str | None
     total: int | None = None
     total_is_estimate: bool = False
+
+    @classmethod
+    def empty(cls, count: CountMode | None = None) -> Page[T]:
+        """No rows: with a ``Prefer: count=…``, a total of 0 (exact)."""
+        return cls(items=[], next_cursor=None, total=0 if count else None)
+
+
+# ``count=estimated`` counts exactly up to this many rows: a planner estimate is only used
+# for listings larger than that (it was 100 for 40 rows before this rule)
+EXACT_UP_TO = 1000
+
+
+async def listing_total(
+    session: AsyncSession,
+    mode: CountMode | None,
+    listing: Select[Any],
+    *,
+    aggregated: bool = False,
+) -> tuple[int | None, bool]:
+    """``(total, is_estimate)`` of a listing for a ``Prefer: count=…``; ``(None, False)``
+    without one. The rule, the same for every list (docs/api.md):
+
+    * ``exact``: ``count(*)`` of the listing.
+    * ``estimated``: the listing is counted exactly up to :data:`EXACT_UP_TO` rows (a cost
+      bounded by that many rows); only past it is the total PostgreSQL's planner estimate,
+      raised to at least ``EXACT_UP_TO + 1`` since more rows are known to exist.
+    * ``aggregated`` listings (ranked by counts over all their rows: speakers, clusters)
+      read every row for their first page anyway, and the planner cannot estimate groups
+      well, so their total is always exact.
+    """
+    if mode is None:
+        return None, False
+    if mode == "exact" or aggregated:
+        return await totals.count_rows(session, listing), False
+    counted = await totals.count_rows(session, listing, at_most=EXACT_UP_TO)
+    if counted <= EXACT_UP_TO:
+        return counted, False
+    estimate = await totals.planner_rows(session, listing)
+    return max(estimate, EXACT_UP_TO + 1), True
 
 
 # the parameters of a listing that do not change which rows it walks

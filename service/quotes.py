@@ -32,7 +32,15 @@ from service.errors import (
     RevisionNotFound,
 )
 from service.outlets import outlet_filter_ids
-from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
+from service.pagination import (
+    CountMode,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    listing_kind,
+    listing_total,
+)
+from service.references import require_referenced
 from service.values import (
     DEFAULT_LIMIT,
     Cursor,
@@ -134,21 +142,23 @@ _QUOTE_WIDTH = shaped.expect_columns(
 )
 
 
-async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict[str, Any]]:
-    """Quotes of current revisions, newest first. An unknown speaker is an empty page."""
+async def list_quotes(
+    session: AsyncSession, query: QuoteListQuery, count: CountMode | None = None
+) -> Page[dict[str, Any]]:
+    """Quotes of current revisions, newest first. A filter naming a resource that does not
+    exist is :class:`UnknownFilterValue`; a speaker search matching nobody an empty page."""
     kind = listing_kind(_CURSOR_KIND, query.model_dump())
     after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
-    speaker_ids = await entities_svc.entity_ids_for_filter(session, query.speaker, query.speaker_id)
-    if speaker_ids == []:
-        return Page(items=[], next_cursor=None)
+    await require_referenced(session, article_id=query.article_id, story_id=query.story_id)
+    outlet_ids = await outlet_filter_ids(session, query.outlet)
+    speaker_ids = await entities_svc.entity_ids_for_filter(
+        session, query.speaker, query.speaker_id, id_parameter="speaker_id"
+    )
     speaker_text = None
     if query.speaker_text is not None:
         speaker_text = name_prefix_query(query.speaker_text)
-        if not speaker_text:  # only words like "the": they name nobody
-            return Page(items=[], next_cursor=None)
-    outlet_ids = await outlet_filter_ids(session, query.outlet)
-    if outlet_ids == []:
-        return Page(items=[], next_cursor=None)
+    if speaker_ids == [] or speaker_text == "":  # nobody answers; words like "the" name nobody
+        return Page.empty(count)
     flt = repo.QuoteFilter(
         speaker_ids=speaker_ids,
         speaker_text=speaker_text,
@@ -165,25 +175,34 @@ async def list_quotes(session: AsyncSession, query: QuoteListQuery) -> Page[dict
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = encode_cursor(kind, (rows[-1].published_at, rows[-1].id))
-    return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
+    total, is_estimate = await listing_total(session, count, repo.quotes_listing(flt))
+    return Page([quote_item(r) for r in rows], next_cursor, total, is_estimate)
 
 
 _ORPHANS_CURSOR = "quotes:orphans"
 
 
 async def list_orphaned_quotes(
-    session: AsyncSession, article_id: int | None, cursor: str | None, limit: int
+    session: AsyncSession,
+    article_id: int | None,
+    cursor: str | None,
+    limit: int,
+    count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
     """Curated quotes left behind on an older revision because the newer text no longer has
     them: the corrections a person may want to redo. Newest first, keyset-paginated."""
     kind = listing_kind(_ORPHANS_CURSOR, {"article_id": article_id})
     after = decode_cursor(cursor, kind, (int,))[0] if cursor else None
+    await require_referenced(session, article_id=article_id)
     rows = await repo.find_orphaned_quotes(session, article_id, after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(kind, (int(rows[-1].id),))
-    return Page(items=[quote_item(r) for r in rows], next_cursor=next_cursor)
+    total, is_estimate = await listing_total(
+        session, count, repo.orphaned_quotes_listing(article_id)
+    )
+    return Page([quote_item(r) for r in rows], next_cursor, total, is_estimate)
 
 
 async def get_quote(session: AsyncSession, quote_id: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from db.engine import transaction
 from db.repositories import topics as repo
 from nlp.topics import classify, topic_from_dict, topic_to_dict
 from nlp.types import TopicDef
-from service.errors import Conflict, InvalidInput, NotFound, Unavailable
+from service.errors import Conflict, InvalidInput, NotFound, Unavailable, UnknownFilterValue
 from service.jobs import JobHandOff
 
 logger = logging.getLogger(__name__)
@@ -96,16 +96,16 @@ async def resolve_topic_ids(
     session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
 ) -> list[int]:
     """The topic ids a ``topic`` filter means: the topic (by slug or IPTC code) and, unless
-    switched off, its descendants. An unknown topic is :class:`TopicNotFound` (404): a typo
-    must not look like "nothing about it"."""
+    switched off, its descendants. An unknown topic is :class:`UnknownFilterValue` (404), as
+    for every filter naming a resource: a typo must not look like "nothing about it"."""
     ids = await repo.filter_topic_ids(
         session, slug_or_code, include_descendants=include_descendants
     )
     if ids is None:
-        raise TopicNotFound(
+        raise UnknownFilterValue(
             f"no topic with slug or IPTC code {slug_or_code!r}; GET /v1/topics lists them",
-            slug=slug_or_code,
             parameter="topic",
+            value=slug_or_code,
         )
     return ids
 

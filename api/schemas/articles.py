@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from api.schemas.common import BodyId, JsonDateTime
+from api.schemas.common import BodyId, JsonDateTime, Total, TotalIsEstimate
 
 EXAMPLE_ARTICLE: dict[str, Any] = {
     "id": 1,
@@ -97,11 +97,8 @@ class ArticlePage(BaseModel):
 
     items: list[ArticleListItem]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
-    total: int | None = Field(
-        default=None,
-        description="Only with `Prefer: count=exact` (exact, slower) or `count=estimated`.",
-    )
-    total_is_estimate: bool | None = None
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 # --- writes ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.articles import OutletRef
+from api.schemas.common import Total, TotalIsEstimate
 from service.values import MAX_ID
 
 EXAMPLE_CLAIM: dict[str, Any] = {
@@ -84,6 +85,8 @@ class ClaimPage(BaseModel):
 
     items: list[ClaimRead]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 class ClaimUpdate(BaseModel):
@@ -148,6 +151,8 @@ class ClusterRead(BaseModel):
 class ClusterPage(BaseModel):
     items: list[ClusterRead]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 class ClusterDetail(ClusterRead):

@@ -10,6 +10,21 @@ from service.values import MAX_ID, IsoDateTime
 
 # declared once in service/values.py (the list filters there use them too)
 JsonDateTime = IsoDateTime
+# The totals of every list page (``Prefer: count=exact|estimated``, docs/api.md)
+Total = Annotated[
+    int | None,
+    Field(
+        description="Only with `Prefer: count=exact` (exact) or `count=estimated` (exact up to "
+        "1,000; past that the planner's estimate, see `total_is_estimate`); else null.",
+    ),
+]
+TotalIsEstimate = Annotated[
+    bool | None,
+    Field(
+        description="With a `Prefer: count=…`: true when `total` is an estimate (only "
+        "`count=estimated` past 1,000 rows), false when it is exact; else null.",
+    ),
+]
 # An id in a request body: a JSON integer (never a string or a boolean), a positive bigint.
 BodyId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 

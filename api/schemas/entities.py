@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import Total, TotalIsEstimate
 from service.values import MAX_ID
 
 
@@ -25,6 +26,8 @@ class SpeakerRead(BaseModel):
 class SpeakerPage(BaseModel):
     items: list[SpeakerRead]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 class EntityRead(BaseModel):
@@ -40,6 +43,8 @@ class EntityRead(BaseModel):
 class EntityPage(BaseModel):
     items: list[EntityRead]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 class EntityRef(BaseModel):

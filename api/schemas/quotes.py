@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.articles import OutletRef
 from api.schemas.claims import ClaimRead
+from api.schemas.common import Total, TotalIsEstimate
 from service.values import MAX_ID
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
@@ -70,6 +71,8 @@ class QuotePage(BaseModel):
 
     items: list[QuoteRead]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
+    total: Total = None
+    total_is_estimate: TotalIsEstimate = None
 
 
 class QuoteUpdate(BaseModel):

@@ -31,7 +31,7 @@ from api.schemas.articles import (
     RevisionPage,
 )
 from api.schemas.common import JsonDateTime
-from api.v1.params import CursorQuery, LimitQuery
+from api.v1.params import CountPreference, CursorQuery, LimitQuery, page_response
 from service import annotation as annotation_svc
 from service import articles as svc
 from service import stories as story_svc
@@ -42,16 +42,6 @@ from service.values import MAX_ID
 router = APIRouter(prefix="/articles", tags=["articles"])
 
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")]
-
-
-def _parse_prefer(prefer: str | None) -> svc.CountMode | None:
-    if not prefer:
-        return None
-    for part in prefer.replace(";", ",").split(","):
-        key, _, value = part.strip().partition("=")
-        if key.strip().lower() == "count" and value.strip().lower() in ("exact", "estimated"):
-            return value.strip().lower()  # type: ignore[return-value]
-    return None
 
 
 def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
@@ -79,24 +69,30 @@ def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
     description=(
         "Articles newest first (by publication date, or by last update with "
         "`sort=updated`), keyset-paginated: follow `next_cursor` until it is null. "
-        "Send `Prefer: count=exact` for an exact `total` (slower on large stores) or "
-        "`Prefer: count=estimated` for the planner's fast estimate. With `q`, the list is "
-        "the full-text matches, most relevant first."
+        "Send `Prefer: count=exact` or `count=estimated` for a `total` (see the header). "
+        "With `q`, the list is the full-text matches, most relevant first. An `outlet` or "
+        "`story_id` naming nothing that exists is a 404 `unknown-filter-value` problem."
     ),
-    responses=problem_responses(400, 422),
+    responses=problem_responses(400, 404, 422),
 )
 async def list_articles(
     session: ReadSessionDep,
     outlet: Annotated[
         list[str] | None,
-        Query(max_length=50, description="Outlet name or id; repeat for several."),
+        Query(
+            max_length=50,
+            description="Outlet name or id; repeat for several. An unknown one is 404.",
+        ),
     ] = None,
     since: Annotated[
         JsonDateTime | None, Query(description="Published at or after (ISO 8601).")
     ] = None,
     until: Annotated[JsonDateTime | None, Query(description="Published before (ISO 8601).")] = None,
     story_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="Only the articles of this story.")
+        int | None,
+        Query(
+            ge=1, le=MAX_ID, description="Only the articles of this story. An unknown one is 404."
+        ),
     ] = None,
     has_revisions: Annotated[
         bool | None, Query(description="Only articles with more than one revision (or only one).")
@@ -117,12 +113,8 @@ async def list_articles(
     ] = "published",
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-    prefer: Annotated[
-        str | None,
-        Header(description="`count=exact` or `count=estimated` to include a total."),
-    ] = None,
+    count: CountPreference = None,
 ) -> JsonBytes:
-    count = _parse_prefer(prefer)
     page = await svc.list_articles(
         session,
         svc.ArticleListQuery(
@@ -138,18 +130,10 @@ async def list_articles(
             count=count,
         ),
     )
-    return JsonBytes(
-        {
-            "items": [
-                {**to_article_read(i), "annotation_status": i["annotation_status"]}
-                for i in page.items
-            ],
-            "next_cursor": page.next_cursor,
-            "total": page.total,
-            "total_is_estimate": page.total_is_estimate if count else None,
-        },
-        headers={"Preference-Applied": f"count={count}"} if count else None,
-    )
+    items = [
+        {**to_article_read(i), "annotation_status": i["annotation_status"]} for i in page.items
+    ]
+    return page_response(items, page, count)
 
 
 def _written(outcome: svc.WriteOutcome) -> dict[str, Any]:

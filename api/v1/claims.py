@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
-from api.v1.params import CursorQuery, IdPath, LimitQuery
+from api.v1.params import CountPreference, CursorQuery, IdPath, LimitQuery, page_response
 from service import claims as svc
 from service.pagination import DEFAULT_LIMIT
 
@@ -22,7 +22,7 @@ TopicParam = Annotated[
         min_length=1,
         max_length=100,
         description="Topic slug or IPTC code (`medtop:…`); includes its descendant topics. "
-        "An unknown topic is 404.",
+        "An unknown topic is a 404 `unknown-filter-value` problem.",
         examples=["arms-trade"],
     ),
 ]
@@ -37,17 +37,22 @@ IncludeDescendants = Annotated[bool, Query(description="Set false to match only 
         "Check-worthy claims in the current revision of each article, keyset-paginated "
         "(follow `next_cursor`), newest first (`sort=date`) or highest score first "
         "(`sort=score`). `topic` includes descendant topics (`conflict-war-peace` returns "
-        "`arms-trade` claims) unless `include_descendants=false`; an unknown topic is 404 "
-        "naming it. `claimant` is a name or alias matched like the quotes `speaker` filter. "
-        "Filters combine with AND."
+        "`arms-trade` claims) unless `include_descendants=false`. `claimant` is a name or "
+        "alias matched like the quotes `speaker` filter (a search: nobody matching is an "
+        "empty list). Filters that name a resource (`topic`, `outlet`, `claimant_id`, "
+        "`article_id`, `story_id`, `cluster_id`) are references: one naming nothing that "
+        "exists is a 404 `unknown-filter-value` problem. Filters combine with AND. "
+        "`Prefer: count=…` adds a `total`."
     ),
     responses=problem_responses(400, 404, 422),
 )
 async def list_claims(
-    session: ReadSessionDep, query: Annotated[svc.ClaimListQuery, Query()]
+    session: ReadSessionDep,
+    query: Annotated[svc.ClaimListQuery, Query()],
+    count: CountPreference = None,
 ) -> JsonBytes:
-    page = await svc.list_claims(session, query)
-    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
+    page = await svc.list_claims(session, query, count)
+    return page_response(page.items, page, count)
 
 
 @router.get(
@@ -57,7 +62,8 @@ async def list_claims(
     description=(
         "The same claim reported by several articles: clusters spanning at least two current "
         "articles, with member counts and outlets, most articles first. `topic` keeps clusters "
-        "with a member in the topic (descendants included)."
+        "with a member in the topic (descendants included). With `Prefer: count=…` the "
+        "`total` is always exact (ranking by counts reads every cluster anyway)."
     ),
     responses=problem_responses(400, 404, 422),
 )
@@ -67,9 +73,10 @@ async def list_clusters(
     include_descendants: IncludeDescendants = True,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    page = await svc.list_clusters(session, topic, include_descendants, cursor, limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    count: CountPreference = None,
+) -> JsonBytes:
+    page = await svc.list_clusters(session, topic, include_descendants, cursor, limit, count)
+    return page_response(page.items, page, count)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import StringConstraints
 
 from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.responses import JsonBytes
 from api.schemas.entities import (
     AliasCreate,
     EntityDetail,
@@ -15,7 +16,7 @@ from api.schemas.entities import (
     EntityPage,
     SpeakerPage,
 )
-from api.v1.params import CursorQuery, LimitQuery
+from api.v1.params import CountPreference, CursorQuery, LimitQuery, page_response
 from service import entities as svc
 from service.pagination import DEFAULT_LIMIT
 from service.values import MAX_ID
@@ -43,7 +44,9 @@ NameQuery = Annotated[
     summary="List quoted entities",
     description=(
         "Entities that are quoted in current revisions, with their quote counts (merged "
-        "entities counted with their survivor), most-quoted first. `q` filters by name."
+        "entities counted with their survivor), most-quoted first. `q` filters by name (a "
+        "search: no match is an empty list). With `Prefer: count=…` the `total` is always "
+        "exact (ranking by counts reads every quote anyway)."
     ),
     responses=problem_responses(400, 422),
 )
@@ -52,9 +55,10 @@ async def list_speakers(
     q: NameQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    page = await svc.list_speakers(session, q, cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    count: CountPreference = None,
+) -> JsonBytes:
+    page = await svc.list_speakers(session, q, cursor=cursor, limit=limit, count=count)
+    return page_response(page.items, page, count)
 
 
 @router.get(
@@ -63,7 +67,9 @@ async def list_speakers(
     summary="Search entities",
     description=(
         "Entities (merged ones excluded: they answer through their survivor) by name, "
-        "alphabetically. `type` is a spaCy label (PERSON, ORG, GPE…), repeatable."
+        "alphabetically. `type` is a spaCy label (PERSON, ORG, GPE…), repeatable. `q` and "
+        "`type` select, they name no resource: no match is an empty list. `Prefer: count=…` "
+        "adds a `total`."
     ),
     responses=problem_responses(400, 422),
 )
@@ -80,9 +86,10 @@ async def list_entities(
     ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    page = await svc.list_entities(session, q, type or [], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    count: CountPreference = None,
+) -> JsonBytes:
+    page = await svc.list_entities(session, q, type or [], cursor=cursor, limit=limit, count=count)
+    return page_response(page.items, page, count)
 
 
 @router.get(

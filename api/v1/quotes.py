@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Response
 from api.deps import ReadSessionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.quotes import QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
-from api.v1.params import CursorQuery, IdPath, LimitQuery, OptionalIdQuery
+from api.v1.params import (
+    CountPreference,
+    CursorQuery,
+    IdPath,
+    LimitQuery,
+    OptionalIdQuery,
+    page_response,
+)
 from service import quotes as svc
 from service.pagination import DEFAULT_LIMIT
 
@@ -27,16 +34,21 @@ articles_router = APIRouter(prefix="/articles", tags=["articles"])
         "and accent-insensitive, each word a prefix (as a user types): `Miller` or `Mill` "
         "finds Matthew Miller, `Watson` finds Adrienne Watson's quotes in the AP and NYT "
         "reports whatever the text called her. `speaker_text` finds sources by the words "
-        "that name them (`spokesman`). A speaker nobody answers to gives an empty list, "
-        "not 404. Filters combine with AND."
+        "that name them (`spokesman`). These are searches: a speaker nobody answers to gives "
+        "an empty list. Filters that name a resource (`outlet`, `speaker_id`, `article_id`, "
+        "`story_id`) are references: one naming nothing that exists is a 404 "
+        "`unknown-filter-value` problem. Filters combine with AND. `Prefer: count=…` adds "
+        "a `total`."
     ),
-    responses=problem_responses(400, 422),
+    responses=problem_responses(400, 404, 422),
 )
 async def list_quotes(
-    session: ReadSessionDep, query: Annotated[svc.QuoteListQuery, Query()]
+    session: ReadSessionDep,
+    query: Annotated[svc.QuoteListQuery, Query()],
+    count: CountPreference = None,
 ) -> JsonBytes:
-    page = await svc.list_quotes(session, query)
-    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
+    page = await svc.list_quotes(session, query, count)
+    return page_response(page.items, page, count)
 
 
 @router.get(
@@ -50,18 +62,20 @@ async def list_quotes(
         "revision marked `orphaned` and is listed here (newest first, keyset-paginated), "
         "so it can be redone on the current text with `PATCH`."
     ),
-    responses=problem_responses(400, 422),
+    responses=problem_responses(400, 404, 422),
 )
 async def list_orphaned_quotes(
     session: ReadSessionDep,
     article_id: Annotated[
-        OptionalIdQuery, Query(description="Only this article's orphans.")
+        OptionalIdQuery,
+        Query(description="Only this article's orphans. An unknown article is 404."),
     ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
+    count: CountPreference = None,
 ) -> JsonBytes:
-    page = await svc.list_orphaned_quotes(session, article_id, cursor, limit)
-    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
+    page = await svc.list_orphaned_quotes(session, article_id, cursor, limit, count)
+    return page_response(page.items, page, count)
 
 
 @router.get(

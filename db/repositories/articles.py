@@ -123,22 +123,9 @@ async def find_articles_ranked(
     return list((await session.execute(stmt)).all())
 
 
-async def count_articles(session: AsyncSession, flt: ArticleFilter) -> int:
-    stmt = select(func.count()).select_from(
-        articles.join(outlets, outlets.c.id == articles.c.outlet_id)
-    )
-    stmt = _filtered(stmt, flt)
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def estimate_articles(session: AsyncSession, flt: ArticleFilter) -> int:
-    """The planner's row estimate for the filtered listing (fast, approximate)."""
-    stmt = _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
-    compiled = stmt.compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-    )
-    plan = (await session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}"))).scalar_one()
-    return int(plan[0]["Plan"]["Plan Rows"])
+def articles_listing(flt: ArticleFilter) -> Any:
+    """The statement of every article ``flt`` selects, for its total (db.repositories.totals)."""
+    return _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
 
 
 async def get_article(session: AsyncSession, article_id: int) -> DbRow | None:
@@ -362,15 +349,18 @@ async def find_revision_annotations(
     return out
 
 
-_OUTLET_IDS_NAMED = select(outlets.c.id).where(
-    func.lower(outlets.c.name) == any_(bindparam("names", type_=ARRAY(Text)))
-)
-
-
-async def outlet_ids_named(session: AsyncSession, names: Sequence[str]) -> list[int]:
-    """Ids of the outlets with these names (case-insensitive)."""
-    result = await session.execute(_OUTLET_IDS_NAMED, {"names": [n.lower() for n in names]})
-    return [int(i) for i in result.scalars()]
+async def outlets_named_or_numbered(
+    session: AsyncSession, names: Sequence[str], ids: Sequence[int]
+) -> list[DbRow]:
+    """``(id, name)`` of the outlets with these names (case-insensitive) or ids."""
+    stmt = select(outlets.c.id, outlets.c.name).where(
+        or_(
+            func.lower(outlets.c.name) == any_(bindparam("names", type_=ARRAY(Text))),
+            outlets.c.id == any_(ids_param("ids", ids)),
+        )
+    )
+    params = {"names": [n.lower() for n in names]}
+    return list((await session.execute(stmt, params)).all())
 
 
 async def find_outlet_name(session: AsyncSession, name: str) -> str | None:

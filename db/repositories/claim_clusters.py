@@ -194,6 +194,11 @@ def _cluster_summary(topic_ids: Sequence[int] | None) -> Any:
     return stmt
 
 
+def clusters_listing(topic_ids: Sequence[int] | None) -> Any:
+    """The statement of every listed cluster, for its total (db.repositories.totals)."""
+    return _cluster_summary(topic_ids)
+
+
 async def find_clusters(
     session: AsyncSession,
     topic_ids: Sequence[int] | None,

@@ -104,14 +104,8 @@ def _current_quotes() -> Any:
     )
 
 
-async def find_speakers(
-    session: AsyncSession,
-    prefix_query: str | None,
-    *,
-    after: tuple[int, int] | None,
-    limit: int,
-) -> list[DbRow]:
-    """Surviving entities that are quoted, most-quoted first, keyset on (count, id)."""
+def speakers_listing(prefix_query: str | None) -> Any:
+    """Every quoted surviving entity (matching ``prefix_query``) with its quote count."""
     speaker = entities.alias("speaker")
     root_id = func.coalesce(speaker.c.merged_into_id, speaker.c.id)
     counts = (
@@ -123,18 +117,42 @@ async def find_speakers(
     if prefix_query:
         counts = counts.where(root_id.in_(_matching_roots(prefix_query)))
     c = counts.subquery("c")
-    stmt = select(entities.c.id, entities.c.name, entities.c.type, c.c.quote_count).join(
+    return select(entities.c.id, entities.c.name, entities.c.type, c.c.quote_count).join(
         c, c.c.entity_id == entities.c.id
     )
+
+
+async def find_speakers(
+    session: AsyncSession,
+    prefix_query: str | None,
+    *,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[DbRow]:
+    """Surviving entities that are quoted, most-quoted first, keyset on (count, id)."""
+    stmt = speakers_listing(prefix_query)
+    quote_count = stmt.selected_columns.quote_count
     if after is not None:
         stmt = stmt.where(
             or_(
-                c.c.quote_count < after[0],
-                and_(c.c.quote_count == after[0], entities.c.id > after[1]),
+                quote_count < after[0],
+                and_(quote_count == after[0], entities.c.id > after[1]),
             )
         )
-    stmt = stmt.order_by(c.c.quote_count.desc(), entities.c.id).limit(page_limit(limit))
+    stmt = stmt.order_by(quote_count.desc(), entities.c.id).limit(page_limit(limit))
     return list((await session.execute(stmt)).all())
+
+
+def entities_listing(prefix_query: str | None, types: Sequence[str] | None) -> Any:
+    """Every surviving entity matching the name query and types."""
+    stmt = select(
+        entities.c.id, entities.c.name, entities.c.type, entities.c.normalized_name
+    ).where(entities.c.merged_into_id.is_(None))
+    if prefix_query:
+        stmt = stmt.where(entities.c.id.in_(_matching_roots(prefix_query)))
+    if types:
+        stmt = stmt.where(entities.c.type.in_(list(types)))
+    return stmt
 
 
 async def find_entities(
@@ -146,13 +164,7 @@ async def find_entities(
     limit: int,
 ) -> list[DbRow]:
     """Surviving entities by normalised name, keyset on (normalized_name, id)."""
-    stmt = select(
-        entities.c.id, entities.c.name, entities.c.type, entities.c.normalized_name
-    ).where(entities.c.merged_into_id.is_(None))
-    if prefix_query:
-        stmt = stmt.where(entities.c.id.in_(_matching_roots(prefix_query)))
-    if types:
-        stmt = stmt.where(entities.c.type.in_(list(types)))
+    stmt = entities_listing(prefix_query, types)
     if after is not None:
         stmt = stmt.where(
             tuple_(entities.c.normalized_name, entities.c.id) > tuple_(after[0], after[1])

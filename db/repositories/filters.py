@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -17,15 +17,34 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Article, ArticleRevision
+from db.models import Article, ArticleRevision, Entity, Story
+from db.models.claims import ClaimCluster
 from db.repositories import shaped
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
+
+# what an id filter of a list can name
+Referenced = Literal["article", "story", "entity", "claim_cluster"]
+_REFERENCED: dict[str, Table] = {
+    "article": articles,
+    "story": Story.__table__,  # type: ignore[dict-item]
+    "entity": Entity.__table__,  # type: ignore[dict-item]
+    "claim_cluster": ClaimCluster.__table__,  # type: ignore[dict-item]
+}
+
+
+async def id_exists(session: AsyncSession, kind: Referenced, id_: int) -> bool:
+    """Whether a row of ``kind`` has this id (a primary-key lookup)."""
+    table = _REFERENCED[kind]
+    stmt = select(table.c.id).where(table.c.id == id_)
+    return (await session.execute(stmt)).first() is not None
 
 
 def page_limit(n: int) -> BindParameter[int]:

@@ -87,8 +87,8 @@ def _quote_params(flt: QuoteFilter, after: tuple[datetime, int] | None) -> dict[
     return params
 
 
-def _quotes_page(params: shaped.Params, limit: int) -> Any:
-    """The page statement for the parameters present (see :func:`find_quotes`)."""
+def _quotes_listing(params: shaped.Params) -> Any:
+    """Every quote the filters present in ``params`` select (no keyset, order or limit)."""
     stmt = (
         select(*QUOTE_COLUMNS)
         .select_from(quotes)
@@ -120,7 +120,13 @@ def _quotes_page(params: shaped.Params, limit: int) -> Any:
         )
     if "kinds" in params:
         stmt = stmt.where(quotes.c.kind.in_(p("kinds", quotes.c.kind, expanding=True)))
-    stmt = where_shared_filters(stmt, quotes, params)
+    return where_shared_filters(stmt, quotes, params)
+
+
+def _quotes_page(params: shaped.Params, limit: int) -> Any:
+    """The page statement for the parameters present (see :func:`find_quotes`)."""
+    stmt = _quotes_listing(params)
+    p = partial(shaped.param, params)
     if "after_at" in params:
         stmt = stmt.where(
             tuple_(quotes.c.published_at, quotes.c.id)
@@ -149,11 +155,13 @@ async def find_quotes(
     )
 
 
-async def find_orphaned_quotes(
-    session: AsyncSession, article_id: int | None, after_id: int | None, limit: int
-) -> list[DbRow]:
-    """Curated quotes a newer revision could not carry (anchor_status 'orphaned'), newest
-    first by id (keyset), tombstones excluded."""
+def quotes_listing(flt: QuoteFilter) -> Any:
+    """The statement of every quote ``flt`` selects, for its total (db.repositories.totals)."""
+    return _quotes_listing(_quote_params(flt, None))
+
+
+def orphaned_quotes_listing(article_id: int | None) -> Any:
+    """Every orphaned curated quote (of the article), for the list and its total."""
     stmt = _with_speaker(
         select(*QUOTE_COLUMNS)
         .select_from(quotes)
@@ -161,6 +169,15 @@ async def find_orphaned_quotes(
     ).where(quotes.c.anchor_status == "orphaned", quotes.c.deleted_at.is_(None))
     if article_id is not None:
         stmt = stmt.where(quotes.c.article_id == article_id)
+    return stmt
+
+
+async def find_orphaned_quotes(
+    session: AsyncSession, article_id: int | None, after_id: int | None, limit: int
+) -> list[DbRow]:
+    """Curated quotes a newer revision could not carry (anchor_status 'orphaned'), newest
+    first by id (keyset), tombstones excluded."""
+    stmt = orphaned_quotes_listing(article_id)
     if after_id is not None:
         stmt = stmt.where(quotes.c.id < after_id)
     stmt = stmt.order_by(quotes.c.id.desc()).limit(limit)

@@ -97,15 +97,23 @@ async def test_speaker_watson_finds_her_quotes_in_the_ap_and_the_nyt_reports(
         assert {i["id"] for i in in_outlet} == of_outlet & {i["id"] for i in items}
 
 
-async def test_unknown_speaker_is_an_empty_list_not_404(
+async def test_unknown_speaker_is_an_empty_list_but_an_unknown_speaker_id_is_404(
     annotated: None, client: httpx.AsyncClient
 ) -> None:
+    # a name is a search: matching nobody is an empty list
     for name in ("Nobody Atall", "!!!", "Miller Nobody"):
         r = await client.get("/v1/quotes", params={"speaker": name})
         assert r.status_code == 200
-        assert r.json() == {"items": [], "next_cursor": None}
+        assert r.json() == {
+            "items": [],
+            "next_cursor": None,
+            "total": None,
+            "total_is_estimate": None,
+        }
+    # an id is a reference: one that names no entity is a 404 saying which
     r = await client.get("/v1/quotes", params={"speaker_id": 2**40})
-    assert r.status_code == 200 and r.json()["items"] == []
+    assert r.status_code == 404
+    assert (r.json()["parameter"], r.json()["value"]) == ("speaker_id", 2**40)
 
 
 async def test_malformed_ids_and_params_are_problems(
@@ -171,7 +179,9 @@ async def test_filters_kind_article_outlet_dates_and_full_text(
     assert sanctions and all("sanction" in i["text"].lower() for i in sanctions)
     miller_sanctions = await _all(client, q="sanctions", speaker="Miller")
     assert {i["id"] for i in miller_sanctions} <= {i["id"] for i in sanctions}
-    assert await _all(client, story_id=2**40) == []
+    # a story that does not exist is a reference to nothing: 404, not an empty list
+    r = await client.get("/v1/quotes", params={"story_id": 2**40})
+    assert r.status_code == 404 and r.json()["parameter"] == "story_id"
 
 
 async def test_annotations_view_has_text_quotes_and_mentions_with_matching_offsets(

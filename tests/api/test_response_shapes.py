@@ -12,8 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from api.schemas.articles import ArticlePage
-from api.schemas.claims import ClaimPage
+from api.schemas.claims import ClaimPage, ClusterPage
 from api.schemas.diffs import DiffRead
+from api.schemas.entities import EntityPage, SpeakerPage
 from api.schemas.quotes import QuotePage, RevisionAnnotations
 
 pytestmark = pytest.mark.usefixtures("reset_store_after_module")
@@ -24,6 +25,15 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], type[BaseModel]]] = [
     ("/v1/claims", {"topic": "arms-trade", "limit": "5"}, {}, ClaimPage),
     ("/v1/articles", {"limit": "2"}, {"Prefer": "count=exact"}, ArticlePage),
     ("/v1/articles", {}, {}, ArticlePage),
+    ("/v1/quotes", {"limit": "3"}, {"Prefer": "count=exact"}, QuotePage),
+    ("/v1/quotes/orphans", {}, {"Prefer": "count=exact"}, QuotePage),
+    ("/v1/claims", {"limit": "3"}, {"Prefer": "count=exact"}, ClaimPage),
+    ("/v1/claims/clusters", {}, {"Prefer": "count=exact"}, ClusterPage),
+    ("/v1/claims/clusters", {}, {}, ClusterPage),
+    ("/v1/speakers", {"limit": "3"}, {"Prefer": "count=exact"}, SpeakerPage),
+    ("/v1/speakers", {}, {}, SpeakerPage),
+    ("/v1/entities", {"limit": "3"}, {"Prefer": "count=exact"}, EntityPage),
+    ("/v1/entities", {}, {}, EntityPage),
     ("/v1/articles/1/annotations", {}, {}, RevisionAnnotations),
     ("/v1/diff", {"left": "1", "right": "3"}, {}, DiffRead),
 ]

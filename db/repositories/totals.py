@@ -1,0 +1,42 @@
+"""Totals of a listing: an exact count, a count that stops early, the planner's estimate.
+
+Every list route hands the statement of its listing (its filters; no keyset, order or page
+size) to these; ``service.pagination.listing_total`` decides which to run for a
+``Prefer: count=…``, so the rule is written once for every list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _unordered(listing: Select[Any]) -> Select[Any]:
+    return listing.order_by(None).limit(None).offset(None)
+
+
+async def count_rows(
+    session: AsyncSession, listing: Select[Any], *, at_most: int | None = None
+) -> int:
+    """The listing's rows; with ``at_most``, counting stops once it is exceeded (the answer
+    is then ``at_most + 1``), so the cost is bounded by ``at_most`` rows."""
+    inner = _unordered(listing)
+    if at_most is not None:
+        inner = inner.limit(at_most + 1)
+    stmt = select(func.count()).select_from(inner.subquery("listing"))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def planner_rows(session: AsyncSession, listing: Select[Any]) -> int:
+    """PostgreSQL's estimate of the listing's rows (``EXPLAIN``: no row is read)."""
+    compiled = _unordered(listing).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = compiled.construct_params()
+    args = tuple(values[name] for name in compiled.positiontup or ())
+    conn = await session.connection()
+    result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}", args)
+    plan = result.scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])
