@@ -27,6 +27,7 @@ from service.errors import (
 from service.jobs import JobHandOff, unit_of_work
 from service.outlets import outlet_filter_ids
 from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
+from service.topics import resolve_topic_ids
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -77,6 +78,7 @@ class ArticleListQuery:
     story_id: int | None = None
     has_revisions: bool | None = None
     q: str | None = None
+    topic: str | None = None
     sort: ArticleSort = "published"
     cursor: str | None = None
     limit: int = 50
@@ -84,12 +86,15 @@ class ArticleListQuery:
 
 
 async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[dict[str, Any]]:
+    # an unknown topic is 404 (TopicNotFound), as for GET /v1/claims?topic=
+    topic_ids = await resolve_topic_ids(session, query.topic) if query.topic is not None else None
     outlet_ids = await outlet_filter_ids(session, query.outlet)
     if outlet_ids == []:  # no such outlet
         empty_total = 0 if query.count else None
         return Page(items=[], next_cursor=None, total=empty_total, total_is_estimate=False)
     flt = repo.ArticleFilter(
         outlet_ids=outlet_ids,
+        topic_ids=topic_ids,
         since=query.since,
         until=query.until,
         story_id=query.story_id,
@@ -128,11 +133,13 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
     elif query.count == "estimated":
         total = await repo.estimate_articles(session, flt)
     statuses = await annotation.statuses_for_articles(session, [int(r.id) for r in rows])
+    topics = await article_topics(session, [int(r.id) for r in rows])
     items = []
     for r in rows:
         item = dict(r._mapping)
         state = statuses.get(int(r.id))
         item["annotation_status"] = state.status if state is not None else None
+        item["topics"] = topics.get(int(r.id), [])
         items.append(item)
     return Page(
         items=items,
@@ -140,6 +147,25 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         total=total,
         total_is_estimate=query.count == "estimated",
     )
+
+
+async def article_topics(
+    session: AsyncSession, article_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each article's ranked topics (its current revision's, as annotated): top-level topics,
+    each followed by the most specific topic the text supports under it."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in await repo.topics_of_articles(session, article_ids):
+        out.setdefault(int(r.article_id), []).append(
+            {
+                "slug": r.slug,
+                "iptc_code": r.external_code,
+                "name": r.name,
+                "score": float(r.score),
+                "depth": int(r.depth),
+            }
+        )
+    return out
 
 
 async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
@@ -150,6 +176,7 @@ async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
     revision = await repo.get_revision(session, article_id, row.current_revision)
     article["body"] = revision.body if revision else ""
     article["sha256"] = revision.sha256 if revision else None
+    article["topics"] = (await article_topics(session, [article_id])).get(article_id, [])
     return article
 
 

@@ -81,9 +81,11 @@ def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
         "`sort=updated`), keyset-paginated: follow `next_cursor` until it is null. "
         "Send `Prefer: count=exact` for an exact `total` (slower on large stores) or "
         "`Prefer: count=estimated` for the planner's fast estimate. With `q`, the list is "
-        "the full-text matches, most relevant first."
+        "the full-text matches, most relevant first. With `topic`, only articles about that "
+        "topic (descendants included, e.g. `topic=sport` returns soccer matches); each item "
+        "carries its ranked `topics`."
     ),
-    responses=problem_responses(400, 422),
+    responses=problem_responses(400, 404, 422),
 )
 async def list_articles(
     session: ReadSessionDep,
@@ -111,6 +113,17 @@ async def list_articles(
             "ranked by relevance and `sort` is ignored.",
         ),
     ] = None,
+    topic: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Topic slug or IPTC code (`medtop:…`): articles whose current "
+            "revision was annotated with this topic or one of its descendants. An unknown "
+            "topic is 404, as for `GET /v1/claims?topic=`.",
+            examples=["sport"],
+        ),
+    ] = None,
     sort: Annotated[
         Literal["published", "updated"],
         Query(description="`published` (newest publication first) or `updated` (last change)."),
@@ -132,6 +145,7 @@ async def list_articles(
             story_id=story_id,
             has_revisions=has_revisions,
             q=q,
+            topic=topic,
             sort=sort,
             cursor=cursor,
             limit=limit,
@@ -141,7 +155,11 @@ async def list_articles(
     return JsonBytes(
         {
             "items": [
-                {**to_article_read(i), "annotation_status": i["annotation_status"]}
+                {
+                    **to_article_read(i),
+                    "annotation_status": i["annotation_status"],
+                    "topics": i["topics"],
+                }
                 for i in page.items
             ],
             "next_cursor": page.next_cursor,
@@ -360,7 +378,12 @@ async def get_article(
     article = await svc.get_article(session, article_id)
     response.headers["ETag"] = svc.etag_for(article_id, int(article["current_revision"]))
     state = (await annotation_svc.statuses_for_articles(session, [article_id])).get(article_id)
-    out = {**to_article_read(article), "body": article["body"], "sha256": article["sha256"]}
+    out = {
+        **to_article_read(article),
+        "body": article["body"],
+        "sha256": article["sha256"],
+        "topics": article["topics"],
+    }
     if state is not None:
         out["annotation_status"] = state.status
         out["annotation"] = {
