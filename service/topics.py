@@ -34,6 +34,8 @@ from service.values import DEFAULT_LIMIT, Cursor, Limit
 logger = logging.getLogger(__name__)
 
 RECLASSIFY_BATCH = 1000
+# a release that would retire more than this share of the live IPTC topics is refused
+MAX_RETIRED_SHARE = 0.2
 
 
 class TopicNotFound(NotFound):
@@ -450,6 +452,9 @@ async def load_iptc_release(
         raise InvalidInput(str(exc)) from exc
     if not concepts or any(not d.iptc_code for d in concepts):
         raise InvalidInput("an IPTC release needs at least one concept, each with its code")
+    unnamed = [str(d.iptc_code) for d in concepts if not d.name.strip()]
+    if unnamed:
+        raise InvalidInput(f"concepts without an English label: {', '.join(unnamed[:5])}")
     report = LoadReport()
     async with session.begin():
         await repo.lock_taxonomy(session)
@@ -492,6 +497,13 @@ async def load_iptc_release(
         report.retired.extend(
             await repo.retire_iptc_topics(session, [str(d.iptc_code) for d in concepts])
         )
+        live_before = sum(1 for r in rows if r.source == "iptc" and r.retired_at is None)
+        if len(report.retired) > MAX_RETIRED_SHARE * live_before:
+            raise InvalidInput(
+                f"the file would retire {len(report.retired)} of {live_before} IPTC topics: "
+                "a release retires a few concepts at a time, so this looks like a partial "
+                "or wrong file (nothing was changed)"
+            )
         await _check_tree(session)
     return report
 
