@@ -132,6 +132,7 @@ async def _write_annotations(
         )
     quote_ids = await spans.insert_spans(session, spans.QUOTES, row, quote_rows)
     await _write_claims(session, row, run_id, ann, by_key, quote_ids)
+    await _write_article_topics(session, row, run_id, ann)
     # corrections last: curated quotes of the previous revision are carried (re-anchored),
     # and machine quotes lying under a curated quote or tombstone are dropped
     previous = await repo.previous_revision_id(session, row.article_id, row.number)
@@ -189,6 +190,30 @@ async def _write_claims(
     )
 
 
+async def _write_article_topics(
+    session: AsyncSession, row: Any, run_id: int, ann: Annotations
+) -> None:
+    """The revision's ranked topics (top-level and most specific), replacing the previous
+    run's. Topics deleted since the text was classified are skipped."""
+    topic_ids = await repo.topic_ids_by_slug(session) if ann.topics else {}
+    await repo.replace_article_topics(
+        session,
+        row.revision_id,
+        [
+            {
+                "revision_id": row.revision_id,
+                "topic_id": topic_ids[t.slug],
+                "run_id": run_id,
+                "rank": rank,
+                "score": min(1.0, max(0.0, t.score)),
+                "depth": t.depth,
+            }
+            for rank, t in enumerate(ann.topics)
+            if t.slug in topic_ids
+        ],
+    )
+
+
 async def _superseded(session: AsyncSession, run_id: int, revision_id: int) -> bool:
     """A newer run of the same revision makes this one moot: mark it so and say so."""
     if not await repo.newer_run_exists(session, run_id, revision_id):
@@ -224,10 +249,11 @@ async def execute_run(
             error=None,
         )
         body: str = row.body
-        # classify claims under the taxonomy in the database, not only the shipped file
-        topic_defs = await topics_service.load_topic_defs(session)
-    if topic_defs and hasattr(annotator, "topics"):
-        annotator.topics = tuple(topic_defs)
+        # classify the article and its claims under the taxonomy in the database (the IPTC
+        # tree, custom and user topics), not only the shipped file
+        topic_defs = await topics_service.classification_taxonomy(session)
+    if topic_defs and hasattr(annotator, "topics") and annotator.topics is not topic_defs:
+        annotator.topics = topic_defs
     try:
         ann = await asyncio.to_thread(annotator.annotate, body)
     except Exception as exc:  # the pipeline's own failure: record it, do not retry forever

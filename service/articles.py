@@ -35,6 +35,7 @@ from service.pagination import (
     listing_total,
 )
 from service.references import require_referenced
+from service.topics import resolve_topic_ids
 from textkit.urls import normalize_url
 
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -84,6 +85,7 @@ class ArticleListQuery:
     story_id: int | None = None
     has_revisions: bool | None = None
     q: str | None = None
+    topic: str | None = None
     sort: ArticleSort = "published"
     cursor: str | None = None
     limit: int = 50
@@ -92,11 +94,14 @@ class ArticleListQuery:
 
 async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[dict[str, Any]]:
     """Articles newest first (or by relevance with ``q``). A filter naming a resource that
-    does not exist (outlet, story) is :class:`UnknownFilterValue` (404)."""
+    does not exist (outlet, story, topic) is :class:`UnknownFilterValue` (404); ``topic``
+    includes descendants, as for GET /v1/claims?topic=."""
     await require_referenced(session, story_id=query.story_id)
+    topic_ids = await resolve_topic_ids(session, query.topic) if query.topic is not None else None
     outlet_ids = await outlet_filter_ids(session, query.outlet)
     flt = repo.ArticleFilter(
         outlet_ids=outlet_ids,
+        topic_ids=topic_ids,
         since=query.since,
         until=query.until,
         story_id=query.story_id,
@@ -131,11 +136,13 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
             next_cursor = encode_cursor(kind, (key, last.id))
     total, is_estimate = await listing_total(session, query.count, repo.articles_listing(flt))
     statuses = await annotation.statuses_for_articles(session, [int(r.id) for r in rows])
+    topics = await article_topics(session, [int(r.id) for r in rows])
     items = []
     for r in rows:
         item = dict(r._mapping)
         state = statuses.get(int(r.id))
         item["annotation_status"] = state.status if state is not None else None
+        item["topics"] = topics.get(int(r.id), [])
         items.append(item)
     return Page(
         items=items,
@@ -143,6 +150,25 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         total=total,
         total_is_estimate=is_estimate,
     )
+
+
+async def article_topics(
+    session: AsyncSession, article_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each article's ranked topics (its current revision's, as annotated): top-level topics,
+    each followed by the most specific topic the text supports under it."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in await repo.topics_of_articles(session, article_ids):
+        out.setdefault(int(r.article_id), []).append(
+            {
+                "slug": r.slug,
+                "iptc_code": r.external_code,
+                "name": r.name,
+                "score": float(r.score),
+                "depth": int(r.depth),
+            }
+        )
+    return out
 
 
 async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
@@ -153,6 +179,7 @@ async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
     revision = await repo.get_revision(session, article_id, row.current_revision)
     article["body"] = revision.body if revision else ""
     article["sha256"] = revision.sha256 if revision else None
+    article["topics"] = (await article_topics(session, [article_id])).get(article_id, [])
     return article
 
 

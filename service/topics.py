@@ -1,7 +1,10 @@
-"""Topic use cases: the taxonomy as a tree, edits (admin), loading a file, reclassification.
+"""Topic use cases: the taxonomy, edits (admin), loading a file, reclassification.
 
-The taxonomy lives in ``topics`` (loaded from ``nlp/data/taxonomy.json`` by migration 0005 or
-``article-store topics load``); ``topic_closure`` holds every (ancestor, descendant) pair and is
+The taxonomy lives in ``topics``: the IPTC Media Topics tree (``source`` ``iptc``, code in
+``external_code``), the shipped custom topics under IPTC parents (``custom``) and user-made
+topics (``user``), loaded by migration 0008 and updated by ``article-store topics load``
+(:func:`load_iptc_release`: upsert by code, retire what a release retired, never drop a link).
+``topic_closure`` holds every (ancestor, descendant) pair and is
 rebuilt in the same transaction as each edit, so filters expand a topic to its subtree with one
 index lookup. Edits are serialised by an advisory lock. Changing a topic's rules does not touch
 existing links until :func:`reclassify_topic` runs (``POST /v1/topics/{slug}:reclassify``
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import transaction
@@ -24,10 +28,14 @@ from nlp.topics import classify, topic_from_dict, topic_to_dict
 from nlp.types import TopicDef
 from service.errors import Conflict, InvalidInput, NotFound, Unavailable, UnknownFilterValue
 from service.jobs import JobHandOff
+from service.pagination import Page, decode_cursor, encode_cursor, listing_kind
+from service.values import DEFAULT_LIMIT, Cursor, Limit
 
 logger = logging.getLogger(__name__)
 
 RECLASSIFY_BATCH = 1000
+# a release that would retire more than this share of the live IPTC topics is refused
+MAX_RETIRED_SHARE = 0.2
 
 
 class TopicNotFound(NotFound):
@@ -43,15 +51,24 @@ def _rules(rules: dict[str, Any] | None) -> dict[str, Any]:
     return topic_to_dict(topic_from_dict({"slug": "x", "rules": rules or {}}))["rules"]
 
 
-def topic_item(row: Any) -> dict[str, Any]:
+def topic_list_item(row: Any) -> dict[str, Any]:
+    """A topic as lists show it (no rules)."""
     return {
         "slug": row.slug,
         "name": row.name,
         "parent": row.parent_slug,
         "iptc_code": row.external_code,
         "description": row.description or "",
-        "rules": _rules(row.rules),
+        "source": row.source,
+        "retired": row.retired_at is not None,
+        "depth": int(row.depth or 0),
+        "child_count": int(row.child_count or 0),
     }
+
+
+def topic_item(row: Any) -> dict[str, Any]:
+    """One topic with its matching rules."""
+    return {**topic_list_item(row), "rules": _rules(row.rules)}
 
 
 def topic_def(row: Any) -> TopicDef:
@@ -68,8 +85,23 @@ def topic_def(row: Any) -> TopicDef:
 
 
 async def load_topic_defs(session: AsyncSession) -> list[TopicDef]:
-    """The taxonomy stored in the database, as the pipeline's ``TopicDef``s."""
-    return [topic_def(r) for r in await repo.all_topics(session)]
+    """The live taxonomy stored in the database, as the pipeline's ``TopicDef``s: retired
+    topics are left out, and a topic under a retired one hangs from its nearest live
+    ancestor."""
+    rows = await repo.all_topics(session)
+    retired = {r.slug: r.parent_slug for r in rows if r.retired_at is not None}
+    defs = []
+    for r in rows:
+        if r.slug in retired:
+            continue
+        d = topic_def(r)
+        parent, hops = d.parent, 0
+        while parent in retired and hops < 64:
+            parent, hops = retired[parent], hops + 1
+        if parent != d.parent:
+            d = TopicDef(d.slug, d.name, parent, d.iptc_code, d.description, d.rules)
+        defs.append(d)
+    return defs
 
 
 async def topic_tree(session: AsyncSession) -> list[dict[str, Any]]:
@@ -85,11 +117,98 @@ async def topic_tree(session: AsyncSession) -> list[dict[str, Any]]:
     return roots
 
 
-async def get_topic(session: AsyncSession, slug: str) -> dict[str, Any]:
-    row = await repo.get_topic(session, slug)
+_taxonomy_cache: tuple[str, tuple[TopicDef, ...]] | None = None
+
+
+async def classification_taxonomy(session: AsyncSession) -> tuple[TopicDef, ...]:
+    """:func:`load_topic_defs`, cached per process while the stored taxonomy is unchanged
+    (checked each call by a digest of the rows computed in the database: a few ms, against
+    ~50 ms for reading and parsing ~1,100 topics with their rules). The same tuple object is
+    returned while nothing changed, so an annotator re-compiles only after an edit."""
+    global _taxonomy_cache
+    digest = await repo.taxonomy_digest(session)
+    if _taxonomy_cache is None or _taxonomy_cache[0] != digest:
+        _taxonomy_cache = (digest, tuple(await load_topic_defs(session)))
+    return _taxonomy_cache[1]
+
+
+def is_iptc_code(ref: str) -> bool:
+    return ref.lower().startswith("medtop:")
+
+
+async def _get_by_ref(session: AsyncSession, ref: str) -> Any:
+    if is_iptc_code(ref):
+        return await repo.get_topic_by_code(session, ref)
+    return await repo.get_topic(session, ref)
+
+
+async def get_topic(session: AsyncSession, ref: str) -> dict[str, Any]:
+    """A topic by slug or by IPTC code (``medtop:15000000``)."""
+    row = await _get_by_ref(session, ref)
     if row is None:
-        raise TopicNotFound(f"no topic with slug {slug!r}", slug=slug)
+        raise TopicNotFound(f"no topic with slug or IPTC code {ref!r}", slug=ref)
     return topic_item(row)
+
+
+class TopicListQuery(BaseModel):
+    """The filters of GET /v1/topics (the route takes this model as its query parameters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Part of the topic's name or slug, case-insensitive.",
+        examples=["football"],
+    )
+    code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="Only the topic with this IPTC Media Topics code (`medtop:…`).",
+        examples=["medtop:15000000"],
+    )
+    parent: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Only the children of this topic (slug or IPTC code). An unknown topic "
+        "is 404, as for `GET /v1/claims?topic=`.",
+        examples=["sport"],
+    )
+    depth: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Only topics at this depth of the tree: 0 for the top-level topics.",
+        examples=[0],
+    )
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+
+
+async def list_topics(session: AsyncSession, query: TopicListQuery) -> Page[dict[str, Any]]:
+    """Topics by slug, filtered; keyset-paginated on the slug."""
+    parent_id = None
+    if query.parent is not None:
+        parent = await _get_by_ref(session, query.parent)
+        if parent is None:
+            raise TopicNotFound(
+                f"no topic with slug or IPTC code {query.parent!r}; GET /v1/topics lists them",
+                slug=query.parent,
+                parameter="parent",
+            )
+        parent_id = int(parent.id)
+    kind = listing_kind("topics", query.model_dump())
+    after = decode_cursor(query.cursor, kind, (str,))[0] if query.cursor else None
+    flt = repo.TopicFilter(q=query.q, code=query.code, parent_id=parent_id, depth=query.depth)
+    rows = await repo.find_topics(session, flt, after=after, limit=query.limit + 1)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = encode_cursor(kind, (str(rows[-1].slug),))
+    return Page(items=[topic_list_item(r) for r in rows], next_cursor=next_cursor)
 
 
 async def resolve_topic_ids(
@@ -153,6 +272,7 @@ async def create_topic(session: AsyncSession, data: TopicInput) -> dict[str, Any
                 "external_code": data.iptc_code,
                 "description": data.description,
                 "rules": _rules(data.rules),
+                "source": "user",
             },
         )
         await repo.rebuild_closure(session)
@@ -186,6 +306,11 @@ async def update_topic(session: AsyncSession, slug: str, change: TopicChange) ->
                 )
             values["parent_id"] = parent_id
         if "iptc_code" in change.fields:
+            if row.source == "iptc" and change.iptc_code != row.external_code:
+                raise TopicConflict(
+                    f"{slug!r} is the IPTC concept {row.external_code}; its code cannot change",
+                    slug=slug,
+                )
             values["external_code"] = change.iptc_code
         if "description" in change.fields:
             values["description"] = change.description
@@ -227,51 +352,168 @@ async def delete_topic(session: AsyncSession, slug: str, *, cascade: bool = Fals
 class LoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
 
 
-async def load_taxonomy(session: AsyncSession, defs: Sequence[TopicDef]) -> LoadReport:
-    """Upsert a taxonomy (e.g. the shipped file) in one transaction: new slugs are created,
-    existing ones get the file's name, parent, IPTC code, description and rules. Topics not in
-    the file are left alone. Claims are not re-linked (run reclassify for that)."""
+def _values(d: TopicDef) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "external_code": d.iptc_code,
+        "description": d.description,
+        "rules": topic_to_dict(d)["rules"],
+    }
+
+
+async def _check_tree(session: AsyncSession) -> None:
+    """Rebuild the closure; a parent cycle through topics outside the file is a conflict."""
+    from nlp.topics import validate_taxonomy
+
+    await repo.rebuild_closure(session)
+    try:
+        validate_taxonomy([topic_def(r) for r in await repo.all_topics(session)])
+    except ValueError as exc:
+        raise TopicConflict(str(exc)) from exc
+
+
+async def _set_parents(
+    session: AsyncSession, defs: Sequence[TopicDef], ids: dict[str, int]
+) -> None:
+    unknown = sorted({str(d.parent) for d in defs if d.parent is not None and d.parent not in ids})
+    if unknown:
+        raise InvalidInput(f"unknown parents: {unknown}")
+    await repo.update_topics(
+        session,
+        [{"topic_id": ids[d.slug], "parent_id": ids[d.parent] if d.parent else None} for d in defs],
+    )
+
+
+async def _upsert_by_slug(
+    session: AsyncSession, defs: Sequence[TopicDef], source: str, report: LoadReport
+) -> dict[str, int]:
+    existing = {r.slug: int(r.id) for r in await repo.all_topics(session)}
+    updates = [{"topic_id": existing[d.slug], **_values(d)} for d in defs if d.slug in existing]
+    await repo.update_topics(session, updates)
+    report.updated.extend(d.slug for d in defs if d.slug in existing)
+    new = [d for d in defs if d.slug not in existing]
+    existing.update(
+        await repo.insert_topics(
+            session, [{"slug": d.slug, "source": source, **_values(d)} for d in new]
+        )
+    )
+    report.created.extend(d.slug for d in new)
+    return existing
+
+
+async def load_taxonomy(
+    session: AsyncSession, defs: Sequence[TopicDef], *, source: str = "user"
+) -> LoadReport:
+    """Upsert a taxonomy file (slug-keyed, ``nlp.topics`` format) in one transaction: new
+    slugs are created (with ``source``), existing ones get the file's name, parent, IPTC code,
+    description and rules. Topics not in the file are left alone. Claims are not re-linked
+    (run reclassify for that)."""
     from nlp.topics import validate_taxonomy
 
     try:
         validate_taxonomy(defs)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    created: list[str] = []
-    updated: list[str] = []
+    report = LoadReport()
     async with session.begin():
         await repo.lock_taxonomy(session)
-        existing = {r.slug: r for r in await repo.all_topics(session)}
-        ids = {slug: int(r.id) for slug, r in existing.items()}
-        pending = list(defs)
-        while pending:
-            ready = [d for d in pending if d.parent is None or d.parent in ids]
-            if not ready:
-                raise InvalidInput(f"unknown parents: {sorted({str(d.parent) for d in pending})}")
-            for d in ready:
-                values = {
-                    "name": d.name,
-                    "parent_id": ids[d.parent] if d.parent is not None else None,
-                    "external_code": d.iptc_code,
-                    "description": d.description,
-                    "rules": topic_to_dict(d)["rules"],
-                }
-                if d.slug in ids:
-                    await repo.update_topic(session, ids[d.slug], values)
-                    updated.append(d.slug)
-                else:
-                    ids[d.slug] = await repo.insert_topic(session, {"slug": d.slug, **values})
-                    created.append(d.slug)
-                pending.remove(d)
-        await repo.rebuild_closure(session)
-        # a parent cycle through topics outside the file would break the closure
-        try:
-            validate_taxonomy(await load_topic_defs(session))
-        except ValueError as exc:
-            raise TopicConflict(str(exc)) from exc
-    return LoadReport(created=created, updated=updated)
+        ids = await _upsert_by_slug(session, defs, source, report)
+        await _set_parents(session, defs, ids)
+        await _check_tree(session)
+    return report
+
+
+def _free_slug(slug: str, code: str, taken: set[str]) -> str:
+    candidate = slug if slug not in taken else f"{slug}-{code.split(':')[-1]}"
+    taken.add(candidate)
+    return candidate
+
+
+async def load_iptc_release(
+    session: AsyncSession, concepts: Sequence[TopicDef], custom: Sequence[TopicDef] = ()
+) -> LoadReport:
+    """Load an IPTC Media Topics release (``nlp.iptc.load_iptc(path)``) in one transaction.
+
+    Upsert by code: a known concept keeps its row and slug (so every claim and article link
+    stays) and gets the release's label, definition, parent and the current terms; a new one
+    is inserted with its slug (``slug-<code>`` if a topic already has it, or the user topic
+    of that slug becomes the concept). Concepts the release does not list (retired) are
+    marked retired, never deleted; one that is live again is restored. ``custom`` topics
+    (slug-keyed) are upserted after them. Nothing is deleted, no link is touched."""
+    from nlp.topics import validate_taxonomy
+
+    try:
+        validate_taxonomy([*concepts, *custom])
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if not concepts or any(not d.iptc_code for d in concepts):
+        raise InvalidInput("an IPTC release needs at least one concept, each with its code")
+    unnamed = [str(d.iptc_code) for d in concepts if not d.name.strip()]
+    if unnamed:
+        raise InvalidInput(f"concepts without an English label: {', '.join(unnamed[:5])}")
+    report = LoadReport()
+    async with session.begin():
+        await repo.lock_taxonomy(session)
+        rows = await repo.all_topics(session)
+        by_code = {r.external_code: r for r in rows if r.source == "iptc"}
+        by_slug = {r.slug: r for r in rows}
+        taken = set(by_slug)
+        ids: dict[str, int] = {}  # the file's slug -> row id
+        updates, inserts = [], []
+        for d in concepts:
+            row = by_code.get(d.iptc_code)
+            if row is None and d.slug in by_slug and by_slug[d.slug].source == "user":
+                row = by_slug[d.slug]  # a user topic of that slug becomes the concept
+            if row is not None:
+                ids[d.slug] = int(row.id)
+                updates.append(
+                    {"topic_id": int(row.id), **_values(d), "source": "iptc", "retired_at": None}
+                )
+                (report.restored if row.retired_at is not None else report.updated).append(
+                    str(row.slug)
+                )
+            else:
+                slug = _free_slug(d.slug, str(d.iptc_code), taken)
+                inserts.append({"slug": slug, "source": "iptc", **_values(d), "_file": d.slug})
+                report.created.append(slug)
+        await repo.update_topics(session, updates)
+        created = await repo.insert_topics(
+            session, [{k: v for k, v in i.items() if k != "_file"} for i in inserts]
+        )
+        ids.update({i["_file"]: created[i["slug"]] for i in inserts})
+        # a custom topic's parent may be a concept: resolve parents by the file's slugs
+        ids.update(
+            {
+                k: v
+                for k, v in (await _upsert_by_slug(session, custom, "custom", report)).items()
+                if k not in ids
+            }
+        )
+        await _set_parents(session, [*concepts, *custom], ids)
+        report.retired.extend(
+            await repo.retire_iptc_topics(session, [str(d.iptc_code) for d in concepts])
+        )
+        live_before = sum(1 for r in rows if r.source == "iptc" and r.retired_at is None)
+        if len(report.retired) > MAX_RETIRED_SHARE * live_before:
+            raise InvalidInput(
+                f"the file would retire {len(report.retired)} of {live_before} IPTC topics: "
+                "a release retires a few concepts at a time, so this looks like a partial "
+                "or wrong file (nothing was changed)"
+            )
+        await _check_tree(session)
+    return report
+
+
+async def load_shipped_taxonomy(session: AsyncSession) -> LoadReport:
+    """The shipped IPTC tree and custom topics (what migration 0008 loads), with the current
+    terms."""
+    from nlp.iptc import load_custom_topics, load_iptc
+
+    return await load_iptc_release(session, load_iptc(), load_custom_topics())
 
 
 @dataclass(frozen=True, slots=True)

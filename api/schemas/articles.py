@@ -52,6 +52,38 @@ class ArticleRead(BaseModel):
     updated_at: datetime
 
 
+class ArticleTopicRef(BaseModel):
+    """A topic the article's current revision is about, as its annotation ranked it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "slug": "soccer",
+                "iptc_code": "medtop:20001065",
+                "name": "Soccer",
+                "score": 0.71,
+                "depth": 1,
+            }
+        }
+    )
+
+    slug: str
+    iptc_code: str | None = Field(description="IPTC Media Topics code; null for a custom topic.")
+    name: str
+    score: float = Field(description="Share of the article's topical evidence, 0–1.")
+    depth: int = Field(
+        description="0: a top-level topic; deeper: the most specific topic the text supports "
+        "under the top-level topic listed before it."
+    )
+
+
+ArticleTopics: Any = Field(
+    default_factory=list,
+    description="Ranked topics of the current revision (empty until it is annotated): each "
+    "top-level topic followed by its most specific one. `GET /v1/articles?topic=` filters.",
+)
+
+
 class AnnotationState(BaseModel):
     """Where the annotation of the article's current revision stands."""
 
@@ -73,6 +105,7 @@ class ArticleDetail(ArticleRead):
         default=None, description="Status of the current revision's latest annotation run."
     )
     annotation: AnnotationState | None = None
+    topics: list[ArticleTopicRef] = ArticleTopics
 
 
 class AnnotationQueued(BaseModel):
@@ -85,11 +118,12 @@ class AnnotationQueued(BaseModel):
 
 
 class ArticleListItem(ArticleRead):
-    """An article in a list: its metadata and where its annotation stands."""
+    """An article in a list: its metadata, where its annotation stands and its topics."""
 
     annotation_status: AnnotationStatusValue | None = Field(
         default=None, description="Status of the current revision's latest annotation run."
     )
+    topics: list[ArticleTopicRef] = ArticleTopics
 
 
 class ArticlePage(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# a topic in a URL: its slug or its IPTC Media Topics code
+TOPIC_REF_PATTERN = r"^(?:[a-z0-9]+(?:-[a-z0-9]+)*|[mM][eE][dD][tT][oO][pP]:[0-9]{1,12})$"
 
 EXAMPLE_RULES: dict[str, Any] = {
     "keywords": ["arms deal", "weapons supply", {"term": "ammunition", "weight": 0.3}],
@@ -37,36 +39,77 @@ class TopicRules(BaseModel):
     )
 
 
-class TopicRead(BaseModel):
+EXAMPLE_TOPIC: dict[str, Any] = {
+    "slug": "arms-trade",
+    "name": "Arms trade",
+    "parent": "conflict-war-peace",
+    "iptc_code": None,
+    "description": "Weapons deals and transfers between states.",
+    "source": "custom",
+    "retired": False,
+    "depth": 1,
+    "child_count": 2,
+}
+
+
+class TopicListItem(BaseModel):
+    """A topic as lists show it; `GET /v1/topics/{slug}` adds its matching rules."""
+
+    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE_TOPIC})
+
+    slug: str = Field(description="Readable, stable id of the topic (`sport`, `arms-trade`).")
+    name: str
+    parent: str | None = Field(description="The parent topic's slug; null for a root.")
+    iptc_code: str | None = Field(
+        description="IPTC Media Topics code (`medtop:…`) of an IPTC concept (or one a user set)."
+    )
+    description: str = Field(description="IPTC's definition, or the topic's own description.")
+    source: Literal["iptc", "custom", "user"] = Field(
+        description="`iptc`: an IPTC Media Topic; `custom`: a topic shipped with article-store "
+        "under an IPTC parent; `user`: made through the API."
+    )
+    retired: bool = Field(
+        description="An IPTC concept a newer release retired: kept with its links, no longer "
+        "assigned to new annotations."
+    )
+    depth: int = Field(description="Depth in the tree: 0 for a top-level topic.")
+    child_count: int = Field(description="Number of direct children (`?parent=` lists them).")
+
+
+class TopicRead(TopicListItem):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {**EXAMPLE_TOPIC, "rules": EXAMPLE_RULES}}
+    )
+
+    rules: TopicRules
+
+
+class TopicPage(BaseModel):
+    """One page of topics, by slug. Pass `next_cursor` back as `cursor` for the next page."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "slug": "arms-trade",
-                "name": "Arms trade",
-                "parent": "conflict-war-peace",
-                "iptc_code": None,
-                "description": "Weapons deals and transfers between states.",
-                "rules": EXAMPLE_RULES,
+                "items": [
+                    {
+                        **EXAMPLE_TOPIC,
+                        "slug": "sport",
+                        "name": "Sport",
+                        "parent": None,
+                        "iptc_code": "medtop:15000000",
+                        "source": "iptc",
+                        "depth": 0,
+                        "child_count": 8,
+                        "description": "Competitive activity or skill…",
+                    }
+                ],
+                "next_cursor": None,
             }
         }
     )
 
-    slug: str
-    name: str
-    parent: str | None = Field(description="The parent topic's slug; null for a root.")
-    iptc_code: str | None = Field(description="IPTC Media Topics code (`medtop:…`) if one fits.")
-    description: str
-    rules: TopicRules
-
-
-class TopicNode(TopicRead):
-    children: list[TopicNode] = Field(default_factory=list)
-
-
-class TopicTree(BaseModel):
-    """The whole taxonomy: root topics with their `children`, recursively."""
-
-    items: list[TopicNode]
+    items: list[TopicListItem]
+    next_cursor: str | None = Field(description="Opaque; null on the last page.")
 
 
 class TopicCreate(BaseModel):

@@ -70,8 +70,10 @@ def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
         "Articles newest first (by publication date, or by last update with "
         "`sort=updated`), keyset-paginated: follow `next_cursor` until it is null. "
         "Send `Prefer: count=exact` or `count=estimated` for a `total` (see the header). "
-        "With `q`, the list is the full-text matches, most relevant first. An `outlet` or "
-        "`story_id` naming nothing that exists is a 404 `unknown-filter-value` problem."
+        "With `q`, the list is the full-text matches, most relevant first. With `topic`, only "
+        "articles about that topic (descendants included, e.g. `topic=sport` returns soccer "
+        "matches); each item carries its ranked `topics`. An `outlet`, `story_id` or `topic` "
+        "naming nothing that exists is a 404 `unknown-filter-value` problem."
     ),
     responses=problem_responses(400, 404, 422),
 )
@@ -107,6 +109,17 @@ async def list_articles(
             "ranked by relevance and `sort` is ignored.",
         ),
     ] = None,
+    topic: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Topic slug or IPTC code (`medtop:…`): articles whose current "
+            "revision was annotated with this topic or one of its descendants. An unknown "
+            "topic is 404, as for `GET /v1/claims?topic=`.",
+            examples=["sport"],
+        ),
+    ] = None,
     sort: Annotated[
         Literal["published", "updated"],
         Query(description="`published` (newest publication first) or `updated` (last change)."),
@@ -124,6 +137,7 @@ async def list_articles(
             story_id=story_id,
             has_revisions=has_revisions,
             q=q,
+            topic=topic,
             sort=sort,
             cursor=cursor,
             limit=limit,
@@ -131,7 +145,12 @@ async def list_articles(
         ),
     )
     items = [
-        {**to_article_read(i), "annotation_status": i["annotation_status"]} for i in page.items
+        {
+            **to_article_read(i),
+            "annotation_status": i["annotation_status"],
+            "topics": i["topics"],
+        }
+        for i in page.items
     ]
     return page_response(items, page, count)
 
@@ -344,7 +363,12 @@ async def get_article(
     article = await svc.get_article(session, article_id)
     response.headers["ETag"] = svc.etag_for(article_id, int(article["current_revision"]))
     state = (await annotation_svc.statuses_for_articles(session, [article_id])).get(article_id)
-    out = {**to_article_read(article), "body": article["body"], "sha256": article["sha256"]}
+    out = {
+        **to_article_read(article),
+        "body": article["body"],
+        "sha256": article["sha256"],
+        "topics": article["topics"],
+    }
     if state is not None:
         out["annotation_status"] = state.status
         out["annotation"] = {

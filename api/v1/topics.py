@@ -1,4 +1,5 @@
-"""/v1/topics: the taxonomy as a tree; edits (admin); reclassification as a job."""
+"""/v1/topics: the taxonomy (IPTC Media Topics + custom + user topics), browsable and
+searchable; edits (admin); reclassification as a job."""
 
 from __future__ import annotations
 
@@ -7,46 +8,77 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import JobsDep, ReadSessionDep, SessionDep, problem_responses
+from api.responses import JsonBytes
 from api.schemas.topics import (
     SLUG_PATTERN,
+    TOPIC_REF_PATTERN,
     ReclassifyAccepted,
     TopicCreate,
+    TopicPage,
     TopicRead,
-    TopicTree,
     TopicUpdate,
 )
 from service import topics as svc
 
 router = APIRouter(prefix="/topics", tags=["topics"])
 
-Slug = Annotated[str, Path(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
+Slug = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=SLUG_PATTERN,
+        description="The topic's slug.",
+        examples=["arms-trade"],
+    ),
+]
+TopicRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=TOPIC_REF_PATTERN,
+        description="The topic's slug, or its IPTC Media Topics code (`medtop:15000000`).",
+        examples=["medtop:15000000"],
+    ),
+]
 ADMIN = {"x-required-scope": "admin"}
 
 
 @router.get(
     "",
-    response_model=TopicTree,
-    summary="The topic taxonomy",
+    response_model=TopicPage,
+    summary="List, browse and search topics",
     description=(
-        "Every topic as a tree: root topics with their `children`, each with its slug, name, "
-        "IPTC Media Topics code (where one fits), description and matching rules. Filters "
-        "that take a topic (`GET /v1/claims?topic=`) include its descendants."
+        "The taxonomy: the IPTC Media Topics tree (~1,100 concepts with their `medtop:` "
+        "codes), the custom topics shipped under IPTC parents and user-made topics, by slug, "
+        "keyset-paginated (follow `next_cursor`). Browse the tree with `depth=0` (the "
+        "top-level topics), then `parent=SLUG` (a topic's children; each item says how many "
+        "it has); find one with `q=` (part of its name) or `code=`. Filters combine with "
+        "AND. Filters that take a topic (`GET /v1/claims?topic=`, `GET /v1/articles?topic=`) "
+        "include its descendants."
     ),
-    responses=problem_responses(400),
+    responses=problem_responses(400, 404, 422),
 )
-async def list_topics(session: ReadSessionDep) -> dict[str, Any]:
-    return {"items": await svc.topic_tree(session)}
+async def list_topics(
+    session: ReadSessionDep, query: Annotated[svc.TopicListQuery, Query()]
+) -> JsonBytes:
+    page = await svc.list_topics(session, query)
+    return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get(
-    "/{slug:slug}",
+    "/{ref:topic}",
     response_model=TopicRead,
     summary="Get one topic",
-    description="A topic by slug with its parent, IPTC code, description and matching rules.",
+    description=(
+        "A topic by slug (`/v1/topics/sport`) or IPTC code (`/v1/topics/medtop:15000000`), "
+        "with its parent, code, definition, place in the tree and matching rules."
+    ),
     responses=problem_responses(404, 422),
 )
-async def get_topic(session: ReadSessionDep, slug: Slug) -> dict[str, Any]:
-    return await svc.get_topic(session, slug)
+async def get_topic(session: ReadSessionDep, ref: TopicRef) -> dict[str, Any]:
+    return await svc.get_topic(session, ref)
 
 
 @router.post(

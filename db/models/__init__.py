@@ -4,7 +4,7 @@ from db.models.access import ApiKey, IdempotencyRecord
 from db.models.annotations import AnnotationRun, Entity, EntityAlias, Mention, Quote
 from db.models.articles import Article, ArticleLshBand, ArticleRevision, Outlet, Story
 from db.models.base import Base
-from db.models.claims import Claim, ClaimTopic, Topic
+from db.models.claims import ArticleTopic, Claim, ClaimTopic, Topic
 
 __all__ = [
     "AnnotationRun",
@@ -12,6 +12,7 @@ __all__ = [
     "Article",
     "ArticleLshBand",
     "ArticleRevision",
+    "ArticleTopic",
     "Base",
     "Claim",
     "ClaimTopic",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     text,
@@ -24,11 +25,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models.annotations import ANCHOR_STATUS_KNOWN, SPAN_CHECKS
 from db.models.base import Base, created_at_column
 
+# Where a topic comes from: an IPTC Media Topics concept (``external_code`` is its
+# ``medtop:`` code), one of the project's shipped custom topics, or one a user made.
+TOPIC_SOURCES = ("iptc", "custom", "user")
+
 
 class Topic(Base):
-    """A node of the hierarchical topic taxonomy (IPTC Media Topics code where one fits)."""
+    """A node of the hierarchical topic taxonomy: the IPTC Media Topics tree, the shipped
+    custom topics under IPTC parents, and user-made topics (``source``)."""
 
     __tablename__ = "topics"
+    __table_args__ = (
+        CheckConstraint("source IN ('iptc', 'custom', 'user')", name="source_known"),
+        # one row per IPTC concept: `topics load` upserts by code
+        Index(
+            "uq_topics_iptc_code",
+            "external_code",
+            unique=True,
+            postgresql_where=text("source = 'iptc'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
@@ -39,6 +55,9 @@ class Topic(Base):
     external_code: Mapped[str | None] = mapped_column(String(50), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     rules: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    source: Mapped[str] = mapped_column(String(10), default="user", server_default="user")
+    # an IPTC concept a newer release retired: kept with its links, no longer classified under
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -121,6 +140,31 @@ class Claim(Base):
     topics_curated: Mapped[bool] = mapped_column(default=False, server_default="false")
     anchor_status: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ArticleTopic(Base):
+    """A topic an article revision is about, ranked (``rank`` 0 first), as the annotation run
+    classified it: top-level topics (``depth`` 0) and the most specific topic the text
+    supports under each. Replaced with the revision's other machine annotations."""
+
+    __tablename__ = "article_topics"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
+        Index("ix_article_topics_topic_id_revision_id", "topic_id", "revision_id"),
+    )
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("article_revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotation_runs.id", ondelete="SET NULL")
+    )
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    score: Mapped[float] = mapped_column(Float)
+    depth: Mapped[int] = mapped_column(SmallInteger)
 
 
 class ClaimTopic(Base):

@@ -15,6 +15,7 @@ from db.models import (
     AnnotationRun,
     Article,
     ArticleRevision,
+    ArticleTopic,
     Claim,
     ClaimTopic,
     Entity,
@@ -37,6 +38,7 @@ outlets: Table = Outlet.__table__  # type: ignore[assignment]
 claims: Table = Claim.__table__  # type: ignore[assignment]
 topics: Table = Topic.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
+article_topics: Table = ArticleTopic.__table__  # type: ignore[assignment]
 
 DbRow = Any
 
@@ -143,6 +145,15 @@ async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> 
 
 async def topic_ids_by_slug(session: AsyncSession) -> dict[str, int]:
     return {str(s): int(i) for s, i in await session.execute(select(topics.c.slug, topics.c.id))}
+
+
+async def replace_article_topics(
+    session: AsyncSession, revision_id: int, rows: list[dict[str, Any]]
+) -> None:
+    """A revision's article topics: the previous set deleted, ``rows`` inserted."""
+    await session.execute(delete(article_topics).where(article_topics.c.revision_id == revision_id))
+    if rows:
+        await session.execute(insert(article_topics), rows)
 
 
 async def insert_claim_topics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -11,12 +11,14 @@ from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select, te
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Article, ArticleRevision, Outlet
+from db.models import Article, ArticleRevision, ArticleTopic, Outlet, Topic
 from db.repositories.filters import current_revision_of_article, ids_param, page_limit
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
 outlets: Table = Outlet.__table__  # type: ignore[assignment]
+article_topics: Table = ArticleTopic.__table__  # type: ignore[assignment]
+topics: Table = Topic.__table__  # type: ignore[assignment]
 
 # Rows are SQLAlchemy ``Row`` objects with the selected columns as attributes.
 DbRow = Any
@@ -49,6 +51,7 @@ class ArticleFilter:
     story_id: int | None = None
     has_revisions: bool | None = None
     q: str | None = None  # a web-search style query over title and body
+    topic_ids: Sequence[int] | None = None  # the current revision has one of these topics
 
 
 def _sort_column(sort: ArticleSort) -> Any:
@@ -72,6 +75,21 @@ def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
         stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(search_query(flt.q)))
     if flt.outlet_ids is not None:
         stmt = stmt.where(articles.c.outlet_id.in_(list(flt.outlet_ids)))
+    if flt.topic_ids is not None:
+        current = (
+            select(revisions.c.id)
+            .where(current_revision_of_article())
+            .scalar_subquery()
+            .correlate(articles)
+        )
+        stmt = stmt.where(
+            select(article_topics.c.revision_id)
+            .where(
+                article_topics.c.revision_id == current,
+                article_topics.c.topic_id == any_(ids_param("topic_ids", flt.topic_ids)),
+            )
+            .exists()
+        )
     if flt.since is not None:
         stmt = stmt.where(articles.c.published_sort >= flt.since)
     if flt.until is not None:
@@ -126,6 +144,30 @@ async def find_articles_ranked(
 def articles_listing(flt: ArticleFilter) -> Any:
     """The statement of every article ``flt`` selects, for its total (db.repositories.totals)."""
     return _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
+
+
+async def topics_of_articles(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
+    """The ranked topics of each article's current revision (article_id, rank order)."""
+    if not article_ids:
+        return []
+    stmt = (
+        select(
+            revisions.c.article_id,
+            topics.c.slug,
+            topics.c.external_code,
+            topics.c.name,
+            article_topics.c.score,
+            article_topics.c.depth,
+        )
+        .select_from(
+            article_topics.join(revisions, revisions.c.id == article_topics.c.revision_id)
+            .join(articles, current_revision_of_article())
+            .join(topics, topics.c.id == article_topics.c.topic_id)
+        )
+        .where(revisions.c.article_id == any_(ids_param("article_ids", article_ids)))
+        .order_by(revisions.c.article_id, article_topics.c.rank)
+    )
+    return list((await session.execute(stmt)).all())
 
 
 async def get_article(session: AsyncSession, article_id: int) -> DbRow | None:

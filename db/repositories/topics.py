@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,21 @@ TOPIC_COLUMNS = (
     topics.c.external_code,
     topics.c.description,
     topics.c.rules,
+    topics.c.source,
+    topics.c.retired_at,
+)
+# a topic's depth in the tree (0: a root) and its number of children, for listings
+topic_depth = (
+    select(func.max(closure.c.depth))
+    .where(closure.c.descendant_id == topics.c.id)
+    .scalar_subquery()
+)
+_child = topics.alias("child")
+CHILD_COUNT = (
+    select(func.count())
+    .where(_child.c.parent_id == topics.c.id)
+    .scalar_subquery()
+    .label("child_count")
 )
 
 # The whole closure, recomputed from parent links (the taxonomy is small; edits are rare).
@@ -51,9 +67,65 @@ _REBUILD_CLOSURE = text(
 
 
 def _select_topics() -> Any:
-    return select(*TOPIC_COLUMNS).select_from(
+    return select(*TOPIC_COLUMNS, topic_depth.label("depth"), CHILD_COUNT).select_from(
         topics.outerjoin(_parent, _parent.c.id == topics.c.parent_id)
     )
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicFilter:
+    q: str | None = None  # part of the name or slug, case-insensitive
+    code: str | None = None  # an IPTC code, case-insensitive
+    parent_id: int | None = None  # only this topic's children
+    depth: int | None = None  # only topics at this depth (0: roots)
+
+
+async def find_topics(
+    session: AsyncSession, flt: TopicFilter, *, after: str | None = None, limit: int = 50
+) -> list[DbRow]:
+    """Topics by slug, keyset-paginated on the slug (the taxonomy is ~1,100 rows: no index
+    is needed for the name search or the depth)."""
+    stmt = _select_topics()
+    if flt.q is not None:
+        pattern = _like(flt.q)
+        stmt = stmt.where(
+            or_(
+                topics.c.name.ilike(pattern, escape="\\"),
+                topics.c.slug.ilike(pattern, escape="\\"),
+            )
+        )
+    if flt.code is not None:
+        stmt = stmt.where(func.lower(topics.c.external_code) == flt.code.lower())
+    if flt.parent_id is not None:
+        stmt = stmt.where(topics.c.parent_id == flt.parent_id)
+    if flt.depth is not None:
+        stmt = stmt.where(topic_depth == flt.depth)
+    if after is not None:
+        stmt = stmt.where(topics.c.slug > after)
+    stmt = stmt.order_by(topics.c.slug).limit(page_limit(limit))
+    return list((await session.execute(stmt)).all())
+
+
+async def get_topic_by_code(session: AsyncSession, code: str) -> DbRow | None:
+    """The topic with this IPTC code (case-insensitive); the IPTC concept itself first when a
+    user topic carries the code too."""
+    stmt = (
+        _select_topics()
+        .where(func.lower(topics.c.external_code) == code.lower())
+        .order_by((topics.c.source == "iptc").desc(), topics.c.id)
+        .limit(page_limit(1))
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def taxonomy_digest(session: AsyncSession) -> str:
+    """A digest of every topic row (changes with any edit, load or delete)."""
+    stmt = text("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM topics t")
+    return str((await session.execute(stmt)).scalar_one())
 
 
 async def all_topics(session: AsyncSession) -> list[DbRow]:
@@ -125,6 +197,47 @@ async def is_in_subtree(session: AsyncSession, root_id: int, topic_id: int) -> b
 async def child_slugs(session: AsyncSession, topic_id: int) -> list[str]:
     stmt = select(topics.c.slug).where(topics.c.parent_id == topic_id).order_by(topics.c.slug)
     return [str(s) for s in (await session.execute(stmt)).scalars()]
+
+
+async def insert_topics(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert many topics (one statement); returns slug → id."""
+    if not rows:
+        return {}
+    result = await session.execute(insert(topics).returning(topics.c.slug, topics.c.id), list(rows))
+    return {str(s): int(i) for s, i in result.all()}
+
+
+async def update_topics(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Update many topics by id (``rows``: ``{"topic_id": …, column: value…}``, all with the
+    same columns), as one executemany."""
+    if not rows:
+        return
+    columns = [k for k in rows[0] if k != "topic_id"]
+    stmt = (
+        update(topics)
+        .where(topics.c.id == bindparam("topic_id"))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
+    await session.execute(
+        stmt,
+        [{"topic_id": r["topic_id"], **{f"v_{c}": r[c] for c in columns}} for r in rows],
+    )
+
+
+async def retire_iptc_topics(session: AsyncSession, live_codes: Sequence[str]) -> list[str]:
+    """Mark IPTC topics whose code is not in ``live_codes`` retired (kept, with their links);
+    returns the slugs newly retired."""
+    stmt = (
+        update(topics)
+        .where(
+            topics.c.source == "iptc",
+            topics.c.retired_at.is_(None),
+            topics.c.external_code.not_in(list(live_codes)),
+        )
+        .values(retired_at=func.now())
+        .returning(topics.c.slug)
+    )
+    return sorted(str(s) for s in (await session.execute(stmt)).scalars())
 
 
 async def insert_topic(session: AsyncSession, values: dict[str, Any]) -> int:

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp.pipeline import Pipeline
-from nlp.topics import load_taxonomy
 from service import topics as topic_svc
 from service.settings import Settings
 from tests.fixtures.annotated import drain_jobs
@@ -19,32 +18,113 @@ from tests.fixtures.annotated import drain_jobs
 pytestmark = pytest.mark.usefixtures("reset_store_after_module")
 
 
-def _find(nodes: list[dict[str, Any]], slug: str) -> dict[str, Any] | None:
-    for n in nodes:
-        if n["slug"] == slug:
-            return n
-        found = _find(n["children"], slug)
-        if found:
-            return found
-    return None
+async def _children(client: httpx.AsyncClient, parent: str) -> set[str]:
+    r = await client.get("/v1/topics", params={"parent": parent, "limit": 500})
+    assert r.status_code == 200, r.text
+    return {t["slug"] for t in r.json()["items"]}
 
 
 async def test_topics_tree_has_the_shipped_taxonomy_with_iptc_codes(
     taxonomy: None, anon_client: httpx.AsyncClient
 ) -> None:
-    r = await anon_client.get("/v1/topics")
+    r = await anon_client.get("/v1/topics", params={"depth": 0})
     assert r.status_code == 200, r.text
-    roots = r.json()["items"]
-    assert {n["slug"] for n in roots} >= {"conflict-war-peace", "politics", "economy"}
-    conflict = _find(roots, "conflict-war-peace")
-    assert conflict and conflict["iptc_code"] == "medtop:16000000" and conflict["parent"] is None
-    arms = _find(roots, "arms-trade")
-    assert arms and arms["parent"] == "conflict-war-peace"
-    assert {c["slug"] for c in arms["children"]} == {"artillery", "missiles"}
-    assert arms["rules"]["keywords"]
-    assert (await anon_client.get("/v1/topics/arms-trade")).json()["name"] == arms["name"]
+    roots = {t["slug"]: t for t in r.json()["items"]}
+    assert len(roots) == 17 and {"conflict-war-peace", "politics", "economy", "sport"} <= set(roots)
+    conflict = roots["conflict-war-peace"]
+    assert conflict["iptc_code"] == "medtop:16000000" and conflict["parent"] is None
+    assert conflict["source"] == "iptc" and conflict["depth"] == 0 and conflict["child_count"]
+    arms = (await anon_client.get("/v1/topics/arms-trade")).json()
+    assert arms["parent"] == "conflict-war-peace" and arms["source"] == "custom"
+    assert arms["iptc_code"] is None and arms["depth"] == 1 and arms["rules"]["keywords"]
+    assert await _children(anon_client, "arms-trade") == {"artillery", "missiles"}
     r = await anon_client.get("/v1/topics/no-such-topic")
     assert r.status_code == 404 and "no-such-topic" in r.json()["detail"]
+
+
+async def test_topics_list_pages_through_the_whole_iptc_tree(
+    taxonomy: None, anon_client: httpx.AsyncClient
+) -> None:
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await anon_client.get("/v1/topics", params=params)).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    slugs = [t["slug"] for t in seen]
+    assert slugs == sorted(slugs) and len(slugs) == len(set(slugs))
+    iptc = [t for t in seen if t["source"] == "iptc"]
+    assert len(iptc) >= 1000 and all(t["iptc_code"].startswith("medtop:") for t in iptc)
+    assert {t["slug"] for t in seen if t["source"] == "custom"} >= {
+        "arms-trade",
+        "missiles",
+        "nuclear-weapons",
+    }
+    assert "rules" not in seen[0]
+
+
+async def test_topic_by_iptc_code_in_the_path_and_with_code(
+    taxonomy: None, anon_client: httpx.AsyncClient
+) -> None:
+    r = await anon_client.get("/v1/topics/medtop:15000000")
+    assert r.status_code == 200, r.text
+    assert r.json()["slug"] == "sport" and r.json()["rules"]["keywords"]
+    assert (await anon_client.get("/v1/topics/MEDTOP:15000000")).json()["slug"] == "sport"
+    assert (await anon_client.get("/v1/topics/medtop:99999999")).status_code == 404
+    r = await anon_client.get("/v1/topics", params={"code": "medtop:20001065"})
+    assert [t["slug"] for t in r.json()["items"]] == ["soccer"]
+    assert r.json()["items"][0]["parent"] == "competition-discipline"
+    assert (await anon_client.get("/v1/topics", params={"code": "medtop:1"})).json()["items"] == []
+    # a code is not a slug: PATCH takes slugs only
+    assert (await anon_client.patch("/v1/topics/medtop:15000000", json={})).status_code == 405
+
+
+async def test_topics_parent_and_depth_browse_the_tree(
+    taxonomy: None, anon_client: httpx.AsyncClient
+) -> None:
+    sport = await _children(anon_client, "sport")
+    assert {"competition-discipline", "sport-event", "transfer"} <= sport
+    assert "soccer" in await _children(anon_client, "competition-discipline")
+    assert await _children(anon_client, "medtop:15000000") == sport
+    r = await anon_client.get("/v1/topics", params={"parent": "sport", "depth": 1})
+    assert {t["slug"] for t in r.json()["items"]} == sport
+    assert all(t["depth"] == 1 and t["parent"] == "sport" for t in r.json()["items"])
+    r = await anon_client.get("/v1/topics", params={"parent": "sport", "depth": 2})
+    assert r.json()["items"] == []
+    r = await anon_client.get("/v1/topics", params={"depth": 1, "limit": 500})
+    assert all(t["depth"] == 1 for t in r.json()["items"]) and len(r.json()["items"]) > 17
+    # an unknown parent is 404, like an unknown claims topic
+    r = await anon_client.get("/v1/topics", params={"parent": "no-such-topic"})
+    assert r.status_code == 404 and r.json()["parameter"] == "parent"
+    r = await anon_client.get("/v1/topics", params={"depth": -1})
+    assert r.status_code == 422
+
+
+async def test_topics_q_finds_topics_by_name_with_keyset_pages(
+    taxonomy: None, anon_client: httpx.AsyncClient
+) -> None:
+    r = await anon_client.get("/v1/topics", params={"q": "FOOTBALL"})
+    names = [t["name"] for t in r.json()["items"]]
+    assert "American football" in names and all("football" in n.lower() for n in names)
+    first = await anon_client.get("/v1/topics", params={"q": "football", "limit": 2})
+    assert len(first.json()["items"]) == 2 and first.json()["next_cursor"]
+    rest = await anon_client.get(
+        "/v1/topics", params={"q": "football", "limit": 500, "cursor": first.json()["next_cursor"]}
+    )
+    paged = [t["name"] for t in first.json()["items"] + rest.json()["items"]]
+    assert paged == names
+    # the cursor belongs to its filters
+    r = await anon_client.get(
+        "/v1/topics", params={"q": "film", "cursor": first.json()["next_cursor"]}
+    )
+    assert r.status_code == 400
+    # LIKE wildcards are literal
+    assert (await anon_client.get("/v1/topics", params={"q": "%"})).json()["items"] == []
 
 
 async def test_topic_edits_need_an_admin_key(
@@ -79,6 +159,7 @@ async def test_create_edit_cycle_and_delete_rules(
     assert r.status_code == 201, r.text
     assert r.headers["location"] == "/v1/topics/drones"
     assert r.json()["rules"]["keywords"] == ["drone", {"term": "uav", "weight": 0.5}]
+    assert r.json()["source"] == "user" and r.json()["depth"] == 3
     assert (
         await client.post("/v1/topics", json={"slug": "drones", "name": "x"})
     ).status_code == 409
@@ -86,10 +167,7 @@ async def test_create_edit_cycle_and_delete_rules(
     assert r.status_code == 422 and "nope" in r.text
     r = await client.post("/v1/topics", json={"slug": "Bad Slug", "name": "x"})
     assert r.status_code == 422
-    # the parent topic now includes the new child (closure maintained)
-    tree = (await client.get("/v1/topics")).json()["items"]
-    science = _find(tree, "science-technology")
-    assert science and _find(science["children"], "drones")
+    assert "drones" in await _children(client, "military-technology")
 
     # a cycle: science-technology under its own grandchild
     r = await client.patch("/v1/topics/science-technology", json={"parent": "drones"})
@@ -116,8 +194,7 @@ async def test_create_edit_cycle_and_delete_rules(
     ).status_code == 204
     for slug in ("arms-trade", "artillery", "missiles"):
         assert (await client.get(f"/v1/topics/{slug}")).status_code == 404
-    conflict = _find((await client.get("/v1/topics")).json()["items"], "conflict-war-peace")
-    assert conflict and not _find(conflict["children"], "arms-trade")
+    assert "arms-trade" not in await _children(client, "conflict-war-peace")
 
 
 async def test_load_taxonomy_is_idempotent_and_restores_edited_rules(
@@ -126,8 +203,8 @@ async def test_load_taxonomy_is_idempotent_and_restores_edited_rules(
     r = await client.patch("/v1/topics/space", json={"rules": {"keywords": ["moon"]}})
     assert r.json()["rules"]["keywords"] == ["moon"]
     async with app.state.session_factory() as s:
-        report = await topic_svc.load_taxonomy(s, load_taxonomy())
-    assert report.created == [] and "space" in report.updated
+        report = await topic_svc.load_shipped_taxonomy(s)
+    assert report.created == [] and report.retired == [] and "space" in report.updated
     assert (await client.get("/v1/topics/space")).json()["rules"]["keywords"] != ["moon"]
 
 

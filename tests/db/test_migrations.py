@@ -55,3 +55,130 @@ def test_every_migration_steps_down_and_up(make_database: Callable[[], str]) -> 
         migrate.downgrade(url, rev.down_revision or "base")  # type: ignore[arg-type]
         migrate.upgrade(url, rev.revision)
     assert migrate.current(url) == script.get_current_head()
+
+
+def _scalar(url: str, sql: str) -> object:
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _links(url: str) -> set[tuple[int, str, str]]:
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT ct.claim_id, t.slug, ct.source FROM claim_topics ct "
+            "JOIN topics t ON t.id = ct.topic_id"
+        ).fetchall()
+    return {(int(r[0]), str(r[1]), str(r[2])) for r in rows}
+
+
+def test_0008_maps_0005_topics_onto_the_iptc_tree_keeping_curated_links(
+    make_database: Callable[[], str],
+) -> None:
+    url = make_database()
+    migrate.upgrade(url, "0007")
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("INSERT INTO outlets (name) VALUES ('Test Wire')")
+        conn.execute("INSERT INTO articles (outlet_id, external_id) SELECT id, 'a1' FROM outlets")
+        conn.execute(
+            "INSERT INTO article_revisions (article_id, number, body, sha256, char_count) "
+            "SELECT id, 1, 'Claim one. Claim two.', repeat('a', 64), 21 FROM articles"
+        )
+        for start, text in ((0, "Claim one."), (11, "Claim two.")):
+            conn.execute(
+                "INSERT INTO claims (revision_id, article_id, outlet_id, published_at, "
+                "span_start, span_end, text, score, topics_curated) "
+                "SELECT r.id, r.article_id, 1, now(), %s, %s, %s, 0.9, true "
+                "FROM article_revisions r",
+                (start, start + len(text), text),
+            )
+        # user topics: one under a 0005 topic, one whose slug the IPTC tree needs
+        conn.execute(
+            "INSERT INTO topics (slug, name, parent_id) "
+            "SELECT 'drones', 'Drones', id FROM topics WHERE slug = 'military-technology'"
+        )
+        conn.execute("INSERT INTO topics (slug, name) VALUES ('sport', 'Our sport')")
+        conn.execute(
+            "INSERT INTO claim_topics (claim_id, topic_id, score, source) "
+            "SELECT c.id, t.id, 1, 'curated' FROM claims c, topics t "
+            "WHERE (c.span_start = 0 AND t.slug IN ('arms-trade', 'human-rights', 'drones')) "
+            "OR (c.span_start = 11 AND t.slug IN ('sport', 'diplomacy'))"
+        )
+    before = _links(url)
+    assert len(before) == 5
+
+    migrate.upgrade(url, "0008")
+    assert _links(url) == before  # every curated assignment, on the same topics
+    assert _scalar(url, "SELECT count(*) FROM topics WHERE source = 'iptc'") == 1094
+    assert _scalar(url, "SELECT count(*) FROM topics WHERE source = 'custom'") == 12
+    assert _scalar(url, "SELECT count(*) FROM topics") == 1094 + 12 + 1  # + drones
+    assert (
+        _scalar(
+            url,
+            "SELECT p.slug FROM topics t JOIN topics p ON p.id = t.parent_id "
+            "WHERE t.slug = 'arms-trade'",
+        )
+        == "conflict-war-peace"
+    )
+    assert _scalar(url, "SELECT external_code FROM topics WHERE slug = 'human-rights'") == (
+        "medtop:20000592"
+    )
+    # the user's "sport" became IPTC's sport, keeping its name; drones stayed where it was
+    assert _scalar(url, "SELECT external_code || ' ' || name FROM topics WHERE slug = 'sport'") == (
+        "medtop:15000000 Our sport"
+    )
+    assert (
+        _scalar(
+            url,
+            "SELECT p.slug FROM topics t JOIN topics p ON p.id = t.parent_id "
+            "WHERE t.slug = 'drones'",
+        )
+        == "military-technology"
+    )
+    # the closure reaches the new tree: soccer is under sport
+    assert (
+        _scalar(
+            url,
+            "SELECT c.depth FROM topic_closure c JOIN topics a ON a.id = c.ancestor_id "
+            "JOIN topics d ON d.id = c.descendant_id WHERE a.slug = 'sport' AND d.slug = 'soccer'",
+        )
+        == 2
+    )
+    migrate.check(url)
+
+    # a curated link to a topic 0008 added moves up to the nearest topic that stays
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO claim_topics (claim_id, topic_id, score, source) "
+            "SELECT c.id, t.id, 1, 'curated' FROM claims c, topics t "
+            "WHERE c.span_start = 0 AND t.slug = 'peace-talks'"
+        )
+        conn.execute(
+            "INSERT INTO claim_topics (claim_id, topic_id, score, source) "
+            "SELECT c.id, t.id, 1, 'curated' FROM claims c, topics t "
+            "WHERE c.span_start = 11 AND t.slug = 'soccer'"
+        )
+    migrate.downgrade(url, "0007")
+    after = _links(url)
+    assert before <= after
+    assert {slug for _, slug, _ in after - before} <= {"peace-process", "conflict-war-peace"}
+    assert _scalar(url, "SELECT count(*) FROM topics") == 21 + 2  # 0005's and the user's
+    assert _scalar(url, "SELECT external_code FROM topics WHERE slug = 'human-rights'") == (
+        "medtop:20000587"
+    )
+    assert (
+        _scalar(
+            url,
+            "SELECT p.slug FROM topics t JOIN topics p ON p.id = t.parent_id "
+            "WHERE t.slug = 'arms-trade'",
+        )
+        == "conflict-war-peace"
+    )
+    assert _scalar(url, "SELECT count(*) FROM topic_closure") == _scalar(
+        url,
+        "WITH RECURSIVE up(a, d) AS (SELECT id, id FROM topics UNION ALL "
+        "SELECT t.parent_id, up.d FROM up JOIN topics t ON t.id = up.a "
+        "WHERE t.parent_id IS NOT NULL) SELECT count(*) FROM up",
+    )
+    migrate.upgrade(url, "head")
+    migrate.check(url)

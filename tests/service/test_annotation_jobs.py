@@ -244,3 +244,51 @@ async def test_a_text_of_thousands_of_quotes_finishes(
             )
         ).scalar_one()
         assert n >= 1000
+
+
+async def test_an_annotated_revision_has_ranked_article_topics_from_the_database_tree(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    from service import topics as topic_svc
+
+    factory = queue.resources.factory
+    # a user topic made in the database: the run classifies under it (the DB tree, not the
+    # shipped file)
+    async with factory() as s:
+        await topic_svc.create_topic(
+            s,
+            topic_svc.TopicInput(
+                slug="kim-putin-summit",
+                name="Kim–Putin summit",
+                parent="diplomacy",
+                rules={"keywords": ["Vostochny", "Kim Jong Un", "cosmodrome"]},
+            ),
+        )
+    assert await queue.enqueue_orphans_now() == 5
+    await _drain(queue)
+    rows = (
+        await db_session.execute(
+            text(
+                "SELECT at.revision_id, at.rank, at.depth, at.score, t.slug, t.source "
+                "FROM article_topics at JOIN topics t ON t.id = at.topic_id "
+                "ORDER BY at.revision_id, at.rank"
+            )
+        )
+    ).all()
+    by_revision: dict[int, list[str]] = {}
+    for r in rows:
+        by_revision.setdefault(int(r.revision_id), []).append(str(r.slug))
+        assert 0 < r.score <= 1
+    assert len(by_revision) == 5, "every annotated seed revision has article topics"
+    firsts = [r for r in rows if r.rank == 0]
+    assert all(r.depth == 0 and r.source == "iptc" for r in firsts)
+    assert {r.slug for r in firsts} <= {"conflict-war-peace", "politics"}
+    linked = (
+        await db_session.execute(
+            text(
+                "SELECT count(*) FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id "
+                "WHERE t.slug = 'kim-putin-summit'"
+            )
+        )
+    ).scalar_one()
+    assert linked >= 1
