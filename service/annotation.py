@@ -71,6 +71,16 @@ async def record_job(factory: async_sessionmaker[AsyncSession], run_id: int, job
         await repo.set_run_job(session, run_id, job_id)
 
 
+async def record_jobs(
+    factory: async_sessionmaker[AsyncSession], jobs: list[tuple[list[int], int]]
+) -> None:
+    """Record which job took which runs ((run ids, job id) pairs), in one statement."""
+    async with transaction(factory) as session:
+        await repo.set_runs_jobs(
+            session, [r for runs, _ in jobs for r in runs], [j for runs, j in jobs for _ in runs]
+        )
+
+
 async def _write_annotations(
     session: AsyncSession, row: Any, run_id: int, ann: Annotations
 ) -> None:
@@ -254,6 +264,13 @@ async def execute_run(
             error=None,
         )
     return "done"
+
+
+async def execute_runs(
+    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_ids: list[int]
+) -> list[RunOutcome]:
+    """:func:`execute_run` for each of ``run_ids``, in order."""
+    return [await execute_run(factory, annotator, run_id) for run_id in run_ids]
 
 
 async def statuses_for_articles(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,21 @@ async def create_run(session: AsyncSession, revision_id: int, pipeline_name: str
 
 async def set_run_job(session: AsyncSession, run_id: int, job_id: int) -> None:
     await session.execute(update(runs).where(runs.c.id == run_id).values(job_id=job_id))
+
+
+async def set_runs_jobs(
+    session: AsyncSession, run_ids: Sequence[int], job_ids: Sequence[int]
+) -> None:
+    """Set each run's job id (``run_ids[i]`` → ``job_ids[i]``) in one statement."""
+    if run_ids:
+        await session.execute(
+            text(
+                "UPDATE annotation_runs r SET job_id = v.job_id "
+                "FROM unnest(CAST(:runs AS bigint[]), CAST(:jobs AS bigint[])) AS v(id, job_id) "
+                "WHERE r.id = v.id"
+            ),
+            {"runs": list(run_ids), "jobs": list(job_ids)},
+        )
 
 
 async def runs_waiting_for_a_job(session: AsyncSession, older_than: datetime) -> list[int]:
