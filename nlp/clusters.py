@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz import fuzz
@@ -50,7 +52,14 @@ _STOP_STEMS = frozenset(normalise_words(" ".join(sorted(STOPWORDS))))
 
 def content_words(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stop and reporting words removed), in order."""
-    return [w for w in normalise_words(text) if w not in _STOP_STEMS and len(w) > 1]
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _content_words(text: str) -> tuple[str, ...]:
+    # memoised: a worker compares each new claim with thousands of stored ones, and the
+    # same stored claims again for every revision it annotates nearby
+    return tuple(w for w in normalise_words(text) if w not in _STOP_STEMS and len(w) > 1)
 
 
 def idf_weights(texts: Iterable[str]) -> dict[str, float]:
@@ -60,7 +69,7 @@ def idf_weights(texts: Iterable[str]) -> dict[str, float]:
     n = 0
     for t in texts:
         n += 1
-        df.update(set(content_words(t)))
+        df.update(set(_content_words(t)))
     return {w: math.log(n / d) for w, d in df.items()}
 
 
@@ -70,6 +79,7 @@ def claim_similarity(
     a_entities: Iterable[str] = (),
     b_entities: Iterable[str] = (),
     idf: Mapping[str, float] | None = None,
+    default: float | None = None,
 ) -> float:
     """Similarity of two claims in [0, 1] (see the module docstring).
 
@@ -77,8 +87,56 @@ def claim_similarity(
     without it every content word counts the same, which rates claims sharing only the story's
     names ("Kim", "North Korea", "Russia") far higher.
     """
-    aw, bw = content_words(a_text), content_words(b_text)
-    return _similarity(aw, bw, frozenset(a_entities), frozenset(b_entities), idf)
+    aw, bw = _content_words(a_text), _content_words(b_text)
+    return _similarity(aw, bw, frozenset(a_entities), frozenset(b_entities), idf, default)
+
+
+def idf_default(idf: Mapping[str, float]) -> float:
+    """The weight of a word ``idf`` has not seen: the rarest word's."""
+    return max(idf.values(), default=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedClaim:
+    """What :func:`prepared_similarity` needs of a claim, computed once per claim."""
+
+    words: frozenset[str]
+    joined: str  # the content words in order, space-separated (for token_set_ratio)
+    entities: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str, entities: Iterable[str] = ()) -> PreparedClaim:
+        words = _content_words(text)
+        return cls(frozenset(words), " ".join(words), frozenset(entities))
+
+
+def prepared_similarity(
+    a: PreparedClaim,
+    b: PreparedClaim,
+    idf: Mapping[str, float] | None = None,
+    default: float | None = None,
+) -> float:
+    """:func:`claim_similarity` of two prepared claims (``default``: :func:`idf_default`
+    of ``idf``, when the caller compares many pairs)."""
+    sa, sb = a.words, b.words
+    if not sa or not sb:
+        return 0.0
+    dice = 2 * len(sa & sb) / (len(sa) + len(sb))
+    if idf:
+        if default is None:
+            default = idf_default(idf)
+        total = sum(idf.get(w, default) for w in sa) + sum(idf.get(w, default) for w in sb)
+        if total > 0:
+            dice = 2 * sum(idf.get(w, default) for w in sa & sb) / total
+    # token_set_ratio is 1.0 whenever one word set contains the other; damp it by the size
+    # ratio so a short claim made of the story's common words does not match every long one.
+    balance = min(len(sa), len(sb)) / max(len(sa), len(sb))
+    token_set = fuzz.token_set_ratio(a.joined, b.joined) / 100.0 * balance
+    ae, be = a.entities, b.entities
+    if ae and be:
+        ents = len(ae & be) / len(ae | be)
+        return W_DICE * dice + W_TOKEN_SET * token_set + W_ENTITIES * ents
+    return (W_DICE * dice + W_TOKEN_SET * token_set) / (W_DICE + W_TOKEN_SET)
 
 
 def _similarity(
@@ -87,24 +145,14 @@ def _similarity(
     ae: frozenset[str],
     be: frozenset[str],
     idf: Mapping[str, float] | None = None,
+    default: float | None = None,
 ) -> float:
-    if not aw or not bw:
-        return 0.0
-    sa, sb = set(aw), set(bw)
-    dice = 2 * len(sa & sb) / (len(sa) + len(sb))
-    if idf:
-        default = max(idf.values(), default=1.0)
-        total = sum(idf.get(w, default) for w in sa) + sum(idf.get(w, default) for w in sb)
-        if total > 0:
-            dice = 2 * sum(idf.get(w, default) for w in sa & sb) / total
-    # token_set_ratio is 1.0 whenever one word set contains the other; damp it by the size
-    # ratio so a short claim made of the story's common words does not match every long one.
-    balance = min(len(sa), len(sb)) / max(len(sa), len(sb))
-    token_set = fuzz.token_set_ratio(" ".join(aw), " ".join(bw)) / 100.0 * balance
-    if ae and be:
-        ents = len(ae & be) / len(ae | be)
-        return W_DICE * dice + W_TOKEN_SET * token_set + W_ENTITIES * ents
-    return (W_DICE * dice + W_TOKEN_SET * token_set) / (W_DICE + W_TOKEN_SET)
+    return prepared_similarity(
+        PreparedClaim(frozenset(aw), " ".join(aw), ae),
+        PreparedClaim(frozenset(bw), " ".join(bw), be),
+        idf,
+        default,
+    )
 
 
 def cluster_claims(
@@ -119,9 +167,10 @@ def cluster_claims(
     pairs sharing a content word are scored (an inverted index), so the cost follows the number
     of overlapping pairs, not all pairs.
     """
-    words = [content_words(it.text) for it in items]
+    words = [_content_words(it.text) for it in items]
     if idf is None:
         idf = idf_weights(it.text for it in items)
+    default = idf_default(idf)
     ents = [frozenset(it.entity_keys) for it in items]
     index: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
@@ -143,7 +192,7 @@ def cluster_claims(
             seen.add((i, j))
             if find(i) == find(j):
                 continue
-            if _similarity(words[i], words[j], ents[i], ents[j], idf) >= threshold:
+            if _similarity(words[i], words[j], ents[i], ents[j], idf, default) >= threshold:
                 parent[find(i)] = find(j)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):

@@ -30,7 +30,13 @@ from db.repositories import claims as repo
 from db.repositories import entities as entity_repo
 from db.repositories import shaped, spans
 from db.repositories import topics as topic_repo
-from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
+from nlp.clusters import (
+    DEFAULT_CLUSTER_THRESHOLD,
+    PreparedClaim,
+    idf_default,
+    idf_weights,
+    prepared_similarity,
+)
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
 from service import entities as entities_svc
@@ -328,6 +334,7 @@ async def assign_clusters(
     if not candidates:
         return 0
     idf = idf_weights([r.text for r in (*new, *candidates)])
+    default = idf_default(idf)
     ents = await clusters_repo.entity_ids_in_claims(
         session, [int(r.id) for r in (*new, *candidates)]
     )
@@ -335,24 +342,25 @@ async def assign_clusters(
         int(r.id): (int(r.cluster_id) if r.cluster_id is not None else None)
         for r in (*new, *candidates)
     }
+    prepared = [
+        PreparedClaim.of(c.text, (str(e) for e in ents.get(int(c.id), ()))) for c in candidates
+    ]
     index: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(candidates):
-        for w in set(content_words(c.text)):
+    for i, pc in enumerate(prepared):
+        for w in pc.words:
             index[w].append(i)
     clustered = 0
     for n in new:
         seen: set[int] = set()
         matched: list[int] = []
-        n_ents = [str(e) for e in ents.get(int(n.id), ())]
-        for w in set(content_words(n.text)):
+        pn = PreparedClaim.of(n.text, (str(e) for e in ents.get(int(n.id), ())))
+        for w in pn.words:
             for i in index.get(w, ()):
                 if i in seen:
                     continue
                 seen.add(i)
-                c = candidates[i]
-                c_ents = [str(e) for e in ents.get(int(c.id), ())]
-                if claim_similarity(n.text, c.text, n_ents, c_ents, idf) >= threshold:
-                    matched.append(int(c.id))
+                if prepared_similarity(pn, prepared[i], idf, default) >= threshold:
+                    matched.append(int(candidates[i].id))
         if not matched:
             continue
         members = [int(n.id), *matched]
