@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from nlp.topics import normalise_words
@@ -137,6 +138,66 @@ def prepared_similarity(
         ents = len(ae & be) / len(ae | be)
         return W_DICE * dice + W_TOKEN_SET * token_set + W_ENTITIES * ents
     return (W_DICE * dice + W_TOKEN_SET * token_set) / (W_DICE + W_TOKEN_SET)
+
+
+class ClaimIndex:
+    """Prepared candidate claims with an inverted index, to find those a new claim repeats.
+
+    :meth:`matches` gives exactly the candidates whose :func:`prepared_similarity` reaches
+    the threshold, but scores only those that can: the IDF-weighted word overlap of every
+    candidate sharing a word is accumulated with numpy, and a candidate whose best possible
+    similarity (perfect token-set and entity parts) stays under the threshold is skipped.
+    """
+
+    def __init__(
+        self, prepared: Sequence[PreparedClaim], idf: Mapping[str, float], default: float
+    ) -> None:
+        self.prepared = list(prepared)
+        self.idf, self.default = idf, default
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, pc in enumerate(self.prepared):
+            for w in pc.words:
+                postings[w].append(i)
+        self.postings = {w: np.asarray(ix, dtype=np.int64) for w, ix in postings.items()}
+        self.sizes = np.asarray([len(pc.words) for pc in self.prepared], dtype=np.float64)
+        self.weights = np.asarray(
+            [sum(idf.get(w, default) for w in pc.words) for pc in self.prepared],
+            dtype=np.float64,
+        )
+
+    def matches(self, claim: PreparedClaim, threshold: float) -> list[int]:
+        """Indices of the candidates ``claim`` repeats (similarity ≥ ``threshold``)."""
+        if not claim.words or not self.prepared:
+            return []
+        n = len(self.prepared)
+        shared_w = np.zeros(n)
+        shared_n = np.zeros(n)
+        for w in claim.words:
+            ix = self.postings.get(w)
+            if ix is not None:
+                shared_w[ix] += self.idf.get(w, self.default)
+                shared_n[ix] += 1
+        touched = np.nonzero(shared_n)[0]
+        if not len(touched):
+            return []
+        size = float(len(claim.words))
+        weight = sum(self.idf.get(w, self.default) for w in claim.words)
+        total = weight + self.weights[touched]
+        dice_u = 2 * shared_n[touched] / (size + self.sizes[touched])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dice_w = np.where(total > 0, 2 * shared_w[touched] / total, dice_u)
+        dice = dice_w if self.idf else dice_u
+        balance = np.minimum(size, self.sizes[touched]) / np.maximum(size, self.sizes[touched])
+        best = np.maximum(
+            W_DICE * dice + W_TOKEN_SET * balance + W_ENTITIES,
+            (W_DICE * dice + W_TOKEN_SET * balance) / (W_DICE + W_TOKEN_SET),
+        )
+        possible = touched[best >= threshold - 1e-9]
+        return [
+            int(i)
+            for i in possible
+            if prepared_similarity(claim, self.prepared[i], self.idf, self.default) >= threshold
+        ]
 
 
 def _similarity(

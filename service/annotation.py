@@ -244,9 +244,9 @@ async def _apply_curations(session: AsyncSession, batch: list[RunWrite]) -> None
 
 
 async def _assign_clusters(session: AsyncSession, batch: list[RunWrite]) -> None:
-    for w in batch:
-        if w.claim_ids:
-            await claims_service.assign_clusters(session, int(w.row.revision_id))
+    await claims_service.assign_clusters_many(
+        session, [int(w.row.revision_id) for w in batch if w.claim_ids]
+    )
 
 
 # What a run writes, in order, for a batch of runs: each writer takes every run of the
