@@ -146,6 +146,13 @@ async def job_path(url: str, processes: int) -> float:
             url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} AND status='failed'"
         )
         assert failed == 0, f"{failed} runs failed"
+        retried = await _count(
+            url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} AND attempts > 1"
+        )
+        deadlocks = await _count(
+            url, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        )
+        print(f"  ({processes} processes: {retried} runs retried; deadlocks so far {deadlocks})")
         return elapsed
     finally:
         await queue.close()

@@ -10,7 +10,8 @@ DATABASE_URL's server) the bench times, one after the other:
 
 1. **floor**: the same article and revision rows COPYed with asyncpg into two tables
    created ``LIKE articles/article_revisions INCLUDING ALL`` (same columns, generated
-   full-text column, indexes), one transaction per chunk, rows prepared beforehand;
+   full-text column, indexes), one transaction per chunk, rows prepared beforehand (again
+   after step 4; the faster run counts);
 2. **file ingest**: ``service.ingest_files.ingest_items`` over a JSON Lines file (what
    `article-store ingest FILE` runs: parsing, validation, identity lookup, COPY, runs, jobs);
 3. **re-run** of the same file (everything ``unchanged``: what resuming after an interrupt
@@ -299,6 +300,9 @@ def main() -> None:
             api = None
             if not args.no_api:
                 api = api_ingest(url, make_articles(args.articles, seed=5, prefix="api"), 1000)
+            # the floor again after the others: on a shared machine the load changes, and the
+            # ratio is taken against the faster of the two (the conservative figure)
+            floor_s = min(floor_s, asyncio.run(raw_copy(url, articles, args.chunk)))
             group_s, grouped, n_stories = asyncio.run(grouping(url))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -311,7 +315,8 @@ def main() -> None:
         f"average, {vocab:,} distinct words in the bodies; generated in {gen_s:.1f} s, not "
         f"timed), {args.chunk:,} per transaction, on {where}; {os.cpu_count()} CPUs, {load}.",
         f"- Floor, asyncpg COPY of the same article + revision rows into `LIKE … INCLUDING ALL` "
-        f"copies of the tables: **{floor:,.0f} articles/s** ({floor_s:.1f} s).",
+        f"copies of the tables, the faster of a run before and one after the others: "
+        f"**{floor:,.0f} articles/s** ({floor_s:.1f} s).",
         f"- `article-store ingest` path (`ingest_items` over the JSONL file: parse, validate, "
         f"identity lookup, COPY, runs, jobs): **{rate:,.0f} articles/s** ({file_s:.1f} s), "
         f"**{rate / floor:.0%} of the floor**.",

@@ -104,8 +104,10 @@ async def _write_entities(session: AsyncSession, batch: list[RunWrite]) -> None:
             name = chosen.get((e.key, e.type))
             if name is None or len(e.name) > len(name):
                 chosen[(e.key, e.type)] = e.name
+    # in key order: concurrent workers upserting overlapping entities lock them in the same
+    # order, so they wait for each other instead of deadlocking
     entity_ids = await repo.upsert_entities(
-        session, [(k, t, n, name_key(n)) for (k, t), n in chosen.items()]
+        session, [(k, t, n, name_key(n)) for (k, t), n in sorted(chosen.items())]
     )
     alias_rows: set[tuple[int, str, str]] = set()
     for w in batch:
