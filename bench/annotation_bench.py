@@ -1,14 +1,21 @@
-"""Annotation throughput: the whole job path (queue → pipeline → rows) against raw nlp.pipe.
+"""Annotation throughput: the whole job path (queue → pipeline → rows) against raw spaCy.
 
-    python -m bench.annotation_bench [--copies 20] [--concurrency 1]
+    python -m bench.annotation_bench [--synthetic 100] [--processes 1 2 4] [--no-write]
 
-Stores the five seeds × ``copies`` as distinct articles (embedded PostgreSQL in a temporary
-dir, or a scratch database on DATABASE_URL's server), then in the same process and on the
-same texts times (1) the raw pipeline over all texts (``Pipeline.annotate_many``: nlp.pipe)
-and (2) the job path: one annotation run per revision, enqueued on procrastinate, executed
-by a worker that loads the body, annotates and writes entities/mentions/quotes. Prints both
-rates and their ratio (target ≥ 85 %) and writes them under "## Annotation throughput" in
-docs/benchmarks.md.
+Texts: the repository's ~290 real news texts (seeds and the NLP gold sets, 40–1,500 words)
+plus ``--synthetic`` Markov-chain articles of 0.5–6 KiB (bench/newstext.py), stored in bulk
+on an embedded PostgreSQL in a temporary dir (or a scratch database on DATABASE_URL's
+server) and grouped into stories. Then, in the same run on the same texts:
+
+* **floor**: raw spaCy, ``spacy.load(en_core_web_sm…).pipe(texts, n_process=CPUs)`` (our
+  components and everything after spaCy excluded);
+* **job path** for each ``--processes`` setting: `article-store worker --processes N`
+  started and ready (spaCy loaded), then a new annotation run per revision is committed and
+  handed to the queue, and the clock stops when the last run is ``done`` (entities,
+  mentions, quotes, claims, topics, clusters written).
+
+Words are whitespace-separated words of the texts. Figures go under "## Annotation
+throughput" in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -16,11 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import tempfile
+import random
+import signal
+import subprocess
+import sys
 import time
-import uuid
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -31,143 +38,202 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Annotation throughput"
 
 
-async def _store(url: str, copies: int) -> list[str]:
-    from db.engine import create_engine, session_factory, transaction
-    from service.articles import ingest_article
-    from service.seeds import read_manifest
+def texts_for(synthetic: int) -> list[str]:
+    from bench.newstext import NewsWriter, real_texts
 
-    seeds = read_manifest(ROOT / "seeds")
-    engine = create_engine(url, pool_size=2, max_overflow=0)
-    texts = []
-    try:
-        async with transaction(session_factory(engine)) as session:
-            for n in range(copies):
-                for seed in seeds:
-                    art = replace(seed.article, external_id=f"{seed.article.external_id}-{n}")
-                    await ingest_article(session, art)
-                    texts.append(art.body)
-    finally:
-        await engine.dispose()
+    texts = list(real_texts())
+    writer = NewsWriter(seed=11)
+    rng = random.Random(11)
+    texts += [writer.article(rng.randint(500, 6000))["body"] for _ in range(synthetic)]
     return texts
 
 
-async def _job_path(url: str, pipeline: object, concurrency: int) -> tuple[float, int, int]:
-    from db.engine import transaction
+async def store(url: str, texts: list[str]) -> None:
+    from db.engine import create_engine, session_factory
+    from service import stories
+    from service.articles import ArticleInput, ingest_batch
+
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        items: list[ArticleInput] = [
+            ArticleInput(outlet=f"Outlet {i % 12}", external_id=f"t{i}", body=t)
+            for i, t in enumerate(texts)
+        ]
+        async with session_factory(engine)() as s:
+            await ingest_batch(s, list(items), max_items=len(items))
+        await stories.group_pending(session_factory(engine))
+        async with session_factory(engine)() as s, s.begin():
+            # the runs ingest recorded: the timed passes request their own
+            await s.execute(text("DELETE FROM annotation_runs"))
+    finally:
+        await engine.dispose()
+
+
+def raw_spacy(texts: list[str], processes: int) -> float:
+    """Seconds for raw spaCy nlp.pipe over ``texts`` with ``processes`` processes."""
+    import spacy
+
+    from nlp.pipeline import SPACY_MODEL
+
+    nlp = spacy.load(SPACY_MODEL)
+    list(nlp.pipe(texts[:4]))  # warm-up
+    t0 = time.perf_counter()
+    for _ in nlp.pipe(texts, n_process=processes, batch_size=8):
+        pass
+    return time.perf_counter() - t0
+
+
+async def _count(url: str, sql: str) -> int:
+    import asyncpg
+
+    from db.engine import libpq_url
+
+    conn = await asyncpg.connect(libpq_url(url))
+    try:
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
+
+
+async def job_path(url: str, processes: int) -> float:
+    """Seconds from committing the runs to the last one done, with N worker processes."""
+    from db.engine import create_engine, session_factory, transaction
     from service import annotation
-    from service.queue import JobQueue, WorkerResources
+    from service.queue import JobQueue
     from service.settings import Settings
 
-    settings = Settings(database_url=url)
-    queue = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: pipeline))
-    await queue.open()
+    env = dict(os.environ, DATABASE_URL=url, ARTICLE_STORE_LOG_LEVEL="WARNING")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker", "--processes", str(processes)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    queue = JobQueue(Settings(database_url=url))
     try:
-        factory = queue.resources.factory
+        deadline = time.time() + 180
+        while (
+            await _count(
+                url,
+                "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - interval '10 seconds'",
+            )
+            < processes
+        ):
+            if time.time() > deadline or worker.poll() is not None:
+                raise SystemExit("the workers did not start")
+            await asyncio.sleep(0.2)
+        await queue.open()
+        factory = session_factory(engine)
         t0 = time.perf_counter()
         async with transaction(factory) as s:
-            ids = [
-                int(r)
-                for r in (await s.execute(text("SELECT id FROM article_revisions"))).scalars()
-            ]
+            ids = [int(r) for r in (await s.execute(text("SELECT id FROM article_revisions")))
+                   .scalars()]  # fmt: skip
             runs = [await annotation.request_annotation(s, rid) for rid in ids]
         await queue.enqueue_runs(runs)
-        await queue.run_worker(
-            wait=False, install_signal_handlers=False, listen_notify=False, concurrency=concurrency
-        )
+        first = min(runs)
+        while True:
+            done = await _count(
+                url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} "
+                "AND status IN ('done', 'failed')"
+            )  # fmt: skip
+            if done >= len(runs):
+                break
+            await asyncio.sleep(0.1)
         elapsed = time.perf_counter() - t0
-        async with transaction(factory) as s:
-            done = (
-                await s.execute(text("SELECT count(*) FROM annotation_runs WHERE status='done'"))
-            ).scalar_one()
-            quotes = (await s.execute(text("SELECT count(*) FROM quotes"))).scalar_one()
-        return elapsed, int(done), int(quotes)
+        failed = await _count(
+            url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} AND status='failed'"
+        )
+        assert failed == 0, f"{failed} runs failed"
+        retried = await _count(
+            url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} AND attempts > 1"
+        )
+        deadlocks = await _count(
+            url, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        )
+        print(f"  ({processes} processes: {retried} runs retried; deadlocks so far {deadlocks})")
+        return elapsed
     finally:
         await queue.close()
+        await engine.dispose()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
-def _write_section(lines: list[str], command: str) -> None:
-    text_ = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    section = f"{SECTION}\n\n`{command}` ({date.today()}, {os.cpu_count()} CPUs)\n\n" + "\n".join(
-        lines
-    )
-    if SECTION in text_:
-        head, _, rest = text_.partition(SECTION)
-        nxt = rest.find("\n## ")
-        text_ = head + section + "\n" + (rest[nxt:] if nxt >= 0 else "")
-    else:
-        text_ = text_.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text_)
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} (1 / 5 min)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--copies", type=int, default=20, help="copies of the five seeds")
-    parser.add_argument("--concurrency", type=int, default=1, help="worker concurrency")
+    parser.add_argument("--synthetic", type=int, default=100, help="Markov articles added")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--no-write", action="store_true", help="do not update docs/")
     args = parser.parse_args()
 
-    from db import migrate
-    from db.embedded import EmbeddedPostgres
-    from nlp.pipeline import Pipeline
+    from bench.ingest_bench import scratch_database
 
-    tmp = Path(tempfile.mkdtemp(prefix="as-bench-", dir="/tmp"))
-    external = os.environ.get("DATABASE_URL")
-    pg = None
-    scratch = None
-    try:
-        if external:
-            import psycopg
-            from sqlalchemy.engine import make_url
+    cpus = os.cpu_count() or 1
+    texts = texts_for(args.synthetic)
+    words = sum(len(t.split()) for t in texts)
+    with scratch_database() as (url, where):
+        asyncio.run(store(url, texts))
+        load_start = _load()
+        floor_s = raw_spacy(texts, cpus)
+        job: dict[int, float] = {}
+        for n in args.processes:
+            job[n] = asyncio.run(job_path(url, n))
+            print(f"{n} worker process(es): {words / job[n]:,.0f} words/s", flush=True)
+        rows = asyncio.run(
+            _count(url, "SELECT (SELECT count(*) FROM quotes) + (SELECT count(*) FROM claims)")
+        )
+        load_end = _load()
+    floor = words / floor_s
+    ref = cpus if cpus in job else max(job)
+    lines = [
+        f"- {len(texts)} texts, {words:,} words (the repository's {len(texts) - args.synthetic} "
+        f"real news texts + {args.synthetic} Markov articles of 0.5–6 KiB), on {where}; "
+        f"{cpus} CPUs shared with other users: {load_start} before the floor, {load_end} "
+        "at the end.",
+        f"- Floor, raw spaCy `nlp.pipe(n_process={cpus})` on the same texts: "
+        f"**{floor:,.0f} words/s** ({floor_s:.1f} s).",
+        f"- Job path with `article-store worker --processes {ref}` (queue → our pipeline → "
+        f"entities, mentions, quotes, claims, topics, clusters; {rows:,} quote + claim rows "
+        f"each pass): **{words / job[ref]:,.0f} words/s** ({job[ref]:.1f} s), "
+        f"**{words / job[ref] / floor:.0%} of the floor**.",
+        "",
+        "| worker processes | seconds | words/s | vs floor |",
+        "|---:|---:|---:|---:|",
+        *(
+            f"| {n} | {job[n]:.1f} | {words / job[n]:,.0f} | {words / job[n] / floor:.0%} |"
+            for n in args.processes
+        ),
+    ]
+    print("\n".join(lines))
+    if not args.no_write:
+        cmd = "python -m bench.annotation_bench"
+        if args.synthetic != 100:
+            cmd += f" --synthetic {args.synthetic}"
+        if args.processes != [1, 2, 4]:
+            cmd += " --processes " + " ".join(map(str, args.processes))
+        _write_section(lines, cmd)
 
-            from db.engine import libpq_url
 
-            scratch = f"as_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(libpq_url(external), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{scratch}"')
-            url = make_url(external).set(database=scratch).render_as_string(hide_password=False)
-        else:
-            pg = EmbeddedPostgres(tmp)
-            url = pg.start()
-        migrate.upgrade(url, "head")
-        texts = asyncio.run(_store(url, args.copies))
-        pipeline = Pipeline()
-        list(pipeline.annotate_many(texts[:5]))  # warm-up: model loaded, caches filled
-
-        t0 = time.perf_counter()
-        raw = list(pipeline.annotate_many(texts))
-        raw_s = time.perf_counter() - t0
-        job_s, done, quotes = asyncio.run(_job_path(url, pipeline, args.concurrency))
-        assert done == len(texts), f"only {done} of {len(texts)} runs finished"
-        raw_rate, job_rate = len(texts) / raw_s, len(texts) / job_s
-        ratio = job_rate / raw_rate
-        chars = sum(len(t) for t in texts)
-        lines = [
-            f"- {len(texts)} articles (the 5 seeds × {args.copies}, {chars / len(texts) / 1024:.1f} "
-            f"KiB of text each), spaCy `{getattr(pipeline, 'version', '?')}`, one process.",
-            f"- Raw pipeline (`Pipeline.annotate_many`, nlp.pipe): **{raw_rate:.1f} articles/s** "
-            f"({raw_s:.2f} s; {sum(len(a.quotes) for a in raw)} quotes).",
-            f"- Job path (run rows → procrastinate → worker, concurrency {args.concurrency} → "
-            f"spaCy → entities/mentions/quotes rows): **{job_rate:.1f} articles/s** "
-            f"({job_s:.2f} s; {quotes} quotes written).",
-            f"- Ratio job path / raw: **{ratio:.0%}** (target ≥ 85 %).",
-        ]
-        print("\n".join(lines))
-        if not args.no_write:
-            cmd = f"python -m bench.annotation_bench --copies {args.copies}"
-            if args.concurrency != 1:
-                cmd += f" --concurrency {args.concurrency}"
-            _write_section(lines, cmd)
-    finally:
-        if pg is not None:
-            pg.stop()
-        if scratch and external:
-            import psycopg
-
-            from db.engine import libpq_url
-
-            with psycopg.connect(libpq_url(external), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+def _write_section(lines: list[str], command: str) -> None:
+    text_ = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    section = f"{SECTION}\n\n`{command}` ({date.today()})\n\n" + "\n".join(lines) + "\n"
+    if SECTION in text_:
+        head, _, rest = text_.partition(SECTION)
+        nxt = rest.find("\n## ")
+        text_ = head + section + (rest[nxt:] if nxt >= 0 else "")
+    else:
+        text_ = text_.rstrip("\n") + "\n\n" + section
+    DOC.write_text(text_)
 
 
 if __name__ == "__main__":

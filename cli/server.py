@@ -120,14 +120,28 @@ def worker(
             max=32,
         ),
     ] = 2,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes, each with its own spaCy (default: the number of CPUs).",
+            min=1,
+            max=64,
+        ),
+    ] = None,
 ) -> None:
-    """Run an annotation worker (any number, on any machine, against the same database)."""
+    """Run annotation workers (any number, on any machine, against the same database)."""
     from api.logging import configure_logging
     from service import bootstrap
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    n = processes or os.cpu_count() or 1
     with open_store(settings) as db:
+        if n > 1:
+            from cli.worker_pool import run_processes
+
+            run_processes(n, concurrency, db.url)
+            return
         asyncio.run(bootstrap.run_worker(settings, db.url, concurrency=concurrency))
 
 

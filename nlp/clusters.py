@@ -15,8 +15,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from nlp.topics import normalise_words
@@ -50,7 +53,14 @@ _STOP_STEMS = frozenset(normalise_words(" ".join(sorted(STOPWORDS))))
 
 def content_words(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stop and reporting words removed), in order."""
-    return [w for w in normalise_words(text) if w not in _STOP_STEMS and len(w) > 1]
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _content_words(text: str) -> tuple[str, ...]:
+    # memoised: a worker compares each new claim with thousands of stored ones, and the
+    # same stored claims again for every revision it annotates nearby
+    return tuple(w for w in normalise_words(text) if w not in _STOP_STEMS and len(w) > 1)
 
 
 def idf_weights(texts: Iterable[str]) -> dict[str, float]:
@@ -60,7 +70,7 @@ def idf_weights(texts: Iterable[str]) -> dict[str, float]:
     n = 0
     for t in texts:
         n += 1
-        df.update(set(content_words(t)))
+        df.update(set(_content_words(t)))
     return {w: math.log(n / d) for w, d in df.items()}
 
 
@@ -70,6 +80,7 @@ def claim_similarity(
     a_entities: Iterable[str] = (),
     b_entities: Iterable[str] = (),
     idf: Mapping[str, float] | None = None,
+    default: float | None = None,
 ) -> float:
     """Similarity of two claims in [0, 1] (see the module docstring).
 
@@ -77,8 +88,116 @@ def claim_similarity(
     without it every content word counts the same, which rates claims sharing only the story's
     names ("Kim", "North Korea", "Russia") far higher.
     """
-    aw, bw = content_words(a_text), content_words(b_text)
-    return _similarity(aw, bw, frozenset(a_entities), frozenset(b_entities), idf)
+    aw, bw = _content_words(a_text), _content_words(b_text)
+    return _similarity(aw, bw, frozenset(a_entities), frozenset(b_entities), idf, default)
+
+
+def idf_default(idf: Mapping[str, float]) -> float:
+    """The weight of a word ``idf`` has not seen: the rarest word's."""
+    return max(idf.values(), default=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedClaim:
+    """What :func:`prepared_similarity` needs of a claim, computed once per claim."""
+
+    words: frozenset[str]
+    joined: str  # the content words in order, space-separated (for token_set_ratio)
+    entities: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str, entities: Iterable[str] = ()) -> PreparedClaim:
+        words = _content_words(text)
+        return cls(frozenset(words), " ".join(words), frozenset(entities))
+
+
+def prepared_similarity(
+    a: PreparedClaim,
+    b: PreparedClaim,
+    idf: Mapping[str, float] | None = None,
+    default: float | None = None,
+) -> float:
+    """:func:`claim_similarity` of two prepared claims (``default``: :func:`idf_default`
+    of ``idf``, when the caller compares many pairs)."""
+    sa, sb = a.words, b.words
+    if not sa or not sb:
+        return 0.0
+    dice = 2 * len(sa & sb) / (len(sa) + len(sb))
+    if idf:
+        if default is None:
+            default = idf_default(idf)
+        total = sum(idf.get(w, default) for w in sa) + sum(idf.get(w, default) for w in sb)
+        if total > 0:
+            dice = 2 * sum(idf.get(w, default) for w in sa & sb) / total
+    # token_set_ratio is 1.0 whenever one word set contains the other; damp it by the size
+    # ratio so a short claim made of the story's common words does not match every long one.
+    balance = min(len(sa), len(sb)) / max(len(sa), len(sb))
+    token_set = fuzz.token_set_ratio(a.joined, b.joined) / 100.0 * balance
+    ae, be = a.entities, b.entities
+    if ae and be:
+        ents = len(ae & be) / len(ae | be)
+        return W_DICE * dice + W_TOKEN_SET * token_set + W_ENTITIES * ents
+    return (W_DICE * dice + W_TOKEN_SET * token_set) / (W_DICE + W_TOKEN_SET)
+
+
+class ClaimIndex:
+    """Prepared candidate claims with an inverted index, to find those a new claim repeats.
+
+    :meth:`matches` gives exactly the candidates whose :func:`prepared_similarity` reaches
+    the threshold, but scores only those that can: the IDF-weighted word overlap of every
+    candidate sharing a word is accumulated with numpy, and a candidate whose best possible
+    similarity (perfect token-set and entity parts) stays under the threshold is skipped.
+    """
+
+    def __init__(
+        self, prepared: Sequence[PreparedClaim], idf: Mapping[str, float], default: float
+    ) -> None:
+        self.prepared = list(prepared)
+        self.idf, self.default = idf, default
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, pc in enumerate(self.prepared):
+            for w in pc.words:
+                postings[w].append(i)
+        self.postings = {w: np.asarray(ix, dtype=np.int64) for w, ix in postings.items()}
+        self.sizes = np.asarray([len(pc.words) for pc in self.prepared], dtype=np.float64)
+        self.weights = np.asarray(
+            [sum(idf.get(w, default) for w in pc.words) for pc in self.prepared],
+            dtype=np.float64,
+        )
+
+    def matches(self, claim: PreparedClaim, threshold: float) -> list[int]:
+        """Indices of the candidates ``claim`` repeats (similarity ≥ ``threshold``)."""
+        if not claim.words or not self.prepared:
+            return []
+        n = len(self.prepared)
+        shared_w = np.zeros(n)
+        shared_n = np.zeros(n)
+        for w in claim.words:
+            ix = self.postings.get(w)
+            if ix is not None:
+                shared_w[ix] += self.idf.get(w, self.default)
+                shared_n[ix] += 1
+        touched = np.nonzero(shared_n)[0]
+        if not len(touched):
+            return []
+        size = float(len(claim.words))
+        weight = sum(self.idf.get(w, self.default) for w in claim.words)
+        total = weight + self.weights[touched]
+        dice_u = 2 * shared_n[touched] / (size + self.sizes[touched])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dice_w = np.where(total > 0, 2 * shared_w[touched] / total, dice_u)
+        dice = dice_w if self.idf else dice_u
+        balance = np.minimum(size, self.sizes[touched]) / np.maximum(size, self.sizes[touched])
+        best = np.maximum(
+            W_DICE * dice + W_TOKEN_SET * balance + W_ENTITIES,
+            (W_DICE * dice + W_TOKEN_SET * balance) / (W_DICE + W_TOKEN_SET),
+        )
+        possible = touched[best >= threshold - 1e-9]
+        return [
+            int(i)
+            for i in possible
+            if prepared_similarity(claim, self.prepared[i], self.idf, self.default) >= threshold
+        ]
 
 
 def _similarity(
@@ -87,24 +206,14 @@ def _similarity(
     ae: frozenset[str],
     be: frozenset[str],
     idf: Mapping[str, float] | None = None,
+    default: float | None = None,
 ) -> float:
-    if not aw or not bw:
-        return 0.0
-    sa, sb = set(aw), set(bw)
-    dice = 2 * len(sa & sb) / (len(sa) + len(sb))
-    if idf:
-        default = max(idf.values(), default=1.0)
-        total = sum(idf.get(w, default) for w in sa) + sum(idf.get(w, default) for w in sb)
-        if total > 0:
-            dice = 2 * sum(idf.get(w, default) for w in sa & sb) / total
-    # token_set_ratio is 1.0 whenever one word set contains the other; damp it by the size
-    # ratio so a short claim made of the story's common words does not match every long one.
-    balance = min(len(sa), len(sb)) / max(len(sa), len(sb))
-    token_set = fuzz.token_set_ratio(" ".join(aw), " ".join(bw)) / 100.0 * balance
-    if ae and be:
-        ents = len(ae & be) / len(ae | be)
-        return W_DICE * dice + W_TOKEN_SET * token_set + W_ENTITIES * ents
-    return (W_DICE * dice + W_TOKEN_SET * token_set) / (W_DICE + W_TOKEN_SET)
+    return prepared_similarity(
+        PreparedClaim(frozenset(aw), " ".join(aw), ae),
+        PreparedClaim(frozenset(bw), " ".join(bw), be),
+        idf,
+        default,
+    )
 
 
 def cluster_claims(
@@ -119,9 +228,10 @@ def cluster_claims(
     pairs sharing a content word are scored (an inverted index), so the cost follows the number
     of overlapping pairs, not all pairs.
     """
-    words = [content_words(it.text) for it in items]
+    words = [_content_words(it.text) for it in items]
     if idf is None:
         idf = idf_weights(it.text for it in items)
+    default = idf_default(idf)
     ents = [frozenset(it.entity_keys) for it in items]
     index: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
@@ -143,7 +253,7 @@ def cluster_claims(
             seen.add((i, j))
             if find(i) == find(j):
                 continue
-            if _similarity(words[i], words[j], ents[i], ents[j], idf) >= threshold:
+            if _similarity(words[i], words[j], ents[i], ents[j], idf, default) >= threshold:
                 parent[find(i)] = find(j)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):

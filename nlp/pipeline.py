@@ -82,11 +82,26 @@ class Pipeline:
         return next(self.annotate_many([text]))
 
     def annotate_many(self, texts: Iterable[str], batch_size: int = 8) -> Iterator[Annotations]:
-        for text in texts:
+        """Annotations of each text, in order. The texts' pieces go through spaCy's
+        ``nlp.pipe`` together (``batch_size`` pieces at a time), so many short texts cost
+        little more than one long one."""
+        for text, doc in self._parse_many(texts, batch_size):
+            yield self._empty() if doc is None else self._to_annotations(text, doc)
+
+    def _parse_many(
+        self, texts: Iterable[str], batch_size: int
+    ) -> Iterator[tuple[str, Doc | None]]:
+        items = [(t, [t[a:b] for a, b in chunk_spans(t, self.max_chunk_chars)]) for t in texts]
+        pieces = (p for t, ps in items if t.strip() for p in ps)
+        docs = self.nlp.pipe(pieces, batch_size=batch_size, disable=["attribution"])
+        attribution = self.nlp.get_pipe("attribution")
+        for text, ps in items:
             if not text.strip():
-                yield self._empty()
+                yield text, None
                 continue
-            yield self._to_annotations(text, self._parse(text, batch_size))
+            parts = [next(docs) for _ in ps]
+            doc = parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+            yield text, attribution(doc)
 
     def claim_candidates_many(
         self, texts: Iterable[str], batch_size: int = 8

@@ -122,6 +122,7 @@ def descendants(slug: str, topics: Iterable[TopicDef]) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=131072)
 def stem(word: str) -> str:
     """A deliberately small, predictable English stemmer: lower case, accents off, regular
     plural and verb endings removed ("shells" -> "shell", "supplied" -> "supply",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -72,146 +72,250 @@ async def record_job(factory: async_sessionmaker[AsyncSession], run_id: int, job
         await repo.set_run_job(session, run_id, job_id)
 
 
-async def _write_annotations(
-    session: AsyncSession, row: Any, run_id: int, ann: Annotations
+async def record_jobs(
+    factory: async_sessionmaker[AsyncSession], jobs: list[tuple[list[int], int]]
 ) -> None:
-    body: str = row.body
-    # people named differently in earlier articles join their stored entity
-    by_key = await entities_svc.link_known_people(session, ann.entities)
-    new = [e for e in ann.entities if e.key not in by_key]
+    """Record which job took which runs ((run ids, job id) pairs), in one statement."""
+    async with transaction(factory) as session:
+        await repo.set_runs_jobs(
+            session, [r for runs, _ in jobs for r in runs], [j for runs, j in jobs for _ in runs]
+        )
+
+
+@dataclass(slots=True)
+class RunWrite:
+    """One run's result on its way into the database: the claimed run row (revision id,
+    article id, number, body, outlet id and name, published_sort), the run id, its
+    annotations, and what the writers before have stored for it."""
+
+    row: Any
+    run_id: int
+    ann: Annotations
+    entity_ids: dict[str, int] = field(default_factory=dict)  # entity key → id
+    quote_ids: list[int] = field(default_factory=list)  # in ann.quotes order
+    claim_ids: list[int] = field(default_factory=list)  # in ann.claims order
+
+
+async def _write_entities(session: AsyncSession, batch: list[RunWrite]) -> None:
+    """Entities and aliases of every run of the batch, one upsert each. A person named
+    differently in an earlier article joins that stored entity (cross-article linking)."""
+    people = {e.key: e for w in batch for e in w.ann.entities if e.type == "PERSON"}
+    linked = await entities_svc.link_known_people(session, list(people.values()))
+    chosen: dict[tuple[str, str], str] = {}
+    for w in batch:
+        for e in w.ann.entities:
+            if e.type == "PERSON" and e.key in linked:
+                continue
+            # the fullest name wins, as the upsert keeps the longer of stored and new
+            name = chosen.get((e.key, e.type))
+            if name is None or len(e.name) > len(name):
+                chosen[(e.key, e.type)] = e.name
+    # in key order: concurrent workers upserting overlapping entities lock them in the same
+    # order, so they wait for each other instead of deadlocking
     entity_ids = await repo.upsert_entities(
-        session, [(e.key, e.type, e.name, name_key(e.name)) for e in new]
+        session, [(k, t, n, name_key(n)) for (k, t), n in sorted(chosen.items())]
     )
-    by_key.update({e.key: entity_ids[(e.key, e.type)] for e in new})
     alias_rows: set[tuple[int, str, str]] = set()
-    for e in ann.entities:
-        for alias in {e.name, *e.aliases}:
-            if alias.strip():
-                alias_rows.add((by_key[e.key], alias, name_key(alias)))
-    await repo.delete_mentions(session, row.revision_id)
-    await spans.delete_machine_spans(session, spans.QUOTES, row.revision_id)
+    for w in batch:
+        w.entity_ids = {
+            e.key: linked[e.key]
+            if e.type == "PERSON" and e.key in linked
+            else entity_ids[(e.key, e.type)]
+            for e in w.ann.entities
+        }
+        for e in w.ann.entities:
+            for alias in {e.name, *e.aliases}:
+                if alias.strip():
+                    alias_rows.add((w.entity_ids[e.key], alias, name_key(alias)))
     await repo.add_aliases(session, sorted(alias_rows))
+
+
+async def _write_mentions(session: AsyncSession, batch: list[RunWrite]) -> None:
     await repo.insert_mentions(
         session,
         [
             {
-                "revision_id": row.revision_id,
-                "run_id": run_id,
-                "entity_id": by_key[m.entity_key],
+                "revision_id": w.row.revision_id,
+                "run_id": w.run_id,
+                "entity_id": w.entity_ids[m.entity_key],
                 "span_start": m.start,
                 "span_end": m.end,
-                "text": body[m.start : m.end],
+                "text": w.row.body[m.start : m.end],
                 "label": m.label,
             }
-            for m in ann.mentions
-            if m.entity_key in by_key
+            for w in batch
+            for m in w.ann.mentions
+            if m.entity_key in w.entity_ids
         ],
     )
-    quote_rows = []
-    for q in ann.quotes:
+
+
+def _quote_rows(w: RunWrite) -> list[dict[str, Any]]:
+    body: str = w.row.body
+    rows = []
+    for q in w.ann.quotes:
         prefix, suffix = anchor_context(body, q.start, q.end)
-        quote_rows.append(
+        rows.append(
             {
-                "run_id": run_id,
+                "run_id": w.run_id,
                 "kind": q.kind,
                 "span_start": q.start,
                 "span_end": q.end,
                 "text": body[q.start : q.end],
-                "speaker_id": by_key.get(q.speaker_key) if q.speaker_key else None,
+                "speaker_id": w.entity_ids.get(q.speaker_key) if q.speaker_key else None,
                 "speaker_text": q.speaker_text,
                 "speaker_start": q.speaker_start,
                 "speaker_end": q.speaker_end,
                 "cue": q.cue,
                 "confidence": min(1.0, max(0.0, q.confidence)),
-                "pipeline_version": ann.pipeline_version,
+                "pipeline_version": w.ann.pipeline_version,
                 "curated": False,
                 "anchor_prefix": prefix,
                 "anchor_suffix": suffix,
                 "anchor_status": "exact",
             }
         )
-    quote_ids = await spans.insert_spans(session, spans.QUOTES, row, quote_rows)
-    await _write_claims(session, row, run_id, ann, by_key, quote_ids)
-    await _write_article_topics(session, row, run_id, ann)
-    # corrections last: curated quotes of the previous revision are carried (re-anchored),
-    # and machine quotes lying under a curated quote or tombstone are dropped
-    previous = await repo.previous_revision_id(session, row.article_id, row.number)
-    if previous is not None:
-        await carry_curated(session, quotes_svc.QUOTE_SPANS, previous, row.revision_id)
-        await claims_service.carry_curated_claims(session, previous, row.revision_id)
-    else:
-        await suppress_machine_under_curated(session, spans.QUOTES, row.revision_id)
-    # curated claims win over overlapping machine ones; then the claims join clusters
-    await claims_service.after_claims_written(session, row.revision_id)
+    return rows
+
+
+async def _write_quotes(session: AsyncSession, batch: list[RunWrite]) -> None:
+    ids = await spans.insert_spans_many(
+        session, spans.QUOTES, [(w.row, _quote_rows(w)) for w in batch]
+    )
+    for w, quote_ids in zip(batch, ids, strict=True):
+        w.quote_ids = quote_ids
+
+
+def _claim_rows(w: RunWrite) -> list[dict[str, Any]]:
+    body: str = w.row.body
+    return [
+        {
+            "run_id": w.run_id,
+            "span_start": c.start,
+            "span_end": c.end,
+            "text": body[c.start : c.end],
+            "claimant_id": w.entity_ids.get(c.claimant_key) if c.claimant_key else None,
+            # the reporter's own assertion: the outlet is the claimant
+            "claimant_text": w.row.outlet_name if c.is_reporter else c.claimant_text,
+            "quote_id": w.quote_ids[c.quote_index]
+            if c.quote_index is not None and c.quote_index < len(w.quote_ids)
+            else None,
+            "score": min(1.0, max(0.0, c.score)),
+            "features": dict(c.features),
+            "pipeline_version": w.ann.pipeline_version,
+            "curated": False,
+        }
+        for c in w.ann.claims
+    ]
+
+
+async def _write_claims(session: AsyncSession, batch: list[RunWrite]) -> None:
+    """Claims of the runs, linked to their quote, claimant entity and topics (source auto)."""
+    ids = await spans.insert_spans_many(
+        session, spans.CLAIMS, [(w.row, _claim_rows(w)) for w in batch]
+    )
+    any_claims = any(w.ann.claims for w in batch)
+    topic_ids = await repo.topic_ids_by_slug(session) if any_claims else {}
+    links = []
+    for w, claim_ids in zip(batch, ids, strict=True):
+        w.claim_ids = claim_ids
+        for cid, c in zip(claim_ids, w.ann.claims, strict=True):
+            for t in c.topics:
+                if t.slug in topic_ids:
+                    links.append(
+                        {"claim_id": cid, "topic_id": topic_ids[t.slug], "score": t.score,
+                         "source": "auto"}
+                    )  # fmt: skip
+    await repo.insert_claim_topics(session, links)
+
+
+async def _write_article_topics(session: AsyncSession, batch: list[RunWrite]) -> None:
+    """Each revision's ranked topics (top-level and most specific), replacing the previous
+    run's. Topics deleted since the text was classified are skipped."""
+    topic_ids = await repo.topic_ids_by_slug(session) if any(w.ann.topics for w in batch) else {}
+    for w in batch:
+        await repo.replace_article_topics(
+            session,
+            w.row.revision_id,
+            [
+                {
+                    "revision_id": w.row.revision_id,
+                    "topic_id": topic_ids[t.slug],
+                    "run_id": w.run_id,
+                    "rank": rank,
+                    "score": min(1.0, max(0.0, t.score)),
+                    "depth": t.depth,
+                }
+                for rank, t in enumerate(w.ann.topics)
+                if t.slug in topic_ids
+            ],
+        )
+
+
+async def _apply_curations(session: AsyncSession, batch: list[RunWrite]) -> None:
+    """Corrections last: curated quotes and claims of the previous revision are carried
+    (re-anchored), machine spans lying under a curated span or tombstone are dropped. Only
+    revisions that have (or inherit) curated spans need a statement of their own."""
+    rev_ids = [int(w.row.revision_id) for w in batch]
+    previous = await repo.previous_revision_ids(
+        session, [(int(w.row.article_id), int(w.row.number)) for w in batch]
+    )
+    involved = [*rev_ids, *previous.values()]
+    curated_q = await spans.revisions_with_curated(session, spans.QUOTES, involved)
+    curated_c = await spans.revisions_with_curated(session, spans.CLAIMS, involved)
+    for w in batch:
+        rid = int(w.row.revision_id)
+        prev = previous.get((int(w.row.article_id), int(w.row.number)))
+        if prev is not None:
+            if prev in curated_q or rid in curated_q:
+                await carry_curated(session, quotes_svc.QUOTE_SPANS, prev, rid)
+            if prev in curated_c or rid in curated_c:
+                await claims_service.carry_curated_claims(session, prev, rid)
+        elif rid in curated_q:
+            await suppress_machine_under_curated(session, spans.QUOTES, rid)
+        # curated claims win over overlapping machine ones (carried ones included)
+        if rid in curated_c or (prev is not None and prev in curated_c):
+            await suppress_machine_under_curated(session, spans.CLAIMS, rid)
     # (claims citing a dropped machine quote keep their text; their quote_id becomes NULL)
 
 
-async def _write_claims(
-    session: AsyncSession,
-    row: Any,
-    run_id: int,
-    ann: Annotations,
-    by_key: dict[str, int],
-    quote_ids: list[int],
-) -> None:
-    """Claims of the run, linked to their quote, claimant entity and topics (source auto)."""
-    body: str = row.body
-    await spans.delete_machine_spans(session, spans.CLAIMS, row.revision_id)
-    topic_ids = await repo.topic_ids_by_slug(session) if ann.claims else {}
-    claim_rows = []
-    for c in ann.claims:
-        claim_rows.append(
-            {
-                "run_id": run_id,
-                "span_start": c.start,
-                "span_end": c.end,
-                "text": body[c.start : c.end],
-                "claimant_id": by_key.get(c.claimant_key) if c.claimant_key else None,
-                # the reporter's own assertion: the outlet is the claimant
-                "claimant_text": row.outlet_name if c.is_reporter else c.claimant_text,
-                "quote_id": quote_ids[c.quote_index]
-                if c.quote_index is not None and c.quote_index < len(quote_ids)
-                else None,
-                "score": min(1.0, max(0.0, c.score)),
-                "features": dict(c.features),
-                "pipeline_version": ann.pipeline_version,
-                "curated": False,
-            }
-        )
-    claim_ids = await spans.insert_spans(session, spans.CLAIMS, row, claim_rows)
-    await repo.insert_claim_topics(
-        session,
-        [
-            {"claim_id": cid, "topic_id": topic_ids[t.slug], "score": t.score, "source": "auto"}
-            for cid, c in zip(claim_ids, ann.claims, strict=True)
-            for t in c.topics
-            if t.slug in topic_ids
-        ],
+async def _assign_clusters(session: AsyncSession, batch: list[RunWrite]) -> None:
+    await claims_service.assign_clusters_many(
+        session, [int(w.row.revision_id) for w in batch if w.claim_ids]
     )
 
 
-async def _write_article_topics(
+# What a run writes, in order, for a batch of runs: each writer takes every run of the
+# batch and writes its table(s) with set-based statements (one more table is one more
+# function here). The machine rows of the batch's revisions are deleted first.
+WRITERS = (
+    _write_entities,
+    _write_mentions,
+    _write_quotes,
+    _write_claims,
+    _write_article_topics,
+    _apply_curations,
+    _assign_clusters,
+)
+
+
+async def write_annotations(session: AsyncSession, batch: list[RunWrite]) -> None:
+    """Replace the machine annotations of the batch's revisions with the runs' results,
+    inside the caller's transaction (one transaction: readers see the old sets or the new)."""
+    if not batch:
+        return
+    rev_ids = [int(w.row.revision_id) for w in batch]
+    await repo.delete_mentions_of(session, rev_ids)
+    await spans.delete_machine_spans_of(session, spans.QUOTES, rev_ids)
+    await spans.delete_machine_spans_of(session, spans.CLAIMS, rev_ids)
+    for writer in WRITERS:
+        await writer(session, batch)
+
+
+async def _write_annotations(
     session: AsyncSession, row: Any, run_id: int, ann: Annotations
 ) -> None:
-    """The revision's ranked topics (top-level and most specific), replacing the previous
-    run's. Topics deleted since the text was classified are skipped."""
-    topic_ids = await repo.topic_ids_by_slug(session) if ann.topics else {}
-    await repo.replace_article_topics(
-        session,
-        row.revision_id,
-        [
-            {
-                "revision_id": row.revision_id,
-                "topic_id": topic_ids[t.slug],
-                "run_id": run_id,
-                "rank": rank,
-                "score": min(1.0, max(0.0, t.score)),
-                "depth": t.depth,
-            }
-            for rank, t in enumerate(ann.topics)
-            if t.slug in topic_ids
-        ],
-    )
+    await write_annotations(session, [RunWrite(row, run_id, ann)])
 
 
 async def _superseded(session: AsyncSession, run_id: int, revision_id: int) -> bool:
@@ -252,8 +356,7 @@ async def execute_run(
         # classify the article and its claims under the taxonomy in the database (the IPTC
         # tree, custom and user topics), not only the shipped file
         topic_defs = await topics_service.classification_taxonomy(session)
-    if topic_defs and hasattr(annotator, "topics") and annotator.topics is not topic_defs:
-        annotator.topics = topic_defs
+    _use_taxonomy(annotator, topic_defs)
     try:
         ann = await asyncio.to_thread(annotator.annotate, body)
     except Exception as exc:  # the pipeline's own failure: record it, do not retry forever
@@ -284,6 +387,122 @@ async def execute_run(
             error=None,
         )
     return "done"
+
+
+def _use_taxonomy(annotator: Annotator, topic_defs: tuple[Any, ...]) -> None:
+    """Classify under the taxonomy in the database, not only the shipped file. The cached
+    taxonomy is the same tuple while the rows are unchanged, so the identity check is enough
+    and the annotator recompiles its topic index only after an edit."""
+    if topic_defs and hasattr(annotator, "topics") and annotator.topics is not topic_defs:
+        annotator.topics = topic_defs
+
+
+async def execute_runs(
+    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_ids: list[int]
+) -> list[RunOutcome]:
+    """Annotate several runs' revisions together and replace their machine annotations.
+
+    The texts go through the pipeline in one ``annotate_many`` (spaCy's ``nlp.pipe``), and
+    the rows of all of them are written in one transaction with one set of statements
+    (:func:`write_annotations`), so a revision's old set is replaced by its new one
+    atomically, as with one run. A run already done, superseded by a newer run of its
+    revision, or gone, is skipped. A text the pipeline fails on is marked ``failed`` with
+    the reason (the others go on); database errors propagate, so the queue retries the job
+    (done runs are then skipped). Returns each run's outcome, in ``run_ids`` order."""
+    outcome: dict[int, RunOutcome] = {r: "missing" for r in run_ids}
+    async with transaction(factory) as session:
+        rows = await repo.claim_runs(session, run_ids)
+        todo = [r for r in rows if r.status != "done"]
+        for r in rows:
+            if r.status == "done":
+                outcome[int(r.id)] = "skipped"
+        superseded = await repo.superseded_runs(session, [int(r.id) for r in todo])
+        await repo.mark_runs(
+            session,
+            sorted(superseded),
+            status="failed",
+            error="superseded by a newer run",
+            finished_at=func.now(),
+        )
+        todo = [r for r in todo if int(r.id) not in superseded]
+        for run_id in superseded:
+            outcome[run_id] = "skipped"
+        await repo.mark_runs(
+            session,
+            [int(r.id) for r in todo],
+            status="running",
+            started_at=func.now(),
+            attempts=repo.runs.c.attempts + 1,
+            error=None,
+        )
+        topic_defs = await topics_service.classification_taxonomy(session) if todo else ()
+    if not todo:
+        return [outcome[r] for r in run_ids]
+    _use_taxonomy(annotator, topic_defs)
+    results = await asyncio.to_thread(_annotate_each, annotator, [r.body for r in todo])
+    failed = {int(r.id): res for r, res in zip(todo, results, strict=True)
+              if isinstance(res, Exception)}  # fmt: skip
+    async with transaction(factory) as session:
+        for run_id, exc in failed.items():
+            await repo.mark_run(
+                session,
+                run_id,
+                status="failed",
+                finished_at=func.now(),
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                pipeline_version=annotator.version,
+            )
+            outcome[run_id] = "failed"
+    async with transaction(factory) as session:
+        ok = {int(r.id): res for r, res in zip(todo, results, strict=True)
+              if not isinstance(res, Exception)}  # fmt: skip
+        rows = await repo.claim_runs(session, sorted(ok))
+        superseded = await repo.superseded_runs(session, [int(r.id) for r in rows])
+        await repo.mark_runs(
+            session,
+            sorted(superseded),
+            status="failed",
+            error="superseded by a newer run",
+            finished_at=func.now(),
+        )
+        batch = [RunWrite(r, int(r.id), ok[int(r.id)]) for r in rows if int(r.id) not in superseded]
+        await write_annotations(session, batch)
+        by_version: dict[str, list[int]] = {}
+        for w in batch:
+            by_version.setdefault(w.ann.pipeline_version, []).append(w.run_id)
+        for version, ids in by_version.items():
+            await repo.mark_runs(
+                session,
+                ids,
+                status="done",
+                finished_at=func.now(),
+                pipeline_version=version,
+                error=None,
+            )
+        for run_id in superseded:
+            outcome[run_id] = "skipped"
+        for w in batch:
+            outcome[w.run_id] = "done"
+    return [outcome[r] for r in run_ids]
+
+
+def _annotate_each(annotator: Annotator, texts: list[str]) -> list[Annotations | Exception]:
+    """The annotations of each text, or the exception the pipeline raised on it: all texts
+    in one batch (``annotate_many``) when none fails, else one by one to find the culprit."""
+    many = getattr(annotator, "annotate_many", None)
+    if many is not None:
+        try:
+            return list(many(texts))
+        except Exception:
+            logger.warning("a batch failed in the pipeline; annotating its texts one by one")
+    out: list[Annotations | Exception] = []
+    for text in texts:
+        try:
+            out.append(annotator.annotate(text))
+        except Exception as exc:  # the pipeline's own failure: recorded on the run
+            logger.exception("annotation failed")
+            out.append(exc)
+    return out
 
 
 async def statuses_for_articles(

@@ -76,6 +76,16 @@ class IngestResult:
     changed: bool
     run_id: int | None = None  # the annotation run to enqueue once the transaction commits
 
+    @property
+    def status(self) -> Literal["created", "revised", "unchanged"]:
+        if self.created:
+            return "created"
+        return "revised" if self.changed else "unchanged"
+
+    @property
+    def etag(self) -> str:
+        return etag_for(self.article_id, self.revision)
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleListQuery:
@@ -215,6 +225,21 @@ def _validate(data: ArticleInput, max_bytes: int) -> None:
         )
     if not data.body.strip():
         raise InvalidInput("the body is empty (only whitespace)", field="body")
+    for name, limit in _COLUMN_LIMITS:
+        value = data.outlet if name == "outlet" else getattr(data, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
+
+
+# Lengths the columns hold (the API's schemas say the same; files and seeds are checked here).
+_COLUMN_LIMITS = (("outlet", 200), ("outlet_domain", 253), ("external_id", 500), ("language", 35))
+
+
+def validate_input(data: ArticleInput, max_bytes: int) -> None:
+    """Everything an article must satisfy before any row is written (DomainError if not)."""
+    _validate(data, max_bytes)
+    if data.url is None and data.external_id is None:
+        raise InvalidInput("an article needs a url or an external_id", field="url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,9 +355,7 @@ async def ingest_article(
     revision number is chosen, so concurrent ingests of one article serialise. The new
     revision is fingerprinted and the article grouped into a story (service.stories).
     """
-    _validate(data, max_bytes)
-    if data.url is None and data.external_id is None:
-        raise InvalidInput("an article needs a url or an external_id", field="url")
+    validate_input(data, max_bytes)
     outlet_id = await _resolve_outlet(session, data)
     url = normalize_url(data.url) if data.url else None
 
@@ -537,7 +560,7 @@ async def replace_article_text(
 @dataclass(frozen=True, slots=True)
 class BatchItemResult:
     index: int
-    outcome: WriteOutcome | None = None
+    outcome: IngestResult | None = None
     error: DomainError | None = None
 
 
@@ -547,27 +570,36 @@ async def ingest_batch(
     *,
     max_bytes: int = DEFAULT_MAX_BODY_BYTES,
     jobs: JobHandOff | None = None,
+    max_items: int = MAX_BATCH,
 ) -> list[BatchItemResult]:
-    """Ingest many articles in one transaction, each item all-or-nothing (a savepoint).
+    """Ingest many articles in one transaction (service.bulk_ingest: set-based statements and
+    one COPY); bad items are reported one by one and nothing of them is written.
 
-    Items that already failed to parse are passed as their DomainError and reported."""
-    if len(items) > MAX_BATCH:
-        raise InvalidInput(f"a batch holds at most {MAX_BATCH} articles", field="items")
+    Items that already failed to parse are passed as their DomainError and reported. Story
+    grouping is left to the batched ``group_stories`` job; the annotation runs go to the
+    queue once the transaction committed."""
+    from service.bulk_ingest import ingest_many
+
+    if len(items) > max_items:
+        raise InvalidInput(f"a batch holds at most {max_items} articles", field="items")
     results: list[BatchItemResult] = []
     async with unit_of_work(session, jobs) as pending:
-        for index, item in enumerate(items):
-            if isinstance(item, DomainError):
-                results.append(BatchItemResult(index, error=item))
+        written = await ingest_many(session, list(items), max_bytes=max_bytes)
+        for index, w in enumerate(written):
+            if isinstance(w, DomainError):
+                results.append(BatchItemResult(index, error=w))
                 continue
-            try:
-                async with session.begin_nested():
-                    result = await ingest_article(session, item, max_bytes=max_bytes)
-                    row = await _article_row(session, result.article_id)
-            except DomainError as exc:
-                results.append(BatchItemResult(index, error=exc))
-            else:
-                pending.annotate(result.run_id)
-                results.append(BatchItemResult(index, outcome=WriteOutcome(result, row)))
+            pending.annotate(w.run_id)
+            if w.changed:
+                pending.group_stories()
+            results.append(
+                BatchItemResult(
+                    index,
+                    outcome=IngestResult(
+                        w.article_id, w.revision, w.revision_id, w.created, w.changed, w.run_id
+                    ),
+                )
+            )
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -92,6 +93,9 @@ async def run_worker(settings: Settings, url: str, *, concurrency: int = 1) -> N
     queue = JobQueue(settings.model_copy(update={"database_url": url}))
     await queue.open()
     try:
+        # load spaCy before taking jobs: the first job is not slowed by it, and a worker
+        # registered with the queue is one ready to work
+        await asyncio.to_thread(lambda: queue.resources.pipeline)
         await queue.sweep(orphans_older_than=0)
         await queue.run_worker(concurrency=concurrency)
     finally:

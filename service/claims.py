@@ -30,7 +30,13 @@ from db.repositories import claims as repo
 from db.repositories import entities as entity_repo
 from db.repositories import shaped, spans
 from db.repositories import topics as topic_repo
-from nlp.clusters import DEFAULT_CLUSTER_THRESHOLD, claim_similarity, content_words, idf_weights
+from nlp.clusters import (
+    DEFAULT_CLUSTER_THRESHOLD,
+    ClaimIndex,
+    PreparedClaim,
+    idf_default,
+    idf_weights,
+)
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
 from service import entities as entities_svc
@@ -327,65 +333,81 @@ async def assign_clusters(
     word weights (IDF) are computed over candidates plus new claims. A claim matching
     claims of two clusters merges them. Returns how many of the revision's claims are in a
     cluster."""
-    ctx = await spans.revision_context(session, revision_id)
-    if ctx is None or not ctx.is_current:
-        return 0
-    new = await clusters_repo.claims_of_revision(session, revision_id)
-    if not new:
-        return 0
-    candidates = await clusters_repo.cluster_candidates(
-        session,
-        int(ctx.article_id),
-        int(ctx.story_id) if ctx.story_id is not None else None,
-        ctx.published_at,
-        window,
-        MAX_CLUSTER_CANDIDATES,
-    )
-    if not candidates:
-        return 0
-    idf = idf_weights([r.text for r in (*new, *candidates)])
-    ents = await clusters_repo.entity_ids_in_claims(
-        session, [int(r.id) for r in (*new, *candidates)]
-    )
-    cluster_of: dict[int, int | None] = {
-        int(r.id): (int(r.cluster_id) if r.cluster_id is not None else None)
-        for r in (*new, *candidates)
-    }
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(candidates):
-        for w in set(content_words(c.text)):
-            index[w].append(i)
-    clustered = 0
-    for n in new:
-        seen: set[int] = set()
-        matched: list[int] = []
-        n_ents = [str(e) for e in ents.get(int(n.id), ())]
-        for w in set(content_words(n.text)):
-            for i in index.get(w, ()):
-                if i in seen:
-                    continue
-                seen.add(i)
-                c = candidates[i]
-                c_ents = [str(e) for e in ents.get(int(c.id), ())]
-                if claim_similarity(n.text, c.text, n_ents, c_ents, idf) >= threshold:
-                    matched.append(int(c.id))
-        if not matched:
+    return await assign_clusters_many(session, [revision_id], threshold, window)
+
+
+async def assign_clusters_many(
+    session: AsyncSession,
+    revision_ids: list[int],
+    threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+    window: timedelta = CLUSTER_WINDOW,
+) -> int:
+    """:func:`assign_clusters` for the revisions an annotation job wrote together: each
+    revision's claims are compared with its own candidates, as one at a time, but the
+    candidates are prepared once for all (the revisions of a batch share most of them) and
+    the IDF weights are computed once over all their claims and candidates (for one
+    revision: exactly :func:`assign_clusters`)."""
+    work: list[tuple[list[Any], set[int]]] = []
+    rows: dict[int, Any] = {}
+    for revision_id in revision_ids:
+        ctx = await spans.revision_context(session, revision_id)
+        if ctx is None or not ctx.is_current:
             continue
-        members = [int(n.id), *matched]
-        existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
-        if existing:
-            into = existing[0]
-            await clusters_repo.merge_clusters(session, into, existing[1:])
-            for cid, k in cluster_of.items():
-                if k in existing:
-                    cluster_of[cid] = into
-        else:
-            into = await clusters_repo.create_cluster(session)
-        unassigned = [m for m in members if cluster_of[m] != into]
-        await clusters_repo.set_cluster(session, unassigned, into)
-        for m in unassigned:
-            cluster_of[m] = into
-        clustered += 1
+        new = await clusters_repo.claims_of_revision(session, revision_id)
+        if not new:
+            continue
+        candidates = await clusters_repo.cluster_candidates(
+            session,
+            int(ctx.article_id),
+            int(ctx.story_id) if ctx.story_id is not None else None,
+            ctx.published_at,
+            window,
+            MAX_CLUSTER_CANDIDATES,
+        )
+        if not candidates:
+            continue
+        work.append((new, {int(c.id) for c in candidates}))
+        for r in (*new, *candidates):
+            rows.setdefault(int(r.id), r)
+    if not work:
+        return 0
+    idf = idf_weights([r.text for r in rows.values()])
+    default = idf_default(idf)
+    ents = await clusters_repo.entity_ids_in_claims(session, list(rows))
+    cluster_of: dict[int, int | None] = {
+        cid: (int(r.cluster_id) if r.cluster_id is not None else None) for cid, r in rows.items()
+    }
+    prepared = {
+        cid: PreparedClaim.of(r.text, (str(e) for e in ents.get(cid, ())))
+        for cid, r in rows.items()
+    }
+    pool = sorted({c for _, cands in work for c in cands})
+    claim_index = ClaimIndex([prepared[c] for c in pool], idf, default)
+    clustered = 0
+    for new, cands in work:
+        for n in new:
+            matched = [
+                pool[i]
+                for i in claim_index.matches(prepared[int(n.id)], threshold)
+                if pool[i] in cands
+            ]
+            if not matched:
+                continue
+            members = [int(n.id), *matched]
+            existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
+            if existing:
+                into = existing[0]
+                await clusters_repo.merge_clusters(session, into, existing[1:])
+                for cid, k in cluster_of.items():
+                    if k in existing:
+                        cluster_of[cid] = into
+            else:
+                into = await clusters_repo.create_cluster(session)
+            unassigned = [m for m in members if cluster_of[m] != into]
+            await clusters_repo.set_cluster(session, unassigned, into)
+            for m in unassigned:
+                cluster_of[m] = into
+            clustered += 1
     return clustered
 
 

@@ -120,3 +120,8 @@ def diff_job(
 def diff_stats_job(old: str, new: str) -> DiffStats:
     """The word-diff stats a new revision stores (``change_stats``)."""
     return diff_texts(old, new, "word").stats
+
+
+def diff_stats_many_job(pairs: list[tuple[str, str]]) -> list[DiffStats]:
+    """:func:`diff_stats_job` for many (old, new) pairs in one pool call (bulk ingest)."""
+    return [diff_texts(old, new, "word").stats for old, new in pairs]

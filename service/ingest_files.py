@@ -1,12 +1,14 @@
-"""Reading articles to ingest from files: JSON Lines, or a folder of .txt/.html."""
+"""Reading articles to ingest from files: JSON Lines (optionally gzipped), or a folder of
+.txt/.html; and writing them in bulk (service.bulk_ingest), chunk by chunk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import gzip
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -68,7 +70,7 @@ def iter_source(path: Path, outlet: str | None = None) -> Iterator[SourceItem]:
                 item = exc
             yield SourceItem(str(file), item)
         return
-    with path.open("rb") as fh:
+    with _open_lines(path) as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -81,33 +83,68 @@ def iter_source(path: Path, outlet: str | None = None) -> Iterator[SourceItem]:
             yield SourceItem(f"{path.name}:{n}", item)
 
 
+def _open_lines(path: Path) -> IO[bytes]:
+    if path.suffix.lower() == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def count_items(path: Path) -> int:
+    """How many articles ``path`` holds (non-empty lines; files of a folder), read quickly
+    for the progress bar's total."""
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in (".txt", ".html"))
+    n = 0
+    with _open_lines(path) as fh:
+        for line in fh:
+            if line.strip():
+                n += 1
+    return n
+
+
+def _chunks(items: Iterable[SourceItem], size: int) -> Iterator[list[SourceItem]]:
+    part: list[SourceItem] = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
 ChunkDone = Callable[[list[SourceItem], list[BatchItemResult]], None]
+
+# Articles per transaction at most (the API's batch holds 1,000).
+MAX_CHUNK = 5000
 
 
 async def ingest_items(
     settings: Settings,
     url: str,
-    items: list[SourceItem],
+    items: Iterable[SourceItem],
     *,
     chunk: int,
     on_chunk: ChunkDone,
 ) -> None:
-    """Ingest ``items`` into the store at ``url``: one transaction per ``chunk`` items and a
-    savepoint per item (as the batch route). Each chunk's annotation runs are handed to the
-    job queue as soon as it commits, so a running worker annotates them within seconds.
-    ``on_chunk(part, results)`` is called after each committed chunk (a progress bar)."""
+    """Ingest ``items`` (read lazily) into the store at ``url``: one transaction per
+    ``chunk`` items, written in bulk (service.bulk_ingest), each bad item reported and
+    skipped. Each chunk's annotation runs and story grouping are handed to the job queue as
+    soon as it commits. Re-running over the same file stores nothing twice: an article
+    already in with the same text is ``unchanged``. ``on_chunk(part, results)`` is called
+    after each committed chunk (a progress bar)."""
     engine = create_engine(url, pool_size=1, max_overflow=0)
     jobs = await JobHandOff.open(settings.model_copy(update={"database_url": url}))
     try:
         factory = session_factory(engine)
-        for start in range(0, len(items), chunk):
-            part = items[start : start + chunk]
+        for part in _chunks(items, chunk):
             async with factory() as session:
                 results = await ingest_batch(
                     session,
                     [s.item for s in part],
                     max_bytes=settings.max_body_bytes,
                     jobs=jobs,
+                    max_items=MAX_CHUNK,
                 )
             on_chunk(part, results)
     finally:

@@ -42,11 +42,16 @@ class PendingJobs:
     """The jobs one unit of work asks for, in the order asked."""
 
     annotation_runs: list[int] = field(default_factory=list)
+    story_grouping: bool = False
 
     def annotate(self, run_id: int | None) -> None:
         """Annotate this run once the transaction commits (``None``: nothing to do)."""
         if run_id is not None:
             self.annotation_runs.append(run_id)
+
+    def group_stories(self) -> None:
+        """The write queued articles for story grouping: start the grouping job after commit."""
+        self.story_grouping = True
 
 
 class JobHandOff:
@@ -76,10 +81,12 @@ class JobHandOff:
 
     async def hand_over(self, jobs: PendingJobs) -> None:
         """Enqueue committed jobs, waiting at most ENQUEUE_TIMEOUT_S; failures are logged."""
-        if not jobs.annotation_runs or self._queue is None:
+        if not (jobs.annotation_runs or jobs.story_grouping) or self._queue is None:
             return
         try:
             async with asyncio.timeout(ENQUEUE_TIMEOUT_S):
+                if jobs.story_grouping:
+                    await self._queue.enqueue_story_grouping()
                 await self._queue.enqueue_runs(jobs.annotation_runs)
         except Exception:  # TimeoutError included
             logger.warning(

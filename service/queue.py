@@ -1,6 +1,9 @@
 """The job queue (procrastinate on the same PostgreSQL): annotation jobs and maintenance.
 
-* ``annotate_revision(run_id)`` runs the NLP pipeline over one revision.
+* ``annotate_runs(run_ids)`` runs the NLP pipeline over a few revisions at once (nlp.pipe)
+  and writes their rows together; ``annotate_revision(run_id)`` is the one-run job of
+  earlier versions, kept for jobs still queued.
+* ``group_stories`` groups the articles bulk ingest queued (service.stories.group_pending).
 * ``sweep`` (every minute) retries jobs whose worker stopped sending heartbeats (a crashed
   or killed worker), enqueues runs that were committed but never handed to the queue, and
   deletes idempotency records past their 24 h (service.idempotency.TTL).
@@ -8,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -15,6 +19,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import App, PsycopgConnector, RetryStrategy
+from procrastinate.types import JSONDict, JSONValue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, libpq_url, session_factory
@@ -24,6 +29,9 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 ANNOTATION_QUEUE = "annotation"
+# Annotation runs per job: the worker runs them through spaCy's nlp.pipe together and writes
+# their rows with one set of statements (service.annotation.execute_runs).
+RUNS_PER_JOB = 8
 MAINTENANCE_QUEUE = "maintenance"
 
 
@@ -98,7 +106,38 @@ class JobQueue:
         async def sweep(timestamp: int) -> None:
             await self.sweep()
 
+        @self.app.task(
+            name="annotate_runs",
+            queue=ANNOTATION_QUEUE,
+            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+        )
+        async def annotate_runs(run_ids: list[int]) -> dict[str, int]:
+            outcomes = await annotation.execute_runs(
+                resources.factory, resources.pipeline, [int(r) for r in run_ids]
+            )
+            counts: dict[str, int] = {}
+            for outcome in outcomes:
+                counts[outcome] = counts.get(outcome, 0) + 1
+            logger.info("annotation runs %s: %s", run_ids, counts)
+            return counts
+
+        @self.app.task(
+            name="group_stories",
+            queue=MAINTENANCE_QUEUE,
+            # one waiting job is enough (it drains the whole queue) and one runs at a time,
+            # so articles are grouped in id order against everything grouped before them
+            queueing_lock="group_stories",
+            lock="group_stories",
+            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+        )
+        async def group_stories() -> int:
+            from service import stories
+
+            return await stories.group_pending(resources.factory)
+
         self.annotate_task = annotate_revision
+        self.annotate_runs_task = annotate_runs
+        self.group_stories_task = group_stories
 
         @self.app.task(
             name="reclassify_topic",
@@ -131,13 +170,24 @@ class JobQueue:
         await self.resources.close()
 
     async def enqueue_runs(self, run_ids: Iterable[int]) -> list[int]:
-        """Hand committed runs to the queue; returns the job ids."""
-        job_ids = []
-        for run_id in run_ids:
-            job_id = await self.annotate_task.defer_async(run_id=run_id)
-            await annotation.record_job(self.resources.factory, run_id, job_id)
-            job_ids.append(job_id)
-        return job_ids
+        """Hand committed runs to the queue, RUNS_PER_JOB to a job (one statement for all the
+        jobs, one for recording them on the runs); returns the job ids."""
+        ids = list(run_ids)
+        if not ids:
+            return []
+        chunks = [ids[k : k + RUNS_PER_JOB] for k in range(0, len(ids), RUNS_PER_JOB)]
+        job_ids = await self.annotate_runs_task.batch_defer_async(
+            *(JSONDict(run_ids=list[JSONValue](chunk)) for chunk in chunks)
+        )
+        await annotation.record_jobs(
+            self.resources.factory, list(zip(chunks, job_ids, strict=True))
+        )
+        return list(job_ids)
+
+    async def enqueue_story_grouping(self) -> None:
+        """Start the story-grouping job unless one is already waiting."""
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            await self.group_stories_task.defer_async()
 
     async def sweep(self, orphans_older_than: float = 10) -> tuple[int, int]:
         """Retry stalled jobs; enqueue orphaned pending runs. Returns (retried, enqueued)."""
@@ -153,6 +203,10 @@ class JobQueue:
             self.resources.factory, orphans_older_than
         )
         await self.enqueue_runs(orphans)
+        from service import stories
+
+        if await stories.grouping_pending(self.resources.factory):
+            await self.enqueue_story_grouping()
         await idempotency.purge_expired(self.resources.factory)
         return len(stalled), len(orphans)
 

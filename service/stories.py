@@ -17,8 +17,9 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.engine import transaction
 from db.repositories import articles as article_repo
 from db.repositories import stories as repo
 from service.errors import ArticleNotFound, InvalidInput, StoryNotFound
@@ -27,6 +28,8 @@ from textkit.similarity import (
     STORY_THRESHOLD,
     fingerprint,
     related_score,
+    sentence_keys,
+    sentence_keys_score,
     version_similarity,
 )
 
@@ -63,6 +66,20 @@ def fingerprint_similarity(a: bytes | None, b: bytes | None) -> float:
     if bool(np.all(sa == _EMPTY)) or bool(np.all(sb == _EMPTY)):
         return 0.0
     return float(np.count_nonzero(sa == sb)) / len(sa)
+
+
+def _jaccards(fp: bytes, others: list[bytes]) -> list[float]:
+    """:func:`fingerprint_similarity` of ``fp`` with each of ``others`` (same length), in
+    one numpy comparison."""
+    if not others:
+        return []
+    sig = _signature(fp)
+    if bool(np.all(sig == _EMPTY)):
+        return [0.0] * len(others)
+    matrix = np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), -1)
+    same = np.count_nonzero(matrix == sig, axis=1) / len(sig)
+    empty = np.all(matrix == _EMPTY, axis=1)
+    return [0.0 if e else float(v) for v, e in zip(same, empty, strict=True)]
 
 
 def lsh_buckets(fp: bytes) -> list[tuple[int, int]]:
@@ -265,3 +282,119 @@ async def merge_stories(session: AsyncSession, story_id: int, other_id: int) -> 
         await repo.delete_story(session, other_id)
         await repo.set_confirmed(session, story_id)
         await repo.lock_members(session, story_id)
+
+
+# --- batched grouping: the group_stories job -------------------------------------------
+
+# Articles grouped per transaction by the group_stories job.
+GROUPING_BATCH = 500
+
+
+async def grouping_pending(factory: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether bulk ingest left articles that are not grouped yet."""
+    async with transaction(factory) as session:
+        return await repo.grouping_queue_size(session) > 0
+
+
+async def group_pending(
+    factory: async_sessionmaker[AsyncSession], batch: int = GROUPING_BATCH
+) -> int:
+    """Group every article in ``story_grouping_queue``, ``batch`` per transaction, lowest id
+    first; returns how many were processed. A failed batch rolls back with its queue rows."""
+    total = 0
+    while True:
+        async with transaction(factory) as session:
+            done = await group_batch(session, batch)
+        total += done
+        if done < batch:
+            return total
+
+
+async def group_batch(session: AsyncSession, limit: int) -> int:
+    """:func:`group_article` for up to ``limit`` queued articles with a few statements.
+
+    Same decisions as one article at a time in id order: each article's candidates are the
+    grouped articles plus the batch's articles with a lower id (never a later one: that one
+    finds this one when its turn comes), the best verified match's story is joined, or a
+    story is created with it; an article already in a story keeps it. Fingerprints and LSH
+    bands are written for every article of the batch."""
+    ids = await repo.take_grouping_batch(session, limit)
+    if not ids:
+        return 0
+    rows = await repo.lock_current_revisions(session, ids)
+    fps: dict[int, bytes] = {int(r.id): fingerprint_bytes(r.body) for r in rows}
+    await repo.set_fingerprints(session, [int(r.revision_id) for r in rows], list(fps.values()))
+    band_rows = [(b, h, aid) for aid, fp in fps.items() for b, h in lsh_buckets(fp)]
+    await repo.replace_bands_many(session, list(fps), band_rows)
+
+    in_batch = {int(r.id) for r in rows}
+    to_group = sorted(int(r.id) for r in rows if r.story_id is None)
+    if not to_group:
+        return len(ids)
+    body_of = {int(r.id): r.body for r in rows}
+    title_of = {int(r.id): r.title for r in rows}
+
+    def eligible(aid: int, cid: int) -> bool:
+        return cid not in in_batch or cid < aid
+
+    lsh: dict[int, list[tuple[int, int]]] = {aid: [] for aid in to_group}
+    for aid, cid, shared in await repo.band_candidates_many(session, to_group):
+        if eligible(aid, cid):
+            lsh[aid].append((shared, cid))
+    nearby = await repo.nearby_many(session, to_group, NEARBY_WINDOW, NEARBY_CANDIDATES)
+    cand_ids = {cid for pairs in lsh.values() for _, cid in pairs} | {c for _, c in nearby}
+    info = {int(r.id): r for r in await repo.current_fingerprints(session, sorted(cand_ids))}
+    story_of: dict[int, int | None] = {
+        cid: (int(r.story_id) if r.story_id is not None else None) for cid, r in info.items()
+    }
+    story_of.update({aid: None for aid in to_group})
+
+    def fp_of(cid: int) -> bytes | None:
+        if cid in fps:
+            return fps[cid]
+        return info[cid].fingerprint if cid in info else None
+
+    candidates: dict[int, set[int]] = {}
+    for aid in to_group:
+        ranked = sorted(lsh[aid], key=lambda p: (-p[0], p[1]))[:MAX_CANDIDATES]
+        candidates[aid] = {cid for _, cid in ranked}
+    near_of: dict[int, list[int]] = {}
+    for aid, cid in nearby:
+        if aid in candidates and eligible(aid, cid) and cid not in candidates[aid]:
+            near_of.setdefault(aid, []).append(cid)
+    for aid, cids in near_of.items():
+        with_fp = [(c, f) for c in cids if (f := fp_of(c))]
+        for cid, jac in zip(
+            [c for c, _ in with_fp], _jaccards(fps[aid], [f for _, f in with_fp]), strict=True
+        ):
+            if jac >= JACCARD_FLOOR:
+                candidates[aid].add(cid)
+    needed = sorted({c for cs in candidates.values() for c in cs} - set(body_of))
+    bodies = {**body_of, **(await repo.current_bodies(session, needed))}
+    keys: dict[int, list[str]] = {}
+
+    def similarity(aid: int, cid: int) -> float:
+        """version_similarity(body of aid, body of cid), from the stored fingerprints and
+        sentence keys computed once per text."""
+        for k in (aid, cid):
+            if k not in keys:
+                keys[k] = sentence_keys(bodies[k])
+        fc = fp_of(cid) or fingerprint_bytes(bodies[cid])
+        return max(fingerprint_similarity(fps[aid], fc), sentence_keys_score(keys[aid], keys[cid]))
+
+    assigned: dict[int, int] = {}
+    for aid in to_group:
+        best, best_score = None, 0.0
+        for cid in sorted(candidates[aid]):
+            score = similarity(aid, cid)
+            if score >= STORY_THRESHOLD and score > best_score:
+                best, best_score = cid, score
+        if best is None:
+            continue
+        story_id = story_of.get(best)
+        if story_id is None:
+            story_id = await repo.insert_story(session, title_of[aid])
+            story_of[best] = assigned[best] = story_id
+        story_of[aid] = assigned[aid] = story_id
+    await repo.assign_stories_many(session, assigned)
+    return len(ids)

@@ -149,7 +149,9 @@ def estimated_jaccard(a: Fingerprint, b: Fingerprint) -> float:
     return float(same) / NUM_PERM
 
 
-def _sentence_keys(text: str) -> list[str]:
+def sentence_keys(text: str) -> list[str]:
+    """The normalised sentences :func:`sentence_match_score` compares (those of at least
+    MIN_SENTENCE_WORDS words); compute once per text when comparing it with many."""
     keys = []
     for s, e in sentence_spans(text):
         words = shingle_words(text[s:e])
@@ -161,7 +163,11 @@ def _sentence_keys(text: str) -> list[str]:
 def sentence_match_score(a: str, b: str) -> float:
     """Share of the shorter text's sentences that have a near-identical sentence in the
     other (rapidfuzz ratio >= SENTENCE_MATCH_RATIO)."""
-    ka, kb = _sentence_keys(a), _sentence_keys(b)
+    return sentence_keys_score(sentence_keys(a), sentence_keys(b))
+
+
+def sentence_keys_score(ka: list[str], kb: list[str]) -> float:
+    """:func:`sentence_match_score` of two texts given their :func:`sentence_keys`."""
     if not ka or not kb:
         return 0.0
     short, long_ = (ka, kb) if len(ka) <= len(kb) else (kb, ka)

@@ -204,11 +204,14 @@ async def create_article(
     response_model=BatchResult,
     summary="Ingest up to 1,000 articles",
     description=(
-        "Each item is ingested exactly like `POST /v1/articles` and is stored or rejected "
-        "on its own (all-or-nothing per item): the response lists, per item in request "
+        "Each item is identified, compared and numbered exactly like `POST /v1/articles` "
+        "and is stored or rejected on its own: the response lists, per item in request "
         "order, `created`/`revised`/`unchanged` with the article id, revision and ETag, "
-        "or `error` with the problem it would have had alone. A request that is not a "
-        "valid batch at all (bad JSON, a malformed item) is rejected as a whole."
+        "or `error` with the problem it would have had alone (nothing of it is stored). "
+        "The good items are written together in one transaction. Story grouping is done "
+        "afterwards by a background job (an article's `story_id` is set within seconds "
+        "when a worker runs). A request that is not a valid batch at all (bad JSON, a "
+        "malformed item) is rejected as a whole."
     ),
     responses=problem_responses(400, 413, 415, 422),
 )
@@ -224,7 +227,7 @@ async def ingest_batch(
     results = await svc.ingest_batch(
         session, prepared, max_bytes=settings.max_body_bytes, jobs=jobs
     )
-    out = []
+    out: list[dict[str, Any]] = []
     counts = {"created": 0, "revised": 0, "unchanged": 0, "failed": 0}
     for r in results:
         if r.outcome is not None:
@@ -233,8 +236,8 @@ async def ingest_batch(
                 {
                     "index": r.index,
                     "result": r.outcome.status,
-                    "article_id": r.outcome.result.article_id,
-                    "revision": r.outcome.article["current_revision"],
+                    "article_id": r.outcome.article_id,
+                    "revision": r.outcome.revision,
                     "etag": r.outcome.etag,
                 }
             )

@@ -2,7 +2,14 @@
 
 from db.models.access import ApiKey, IdempotencyRecord
 from db.models.annotations import AnnotationRun, Entity, EntityAlias, Mention, Quote
-from db.models.articles import Article, ArticleLshBand, ArticleRevision, Outlet, Story
+from db.models.articles import (
+    Article,
+    ArticleLshBand,
+    ArticleRevision,
+    Outlet,
+    Story,
+    StoryGroupingQueue,
+)
 from db.models.base import Base
 from db.models.claims import ArticleTopic, Claim, ClaimTopic, Topic
 
@@ -23,5 +30,6 @@ __all__ = [
     "Outlet",
     "Quote",
     "Story",
+    "StoryGroupingQueue",
     "Topic",
 ]

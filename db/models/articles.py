@@ -135,3 +135,18 @@ class ArticleLshBand(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class StoryGroupingQueue(Base):
+    """Articles whose newest revision still has to be fingerprinted and grouped into a story.
+
+    Bulk ingest (service.bulk_ingest) writes a row here instead of grouping each article in
+    the request; the ``group_stories`` job takes rows in article id order, many at a time,
+    and deletes them in the transaction that groups them (service.stories.group_pending)."""
+
+    __tablename__ = "story_grouping_queue"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    queued_at: Mapped[datetime] = created_at_column()

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy import Table, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +54,21 @@ async def create_run(session: AsyncSession, revision_id: int, pipeline_name: str
 
 async def set_run_job(session: AsyncSession, run_id: int, job_id: int) -> None:
     await session.execute(update(runs).where(runs.c.id == run_id).values(job_id=job_id))
+
+
+async def set_runs_jobs(
+    session: AsyncSession, run_ids: Sequence[int], job_ids: Sequence[int]
+) -> None:
+    """Set each run's job id (``run_ids[i]`` → ``job_ids[i]``) in one statement."""
+    if run_ids:
+        await session.execute(
+            text(
+                "UPDATE annotation_runs r SET job_id = v.job_id "
+                "FROM unnest(CAST(:runs AS bigint[]), CAST(:jobs AS bigint[])) AS v(id, job_id) "
+                "WHERE r.id = v.id"
+            ),
+            {"runs": list(run_ids), "jobs": list(job_ids)},
+        )
 
 
 async def runs_waiting_for_a_job(session: AsyncSession, older_than: datetime) -> list[int]:
@@ -208,3 +223,73 @@ async def previous_revision_id(session: AsyncSession, article_id: int, number: i
         revisions.c.article_id == article_id, revisions.c.number == number - 1
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# --- many runs at once (service.annotation.execute_runs) -------------------------------
+
+
+async def claim_runs(session: AsyncSession, run_ids: Sequence[int]) -> list[DbRow]:
+    """:func:`claim_run` for many runs: locked in id order, with their revisions."""
+    stmt = (
+        select(
+            runs.c.id,
+            runs.c.status,
+            runs.c.revision_id,
+            revisions.c.body,
+            revisions.c.article_id,
+            revisions.c.number,
+            articles.c.outlet_id,
+            articles.c.published_sort,
+            outlets.c.name.label("outlet_name"),
+        )
+        .join(revisions, revisions.c.id == runs.c.revision_id)
+        .join(articles, articles.c.id == revisions.c.article_id)
+        .join(outlets, outlets.c.id == articles.c.outlet_id)
+        .where(runs.c.id.in_(list(run_ids)))
+        .order_by(runs.c.id)
+        .with_for_update(of=runs)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def superseded_runs(session: AsyncSession, run_ids: Sequence[int]) -> set[int]:
+    """Those of ``run_ids`` whose revision has a newer run."""
+    if not run_ids:
+        return set()
+    rows = await session.execute(
+        text(
+            "SELECT r.id FROM annotation_runs r WHERE r.id = ANY(:ids) AND EXISTS ("
+            "  SELECT 1 FROM annotation_runs n WHERE n.revision_id = r.revision_id"
+            "  AND n.id > r.id)"
+        ),
+        {"ids": list(run_ids)},
+    )
+    return {int(i) for i in rows.scalars()}
+
+
+async def mark_runs(session: AsyncSession, run_ids: Sequence[int], **values: Any) -> None:
+    if run_ids:
+        await session.execute(update(runs).where(runs.c.id.in_(list(run_ids))).values(**values))
+
+
+async def delete_mentions_of(session: AsyncSession, revision_ids: Sequence[int]) -> None:
+    await session.execute(
+        text("DELETE FROM mentions WHERE revision_id = ANY(:ids)"), {"ids": list(revision_ids)}
+    )
+
+
+async def previous_revision_ids(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """(article id, number) → id of revision number - 1 of that article, where there is one."""
+    wanted = [(a, n) for a, n in keys if n > 1]
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT k.a, k.n, r.id FROM unnest(CAST(:a AS bigint[]), CAST(:n AS int[])) "
+            "AS k(a, n) JOIN article_revisions r ON r.article_id = k.a AND r.number = k.n - 1"
+        ),
+        {"a": [a for a, _ in wanted], "n": [n for _, n in wanted]},
+    )
+    return {(int(r.a), int(r.n)): int(r.id) for r in rows}

@@ -151,3 +151,43 @@ async def delete_machine_spans(session: AsyncSession, table: Table, revision_id:
     await session.execute(
         delete(table).where(table.c.revision_id == revision_id, table.c.curated.is_(False))
     )
+
+
+async def delete_machine_spans_of(
+    session: AsyncSession, table: Table, revision_ids: Sequence[int]
+) -> None:
+    """:func:`delete_machine_spans` for many revisions in one statement."""
+    await session.execute(
+        delete(table).where(table.c.revision_id.in_(list(revision_ids)), table.c.curated.is_(False))
+    )
+
+
+async def insert_spans_many(
+    session: AsyncSession, table: Table, items: Sequence[tuple[Any, list[dict[str, Any]]]]
+) -> list[list[int]]:
+    """:func:`insert_spans` for many revisions (``(revision, rows)`` pairs) in one
+    executemany; returns each revision's new ids in the order of its rows."""
+    flat = [{**r, **_copied_columns(rev)} for rev, rows in items for r in rows]
+    if not flat:
+        return [[] for _ in items]
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = [int(r) for r in (await session.execute(stmt, flat)).scalars()]
+    out, k = [], 0
+    for _, rows in items:
+        out.append(ids[k : k + len(rows)])
+        k += len(rows)
+    return out
+
+
+async def revisions_with_curated(
+    session: AsyncSession, table: Table, revision_ids: Sequence[int]
+) -> set[int]:
+    """Those of ``revision_ids`` that hold a curated span (or tombstone) in ``table``."""
+    if not revision_ids:
+        return set()
+    stmt = (
+        select(table.c.revision_id)
+        .where(table.c.revision_id.in_(list(revision_ids)), table.c.curated.is_(True))
+        .distinct()
+    )
+    return {int(r) for r in (await session.execute(stmt)).scalars()}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, func, select, tuple_, update
+from sqlalchemy import Table, delete, exists, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -226,3 +226,142 @@ async def current_bodies(session: AsyncSession, article_ids: Sequence[int]) -> d
         .where(articles.c.id.in_(list(article_ids)))
     )
     return {int(r.id): r.body for r in (await session.execute(stmt)).all()}
+
+
+# --- batched grouping (the group_stories job) ------------------------------------------
+
+
+async def grouping_queue_size(session: AsyncSession) -> int:
+    return int(
+        (await session.execute(text("SELECT count(*) FROM story_grouping_queue"))).scalar_one()
+    )
+
+
+async def take_grouping_batch(session: AsyncSession, limit: int) -> list[int]:
+    """Remove up to ``limit`` queued article ids (lowest first) and return them; the rows
+    come back if the transaction rolls back."""
+    rows = await session.execute(
+        text(
+            "DELETE FROM story_grouping_queue WHERE article_id IN ("
+            "  SELECT article_id FROM story_grouping_queue ORDER BY article_id"
+            "  LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING article_id"
+        ),
+        {"n": limit},
+    )
+    return sorted(int(i) for i in rows.scalars())
+
+
+async def lock_current_revisions(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
+    """The articles (locked, id order) with their current revision's id, text and
+    fingerprint."""
+    rows = await session.execute(
+        text(
+            "SELECT a.id, a.title, a.story_id, r.id AS revision_id, r.body, r.fingerprint "
+            "FROM articles a JOIN article_revisions r "
+            "  ON r.article_id = a.id AND r.number = a.current_revision "
+            "WHERE a.id = ANY(:ids) ORDER BY a.id FOR UPDATE OF a"
+        ),
+        {"ids": list(article_ids)},
+    )
+    return list(rows.all())
+
+
+async def set_fingerprints(
+    session: AsyncSession, revision_ids: Sequence[int], fingerprints: Sequence[bytes]
+) -> None:
+    if revision_ids:
+        await session.execute(
+            text(
+                "UPDATE article_revisions r SET fingerprint = v.fp "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:fps AS bytea[])) AS v(id, fp) "
+                "WHERE r.id = v.id"
+            ),
+            {"ids": list(revision_ids), "fps": list(fingerprints)},
+        )
+
+
+async def replace_bands_many(
+    session: AsyncSession, article_ids: Sequence[int], rows: Sequence[tuple[int, int, int]]
+) -> None:
+    """Make ``rows`` (band, bucket, article id) the LSH entries of ``article_ids``."""
+    await session.execute(
+        text("DELETE FROM article_lsh_bands WHERE article_id = ANY(:ids)"),
+        {"ids": list(article_ids)},
+    )
+    if rows:
+        await session.execute(
+            text(
+                "INSERT INTO article_lsh_bands (band, bucket, article_id) "
+                "SELECT * FROM unnest(CAST(:b AS smallint[]), CAST(:h AS bigint[]), "
+                "CAST(:a AS bigint[])) ON CONFLICT DO NOTHING"
+            ),
+            {"b": [r[0] for r in rows], "h": [r[1] for r in rows], "a": [r[2] for r in rows]},
+        )
+
+
+async def band_candidates_many(
+    session: AsyncSession, article_ids: Sequence[int]
+) -> list[tuple[int, int, int]]:
+    """(article id, candidate id, shared buckets) for every pair sharing an LSH bucket."""
+    if not article_ids:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT n.article_id AS new_id, b.article_id AS cand_id, count(*) AS shared "
+            "FROM article_lsh_bands n JOIN article_lsh_bands b "
+            "  ON b.band = n.band AND b.bucket = n.bucket AND b.article_id <> n.article_id "
+            "WHERE n.article_id = ANY(:ids) GROUP BY 1, 2"
+        ),
+        {"ids": list(article_ids)},
+    )
+    return [(int(r.new_id), int(r.cand_id), int(r.shared)) for r in rows]
+
+
+async def nearby_many(
+    session: AsyncSession, article_ids: Sequence[int], window: timedelta, limit: int
+) -> list[tuple[int, int]]:
+    """(article id, candidate id): for each article the ``limit`` others published nearest
+    to it within ``window`` (as :func:`find_nearby_fingerprints`, for many at once)."""
+    if not article_ids:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT n.id AS new_id, c.id AS cand_id FROM articles n CROSS JOIN LATERAL ("
+            "  SELECT a.id FROM articles a"
+            "  WHERE a.id <> n.id AND a.published_sort >= n.published_sort - CAST(:w AS interval)"
+            "    AND a.published_sort <= n.published_sort + CAST(:w AS interval)"
+            "  ORDER BY abs(extract(epoch FROM a.published_sort - n.published_sort)), a.id"
+            "  LIMIT :n) c "
+            "WHERE n.id = ANY(:ids)"
+        ),
+        {"ids": list(article_ids), "w": window, "n": limit},
+    )
+    return [(int(r.new_id), int(r.cand_id)) for r in rows]
+
+
+async def current_fingerprints(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
+    """(id, story_id, fingerprint of the current revision) of each article."""
+    if not article_ids:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT a.id, a.story_id, r.fingerprint FROM articles a JOIN article_revisions r "
+            "  ON r.article_id = a.id AND r.number = a.current_revision "
+            "WHERE a.id = ANY(:ids)"
+        ),
+        {"ids": list(article_ids)},
+    )
+    return list(rows.all())
+
+
+async def assign_stories_many(session: AsyncSession, assignments: dict[int, int]) -> None:
+    """Set each article's story (article id → story id) in one statement."""
+    if assignments:
+        await session.execute(
+            text(
+                "UPDATE articles a SET story_id = v.story_id "
+                "FROM unnest(CAST(:a AS bigint[]), CAST(:s AS bigint[])) AS v(id, story_id) "
+                "WHERE a.id = v.id"
+            ),
+            {"a": list(assignments), "s": list(assignments.values())},
+        )

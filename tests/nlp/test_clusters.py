@@ -86,3 +86,40 @@ def test_unrelated_claims_stay_apart() -> None:
     ]
     assert cluster_claims(items, DEFAULT_CLUSTER_THRESHOLD) == []
     assert cluster_claims([]) == []
+
+
+def test_claim_index_finds_exactly_the_pairs_brute_force_finds() -> None:
+    """ClaimIndex skips candidates that cannot reach the threshold: what it returns must be
+    exactly what scoring every candidate returns (seed sentences, shortened copies of them
+    as outlets shorten claims, random entity sets)."""
+    import random
+    import re
+
+    from nlp.clusters import ClaimIndex, PreparedClaim, idf_default, idf_weights
+    from nlp.clusters import prepared_similarity as sim
+    from tests.fixtures.paths import SEEDS_DIR
+
+    rng = random.Random(7)
+    sentences = [
+        s
+        for p in sorted(SEEDS_DIR.glob("*.txt"))
+        for s in re.split(r"(?<=[.!?])\s+", p.read_text())
+        if len(s.split()) >= 6
+    ]
+    texts = sentences + [
+        " ".join(w for w in s.split() if rng.random() > 0.3) for s in rng.sample(sentences, 80)
+    ]
+    ents = [{f"e{rng.randint(0, 6)}" for _ in range(rng.randint(0, 3))} for _ in texts]
+    prepared = [PreparedClaim.of(t, e) for t, e in zip(texts, ents, strict=True)]
+    idf = idf_weights(texts)
+    default = idf_default(idf)
+    index = ClaimIndex(prepared[:-40], idf, default)
+    found = 0
+    for threshold in (0.3, 0.6, 0.8):
+        for new in prepared[-40:]:
+            brute = [
+                i for i, c in enumerate(prepared[:-40]) if sim(new, c, idf, default) >= threshold
+            ]
+            assert index.matches(new, threshold) == brute
+            found += len(brute)
+    assert found > 40  # the shortened copies do repeat their originals

@@ -147,7 +147,10 @@ async def test_pipeline_failure_is_recorded_not_retried_forever(
     jobs = (
         (
             await db_session.execute(
-                text("SELECT status FROM procrastinate_jobs WHERE task_name = 'annotate_revision'")
+                text(
+                    "SELECT status FROM procrastinate_jobs "
+                    "WHERE task_name IN ('annotate_revision', 'annotate_runs')"
+                )
             )
         )
         .scalars()
@@ -292,3 +295,69 @@ async def test_an_annotated_revision_has_ranked_article_topics_from_the_database
         )
     ).scalar_one()
     assert linked >= 1
+
+
+class FailsOnOneText:
+    """The real pipeline, except that it raises on texts containing ``marker`` (one text of a
+    batch going wrong must not fail the others)."""
+
+    def __init__(self, pipeline: Pipeline, marker: str) -> None:
+        self.pipeline, self.marker = pipeline, marker
+        self.name, self.version = pipeline.name, pipeline.version
+        self.batches: list[int] = []
+
+    def annotate(self, text: str) -> Annotations:
+        if self.marker in text:
+            raise ValueError("this one text breaks the pipeline")
+        return self.pipeline.annotate(text)
+
+    def annotate_many(self, texts: list[str]) -> list[Annotations]:
+        self.batches.append(len(texts))
+        return [self.annotate(t) for t in texts]
+
+
+async def test_one_job_annotates_a_batch_of_runs_and_isolates_a_failing_text(
+    clean_store: None, settings: Settings, pipeline: Pipeline, db_session: AsyncSession
+) -> None:
+    """Five revisions in one job (RUNS_PER_JOB ≥ 5): annotated in one batch, their rows
+    written together and each revision's spans match its text; a run superseded by a newer
+    run of its revision is skipped; the text the pipeline fails on is marked failed alone."""
+    from service.queue import RUNS_PER_JOB
+
+    assert RUNS_PER_JOB >= 5
+    bodies = dict((await db_session.execute(text("SELECT id, body FROM article_revisions"))).all())
+    failing_rev = min(bodies)
+    annotator = FailsOnOneText(pipeline, bodies[failing_rev][:60])
+    q = JobQueue(settings, WorkerResources(settings, pipeline_factory=lambda: annotator))
+    await q.open()
+    try:
+        factory = q.resources.factory
+        runs = await _request_runs(factory, sorted(bodies))  # newer than the seeds' own runs
+        await q.enqueue_runs(runs)
+        # the seeds' first runs are superseded by these: give them a job of their own
+        await q.enqueue_orphans_now()
+        await q.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    finally:
+        await q.close()
+    assert annotator.batches[0] == 5  # one pipeline call for the whole job, then one by one
+    rows = (
+        await db_session.execute(
+            text("SELECT id, revision_id, status, error FROM annotation_runs ORDER BY id")
+        )
+    ).all()
+    mine = {r.revision_id: r for r in rows if r.id in runs}
+    assert mine[failing_rev].status == "failed" and "breaks" in mine[failing_rev].error
+    assert all(mine[rid].status == "done" for rid in bodies if rid != failing_rev)
+    older = [r for r in rows if r.id not in runs]
+    assert all(r.status == "failed" and r.error == "superseded by a newer run" for r in older)
+    quotes = dict(
+        (
+            await db_session.execute(
+                text("SELECT revision_id, count(*) FROM quotes GROUP BY revision_id")
+            )
+        ).all()
+    )
+    assert failing_rev not in quotes and all(
+        quotes.get(rid) for rid in bodies if rid != failing_rev
+    )
+    assert await spans_not_matching_body(db_session) == []
