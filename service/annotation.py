@@ -22,6 +22,7 @@ from nlp.types import Annotations
 from service import claims as claims_service
 from service import quotes as quotes_svc
 from service import topics as topics_service
+from service.annotation_limits import AnnotationLimits, apply_limits
 from service.curation import carry_curated, suppress_machine_under_curated
 from service.errors import ArticleNotFound
 from service.jobs import JobHandOff, unit_of_work
@@ -49,6 +50,7 @@ class AnnotationStatus:
     error: str | None
     queued_at: datetime | None
     finished_at: datetime | None
+    limits_applied: str | None = None
 
 
 async def request_annotation(session: AsyncSession, revision_id: int) -> int:
@@ -196,13 +198,17 @@ async def _superseded(session: AsyncSession, run_id: int, revision_id: int) -> b
 
 
 async def execute_run(
-    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_id: int
+    factory: async_sessionmaker[AsyncSession],
+    annotator: Annotator,
+    run_id: int,
+    limits: AnnotationLimits | None = None,
 ) -> RunOutcome:
     """Annotate the run's revision and replace its machine annotations atomically.
 
     Pipeline failures are recorded on the run (status ``failed`` with the reason) and not
     raised, so a bad text never becomes a crash loop. Database errors propagate, so the
-    queue retries the job."""
+    queue retries the job (:func:`record_failed_attempt` says so on the run). At most
+    ``limits`` of each kind are stored; what was left out is recorded on the run."""
     async with transaction(factory) as session:
         row = await repo.claim_run(session, run_id)
         if row is None:
@@ -238,6 +244,9 @@ async def execute_run(
                 pipeline_version=annotator.version,
             )
         return "failed"
+    ann, limited = apply_limits(ann, limits or AnnotationLimits())
+    if limited:
+        logger.warning("annotation run %s: %s", run_id, limited, extra={"run_id": run_id})
     async with transaction(factory) as session:
         row = await repo.claim_run(session, run_id)
         if row is None:
@@ -252,8 +261,33 @@ async def execute_run(
             finished_at=func.now(),
             pipeline_version=ann.pipeline_version,
             error=None,
+            limits_applied=limited,
         )
     return "done"
+
+
+async def record_failed_attempt(
+    factory: async_sessionmaker[AsyncSession], run_id: int, exc: BaseException, *, final: bool
+) -> None:
+    """A job attempt raised: the run says why, and is ``failed`` once no retry follows
+    (``pending`` while one does), so no run stays ``running`` after its job gave up.
+
+    When the database is what failed this may fail too; the sweep then marks the runs of
+    jobs that ended (``fail_runs_of_ended_jobs``)."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    try:
+        async with transaction(factory) as session:
+            await repo.fail_unfinished_run(session, run_id, error, final=final)
+    except Exception:
+        logger.warning(
+            "could not record the failure of annotation run %s", run_id, extra={"run_id": run_id}
+        )
+
+
+async def fail_runs_of_ended_jobs(factory: async_sessionmaker[AsyncSession]) -> int:
+    """Runs still pending/running whose job failed or no longer exists become ``failed``."""
+    async with transaction(factory) as session:
+        return await repo.fail_runs_of_ended_jobs(session)
 
 
 async def statuses_for_articles(
@@ -261,7 +295,9 @@ async def statuses_for_articles(
 ) -> dict[int, AnnotationStatus]:
     rows = await repo.latest_runs_for_articles(session, article_ids)
     return {
-        aid: AnnotationStatus(r.status, r.pipeline_version, r.error, r.queued_at, r.finished_at)
+        aid: AnnotationStatus(
+            r.status, r.pipeline_version, r.error, r.queued_at, r.finished_at, r.limits_applied
+        )
         for aid, r in rows.items()
     }
 

