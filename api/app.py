@@ -147,7 +147,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
 
     install_access_state(
-        app.state, settings.rate_limit_per_minute, settings.anon_rate_limit_per_minute
+        app.state,
+        settings.rate_limit_per_minute,
+        settings.anon_rate_limit_per_minute,
+        settings.auth_failures_per_minute,
     )
     v1 = APIRouter(
         prefix="/v1",

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     require_key_for_reads: bool = False
     rate_limit_per_minute: int = 1200
     anon_rate_limit_per_minute: int = 600
+    # unknown or revoked keys presented per client address and minute before answers are
+    # 429 without a database lookup (0: no limit)
+    auth_failures_per_minute: int = 30
     cors_origins: list[str] = Field(default_factory=list)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
     # CIDRs, "*" for any). Empty (the default): the headers are ignored, so a client cannot

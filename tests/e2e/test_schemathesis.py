@@ -34,6 +34,7 @@ def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
         ARTICLE_STORE_LOG_FORMAT="json",
         ARTICLE_STORE_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE="0",
+        ARTICLE_STORE_AUTH_FAILURES_PER_MINUTE="0",
     )
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = make_database()
