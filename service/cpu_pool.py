@@ -17,6 +17,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,8 +49,27 @@ def _executor() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             # spawn, not fork: the parent has threads and an event loop
-            _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each pool process: exit once the API process that started it is gone.
+
+    A pool process waits on a queue whose write end every pool process holds too, so the
+    parent's death (kill -9) never reaches it as EOF; it lived on under PID 1."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 SUPERVISOR_FD_ENV = "ARTICLE_STORE_SUPERVISOR_FD"
+SUPERVISOR_GONE_GRACE_S = 10.0
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 STABLE_AFTER_S = 60.0  # a worker that ran this long restarts at the first backoff again
@@ -148,6 +150,11 @@ def _watch_supervisor(loop: asyncio.AbstractEventLoop, worker: WorkerLoop) -> No
         if not data:  # EOF: the supervising `serve` is gone
             loop.remove_reader(fd)
             worker.request_stop("the supervising `serve` process is gone")
+            # its database goes with it, so a graceful stop could wait on connections for
+            # long; the job in hand is retried by the next worker (stalled-job sweep)
+            timer = threading.Timer(SUPERVISOR_GONE_GRACE_S, os._exit, args=(1,))
+            timer.daemon = True
+            timer.start()
 
     loop.add_reader(fd, readable)
 
