@@ -12,6 +12,7 @@ import typer
 
 from cli.common import console, fail, load_settings, open_store
 from cli.supervise import Supervisor
+from service.lifeline import SERVE_PID_ENV
 from service.settings import get_settings
 
 
@@ -62,6 +63,7 @@ def serve(
             if db.embedded:
                 bootstrap.publish_server_url(settings, db.url)
             os.environ["DATABASE_URL"] = db.url
+            os.environ[SERVE_PID_ENV] = str(os.getpid())  # uvicorn's worker processes die with us
             get_settings.cache_clear()
             console.print(
                 "[green]access:[/] reads are open; writes need a key: "

@@ -17,7 +17,6 @@ import asyncio
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from service.errors import Unavailable
+from service.lifeline import exit_with_parent
 from textkit.diffing import (
     Degradation,
     DiffStats,
@@ -59,17 +59,10 @@ def _executor() -> ProcessPoolExecutor:
 
 
 def _exit_with_parent(parent: int) -> None:
-    """In each pool process: exit once the API process that started it is gone.
-
-    A pool process waits on a queue whose write end every pool process holds too, so the
-    parent's death (kill -9) never reaches it as EOF; it lived on under PID 1."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    """In each pool process: exit once the API process that started it is gone (a pool
+    process waits on a queue whose write end every pool process holds too, so the parent's
+    death never reaches it as EOF; it lived on under PID 1 after a kill -9)."""
+    exit_with_parent(parent)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

@@ -236,7 +236,7 @@ def test_kill_9_of_serve_takes_its_children_down_and_the_next_serve_cleans_up(
     data = tmp_dir / "data"
     env = _env(data)
     port, log = _free_port(), tmp_dir / "serve.log"
-    proc = _serve(env, port, log)
+    proc = _serve(env, port, log, "--workers", "2")  # uvicorn's worker processes too
     try:
         _wait_ready(proc, port, log, workers=True)
         key, base = _key(env), f"http://127.0.0.1:{port}"
