@@ -35,6 +35,8 @@ def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
         ARTICLE_STORE_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_AUTH_FAILURES_PER_MINUTE="0",
+        # the server under test runs no annotation worker (--no-worker): /readyz would be 503
+        ARTICLE_STORE_READINESS_MIN_WORKERS="0",
     )
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = make_database()
