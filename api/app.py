@@ -37,6 +37,7 @@ from api.v1 import topics as topics_v1
 from db.engine import create_engine, read_session_factory, session_factory
 from service import cpu_pool
 from service.jobs import JobHandOff
+from service.lifeline import tie_to_serve
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
 
     install_access_state(
-        app.state, settings.rate_limit_per_minute, settings.anon_rate_limit_per_minute
+        app.state,
+        settings.rate_limit_per_minute,
+        settings.anon_rate_limit_per_minute,
+        settings.auth_failures_per_minute,
     )
     v1 = APIRouter(
         prefix="/v1",
@@ -225,4 +229,5 @@ def app_from_env() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    tie_to_serve()  # a worker process of `serve --workers N` dies with serve
     return create_app(settings)

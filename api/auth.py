@@ -96,6 +96,18 @@ class RateLimiter:
             return True, int(bucket.tokens), 0.0
         return False, 0, (1 - bucket.tokens) / self.rate
 
+    def wait_for(self, who: str) -> float:
+        """Seconds until ``who`` may take one more (0: now), without taking it."""
+        bucket = self._buckets.get(who)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.capacity, bucket.tokens + (time.monotonic() - bucket.updated) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+
+def _client_address(request: Request) -> str:
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
 
 async def _principal(request: Request) -> Principal:
     token = presented_key(request)
@@ -103,12 +115,31 @@ async def _principal(request: Request) -> Principal:
         return ANONYMOUS
     cache: _KeyCache = request.app.state.key_cache
     found, principal = cache.get(token)
+    if found and principal is not None:
+        return principal  # a known key costs nothing, whoever else guesses from this address
+    # Failed authentications are limited per client address, checked before the lookup:
+    # guessing keys costs the guesser a 429, not the database one query per guess.
+    failures: RateLimiter = request.app.state.auth_failure_limiter
+    limit = request.app.state.settings.auth_failures_per_minute
+    who = _client_address(request)
+    if limit > 0:
+        wait = failures.wait_for(who)
+        if wait > 0:
+            request.state.rate_limit = (limit, 0, wait)
+            raise RateLimited(
+                f"too many failed authentications from this address ({limit} per minute); "
+                f"retry after {math.ceil(wait)} s",
+                retry_after=math.ceil(wait),
+            )
     if not found:
         factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
         async with factory() as session:
             principal = await authenticate(session, token)
         cache.put(token, principal)
     if principal is None:
+        if limit > 0:
+            _, remaining, wait = failures.take(who)
+            request.state.rate_limit = (limit, remaining, wait)
         raise Unauthorized(
             "the API key is unknown or revoked; create one with `article-store keys create`",
         )
@@ -150,7 +181,7 @@ async def authorize(
         limit = settings.rate_limit_per_minute
     else:
         limiter = request.app.state.anon_limiter
-        who = f"addr:{request.client.host if request.client else 'unknown'}"
+        who = _client_address(request)
         limit = settings.anon_rate_limit_per_minute
     if limit > 0:
         allowed, remaining, wait = limiter.take(who)
@@ -165,7 +196,10 @@ async def authorize(
     return principal
 
 
-def install_access_state(app_state: object, per_minute: int, anon_per_minute: int) -> None:
+def install_access_state(
+    app_state: object, per_minute: int, anon_per_minute: int, auth_failures_per_minute: int
+) -> None:
     app_state.key_cache = _KeyCache()  # type: ignore[attr-defined]
     app_state.key_limiter = RateLimiter(max(per_minute, 1))  # type: ignore[attr-defined]
     app_state.anon_limiter = RateLimiter(max(anon_per_minute, 1))  # type: ignore[attr-defined]
+    app_state.auth_failure_limiter = RateLimiter(max(auth_failures_per_minute, 1))  # type: ignore[attr-defined]

@@ -351,6 +351,7 @@ def api_server(db_url: str, workers: int, pool_size: int, log_dir: Path, data_di
         "ARTICLE_STORE_DATA_DIR": str(data_dir),
         "ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE": "0",
         "ARTICLE_STORE_RATE_LIMIT_PER_MINUTE": "0",
+        "ARTICLE_STORE_READINESS_MIN_WORKERS": "0",  # the API alone, no annotation worker
         "ARTICLE_STORE_DB_POOL_SIZE": str(pool_size),
         "ARTICLE_STORE_LOG_FORMAT": "json",
         "ARTICLE_STORE_LOG_LEVEL": os.environ.get("ARTICLE_STORE_LOG_LEVEL", "INFO"),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
 
 from cli.common import console, fail, load_settings, open_store
+from cli.supervise import Supervisor
+from service.lifeline import SERVE_PID_ENV
 from service.settings import get_settings
 
 
@@ -42,49 +43,69 @@ def serve(
     # gracefully, then re-raises the signal it caught; with the default handler that killed
     # this process on the spot and left the worker and the embedded PostgreSQL running.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    with open_store(settings, migrate=True, allow_shared=False) as db:
-        where = f"embedded PostgreSQL in {settings.data_dir}" if db.embedded else redact(db.url)
-        console.print(f"[green]database:[/] {where}")
-        console.print("[green]migrations:[/] at head")
-        if seed:
-            created = asyncio.run(bootstrap.seed_if_empty(settings, db.url))
-            if created:
-                console.print(f"[green]seeds:[/] loaded {created} seed articles")
-        if db.embedded:
-            bootstrap.publish_server_url(settings, db.url)
-        os.environ["DATABASE_URL"] = db.url
-        get_settings.cache_clear()
-        console.print(
-            "[green]access:[/] reads are open; writes need a key: "
-            "`article-store keys create --name NAME --scope write`"
-        )
-        console.print(
-            f"[green]serving:[/] http://{host}:{port}/v1/articles  "
-            f"(docs: http://{host}:{port}/docs)"
-        )
-        worker_proc = _spawn_worker() if with_worker else None
-        try:
-            uvicorn.run(
-                "api.app:app_from_env",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_config=None,
-                # X-Forwarded-* only from configured proxies (uvicorn trusts 127.0.0.1 by
-                # default, which let any local client choose its address)
-                proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=settings.trusted_proxies or None,
-                # an in-flight batch of 1,000 articles must be able to finish (and be
-                # acknowledged) after SIGTERM/SIGINT, also on a busy machine
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-            )
-        finally:
-            if worker_proc is not None:
-                _stop_worker(worker_proc)
+    gave_up: list[str] = []
+
+    def give_up(why: str) -> None:  # the supervisor could not keep the database alive
+        logging.getLogger("article_store.supervise").critical("%s; stopping", why)
+        gave_up.append(why)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    supervisor: Supervisor | None = None
+    try:
+        with open_store(settings, migrate=True, allow_shared=False) as db:
+            where = f"embedded PostgreSQL in {settings.data_dir}" if db.embedded else redact(db.url)
+            console.print(f"[green]database:[/] {where}")
+            console.print("[green]migrations:[/] at head")
+            if seed:
+                created = asyncio.run(bootstrap.seed_if_empty(settings, db.url))
+                if created:
+                    console.print(f"[green]seeds:[/] loaded {created} seed articles")
             if db.embedded:
-                bootstrap.unpublish_server_url(settings)
-                console.print("[green]stopping:[/] embedded PostgreSQL")
+                bootstrap.publish_server_url(settings, db.url)
+            os.environ["DATABASE_URL"] = db.url
+            os.environ[SERVE_PID_ENV] = str(os.getpid())  # uvicorn's worker processes die with us
+            get_settings.cache_clear()
+            console.print(
+                "[green]access:[/] reads are open; writes need a key: "
+                "`article-store keys create --name NAME --scope write`"
+            )
+            console.print(
+                f"[green]serving:[/] http://{host}:{port}/v1/articles  "
+                f"(docs: http://{host}:{port}/docs)"
+            )
+            supervisor = Supervisor(run_worker=with_worker, pg=db.server, on_give_up=give_up)
+            supervisor.start()
+            if with_worker:
+                console.print("[green]worker:[/] annotation worker started in the background")
+            try:
+                uvicorn.run(
+                    "api.app:app_from_env",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    log_config=None,
+                    # X-Forwarded-* only from configured proxies (uvicorn trusts 127.0.0.1 by
+                    # default, which let any local client choose its address)
+                    proxy_headers=bool(settings.trusted_proxies),
+                    forwarded_allow_ips=settings.trusted_proxies or None,
+                    # an in-flight batch of 1,000 articles must be able to finish (and be
+                    # acknowledged) after SIGTERM/SIGINT, also on a busy machine
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+                )
+            except SystemExit:
+                if not gave_up:
+                    raise
+            finally:
+                supervisor.stop()
+                if db.embedded:
+                    bootstrap.unpublish_server_url(settings)
+                    console.print("[green]stopping:[/] embedded PostgreSQL")
+    finally:
+        if supervisor is not None:
+            supervisor.close()  # after the database stopped: the watchdog has nothing to do
+    if gave_up:
+        raise fail(gave_up[0])
 
 
 GRACEFUL_SHUTDOWN_S = 60
@@ -92,22 +113,6 @@ GRACEFUL_SHUTDOWN_S = 60
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def _spawn_worker() -> subprocess.Popen[bytes]:
-    """The background annotation worker `serve` runs so the embedded default needs nothing else."""
-    console.print("[green]worker:[/] annotation worker started in the background")
-    return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=dict(os.environ))
-
-
-def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)  # finishes or releases its current job
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def worker(
@@ -142,7 +147,9 @@ def worker(
 
             run_processes(n, concurrency, db.url)
             return
-        asyncio.run(bootstrap.run_worker(settings, db.url, concurrency=concurrency))
+        code = asyncio.run(bootstrap.run_worker(settings, db.url, concurrency=concurrency))
+    if code:
+        raise typer.Exit(code)
 
 
 def migrate(

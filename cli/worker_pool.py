@@ -10,12 +10,14 @@ processes never take the same job.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 
 from cli.common import console
+from service.worker_loop import SUPERVISOR_FD_ENV
 
 RESTART_PAUSE_S = 2.0
 STOP_TIMEOUT_S = 40.0
@@ -25,7 +27,15 @@ def run_processes(n: int, concurrency: int, url: str) -> None:
     env = dict(os.environ, DATABASE_URL=url)
     cmd = [sys.executable, "-m", "cli", "worker", "--processes", "1",
            "--concurrency", str(concurrency)]  # fmt: skip
-    children = [subprocess.Popen(cmd, env=env) for _ in range(n)]
+    # under `serve`: the children watch the same supervisor pipe, and so does this parent
+    raw_fd = os.environ.get(SUPERVISOR_FD_ENV, "")
+    supervisor_fd = int(raw_fd) if raw_fd.isdigit() else None
+    pass_fds = (supervisor_fd,) if supervisor_fd is not None else ()
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(cmd, env=env, pass_fds=pass_fds)
+
+    children = [spawn() for _ in range(n)]
     console.print(f"[green]worker:[/] {n} processes, {concurrency} jobs at once each")
     stopping = False
 
@@ -39,7 +49,16 @@ def run_processes(n: int, concurrency: int, url: str) -> None:
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stopping:
-            time.sleep(0.5)
+            if supervisor_fd is None:
+                time.sleep(0.5)
+            elif select.select([supervisor_fd], [], [], 0.5)[0]:
+                try:
+                    gone = os.read(supervisor_fd, 1) == b""
+                except OSError:
+                    gone = True
+                if gone:  # the supervising `serve` died: stop, do not live on under PID 1
+                    stop(signal.SIGTERM, None)
+                    break
             for k, child in enumerate(children):
                 if child.poll() is not None and not stopping:
                     console.print(
@@ -48,7 +67,7 @@ def run_processes(n: int, concurrency: int, url: str) -> None:
                     )
                     time.sleep(RESTART_PAUSE_S)
                     if not stopping:
-                        children[k] = subprocess.Popen(cmd, env=env)
+                        children[k] = spawn()
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for child in children:
             try:

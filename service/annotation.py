@@ -23,6 +23,7 @@ from service import claims as claims_service
 from service import entities as entities_svc
 from service import quotes as quotes_svc
 from service import topics as topics_service
+from service.annotation_limits import AnnotationLimits, apply_limits
 from service.curation import carry_curated, suppress_machine_under_curated
 from service.errors import ArticleNotFound
 from service.jobs import JobHandOff, unit_of_work
@@ -50,6 +51,7 @@ class AnnotationStatus:
     error: str | None
     queued_at: datetime | None
     finished_at: datetime | None
+    limits_applied: str | None = None
 
 
 async def request_annotation(session: AsyncSession, revision_id: int) -> int:
@@ -329,13 +331,17 @@ async def _superseded(session: AsyncSession, run_id: int, revision_id: int) -> b
 
 
 async def execute_run(
-    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_id: int
+    factory: async_sessionmaker[AsyncSession],
+    annotator: Annotator,
+    run_id: int,
+    limits: AnnotationLimits | None = None,
 ) -> RunOutcome:
     """Annotate the run's revision and replace its machine annotations atomically.
 
     Pipeline failures are recorded on the run (status ``failed`` with the reason) and not
     raised, so a bad text never becomes a crash loop. Database errors propagate, so the
-    queue retries the job."""
+    queue retries the job (:func:`record_failed_attempt` says so on the run). At most
+    ``limits`` of each kind are stored; what was left out is recorded on the run."""
     async with transaction(factory) as session:
         row = await repo.claim_run(session, run_id)
         if row is None:
@@ -371,6 +377,9 @@ async def execute_run(
                 pipeline_version=annotator.version,
             )
         return "failed"
+    ann, limited = apply_limits(ann, limits or AnnotationLimits())
+    if limited:
+        logger.warning("annotation run %s: %s", run_id, limited, extra={"run_id": run_id})
     async with transaction(factory) as session:
         row = await repo.claim_run(session, run_id)
         if row is None:
@@ -385,6 +394,7 @@ async def execute_run(
             finished_at=func.now(),
             pipeline_version=ann.pipeline_version,
             error=None,
+            limits_applied=limited,
         )
     return "done"
 
@@ -398,7 +408,10 @@ def _use_taxonomy(annotator: Annotator, topic_defs: tuple[Any, ...]) -> None:
 
 
 async def execute_runs(
-    factory: async_sessionmaker[AsyncSession], annotator: Annotator, run_ids: list[int]
+    factory: async_sessionmaker[AsyncSession],
+    annotator: Annotator,
+    run_ids: list[int],
+    limits: AnnotationLimits | None = None,
 ) -> list[RunOutcome]:
     """Annotate several runs' revisions together and replace their machine annotations.
 
@@ -408,7 +421,9 @@ async def execute_runs(
     atomically, as with one run. A run already done, superseded by a newer run of its
     revision, or gone, is skipped. A text the pipeline fails on is marked ``failed`` with
     the reason (the others go on); database errors propagate, so the queue retries the job
-    (done runs are then skipped). Returns each run's outcome, in ``run_ids`` order."""
+    (done runs are then skipped; :func:`record_failed_attempt` says so on the runs). At most
+    ``limits`` of each kind are stored per revision; what was left out is recorded on the
+    run. Returns each run's outcome, in ``run_ids`` order."""
     outcome: dict[int, RunOutcome] = {r: "missing" for r in run_ids}
     async with transaction(factory) as session:
         rows = await repo.claim_runs(session, run_ids)
@@ -453,9 +468,16 @@ async def execute_runs(
                 pipeline_version=annotator.version,
             )
             outcome[run_id] = "failed"
+    ok: dict[int, Annotations] = {}
+    limited: dict[int, str | None] = {}
+    for r, res in zip(todo, results, strict=True):
+        if not isinstance(res, Exception):
+            ok[int(r.id)], limited[int(r.id)] = apply_limits(res, limits or AnnotationLimits())
+            if limited[int(r.id)]:
+                logger.warning(
+                    "annotation run %s: %s", r.id, limited[int(r.id)], extra={"run_id": r.id}
+                )
     async with transaction(factory) as session:
-        ok = {int(r.id): res for r, res in zip(todo, results, strict=True)
-              if not isinstance(res, Exception)}  # fmt: skip
         rows = await repo.claim_runs(session, sorted(ok))
         superseded = await repo.superseded_runs(session, [int(r.id) for r in rows])
         await repo.mark_runs(
@@ -467,10 +489,10 @@ async def execute_runs(
         )
         batch = [RunWrite(r, int(r.id), ok[int(r.id)]) for r in rows if int(r.id) not in superseded]
         await write_annotations(session, batch)
-        by_version: dict[str, list[int]] = {}
+        by_outcome: dict[tuple[str, str | None], list[int]] = {}
         for w in batch:
-            by_version.setdefault(w.ann.pipeline_version, []).append(w.run_id)
-        for version, ids in by_version.items():
+            by_outcome.setdefault((w.ann.pipeline_version, limited[w.run_id]), []).append(w.run_id)
+        for (version, limits_applied), ids in by_outcome.items():
             await repo.mark_runs(
                 session,
                 ids,
@@ -478,6 +500,7 @@ async def execute_runs(
                 finished_at=func.now(),
                 pipeline_version=version,
                 error=None,
+                limits_applied=limits_applied,
             )
         for run_id in superseded:
             outcome[run_id] = "skipped"
@@ -505,12 +528,38 @@ def _annotate_each(annotator: Annotator, texts: list[str]) -> list[Annotations |
     return out
 
 
+async def record_failed_attempt(
+    factory: async_sessionmaker[AsyncSession], run_id: int, exc: BaseException, *, final: bool
+) -> None:
+    """A job attempt raised: the run says why, and is ``failed`` once no retry follows
+    (``pending`` while one does), so no run stays ``running`` after its job gave up.
+
+    When the database is what failed this may fail too; the sweep then marks the runs of
+    jobs that ended (``fail_runs_of_ended_jobs``)."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    try:
+        async with transaction(factory) as session:
+            await repo.fail_unfinished_run(session, run_id, error, final=final)
+    except Exception:
+        logger.warning(
+            "could not record the failure of annotation run %s", run_id, extra={"run_id": run_id}
+        )
+
+
+async def fail_runs_of_ended_jobs(factory: async_sessionmaker[AsyncSession]) -> int:
+    """Runs still pending/running whose job failed or no longer exists become ``failed``."""
+    async with transaction(factory) as session:
+        return await repo.fail_runs_of_ended_jobs(session)
+
+
 async def statuses_for_articles(
     session: AsyncSession, article_ids: list[int]
 ) -> dict[int, AnnotationStatus]:
     rows = await repo.latest_runs_for_articles(session, article_ids)
     return {
-        aid: AnnotationStatus(r.status, r.pipeline_version, r.error, r.queued_at, r.finished_at)
+        aid: AnnotationStatus(
+            r.status, r.pipeline_version, r.error, r.queued_at, r.finished_at, r.limits_applied
+        )
         for aid, r in rows.items()
     }
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +17,15 @@ from db.repositories.articles import count_all_articles
 from service.seeds import load_seeds
 from service.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class Database:
     url: str
     embedded: bool
     owner: bool  # this process started it and will stop it
+    server: EmbeddedPostgres | None = None  # the embedded server, when this process owns it
 
 
 def _server_file(data_dir: Path) -> Path:
@@ -49,9 +52,27 @@ def open_database(settings: Settings, *, allow_shared: bool = True) -> Iterator[
             return
         raise
     try:
-        yield Database(url, embedded=True, owner=True)
+        _remove_stale_server_file(settings)
+        yield Database(url, embedded=True, owner=True, server=pg)
     finally:
         pg.stop()
+
+
+def _remove_stale_server_file(settings: Settings) -> None:
+    """We own the data dir now, so a server.json there was left by a `serve` that died."""
+    path = _server_file(settings.data_dir)
+    try:
+        stale = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        stale = {}
+    logger.warning(
+        "removing %s left by an earlier server (pid %s) that did not stop cleanly",
+        path,
+        stale.get("pid", "?") if isinstance(stale, dict) else "?",
+    )
+    path.unlink(missing_ok=True)
 
 
 def publish_server_url(settings: Settings, url: str) -> None:
@@ -83,20 +104,15 @@ def migrate_to_head(url: str) -> None:
     migrate.upgrade(url, "head")
 
 
-async def run_worker(settings: Settings, url: str, *, concurrency: int = 1) -> None:
-    """Run annotation jobs until SIGINT/SIGTERM.
+async def run_worker(settings: Settings, url: str, *, concurrency: int = 1) -> int:
+    """Run annotation jobs until SIGINT/SIGTERM; returns the process's exit code.
 
-    First retry jobs left by dead workers and hand over runs nobody enqueued, so a
-    restarted deployment resumes at once instead of at the next minute's sweep."""
-    from service.queue import JobQueue
+    Each (re)start first retries jobs left by dead workers and hands over runs nobody
+    enqueued, so a restarted deployment resumes at once instead of at the next minute's
+    sweep; a worker that stops by itself (database outage) is started again
+    (service.worker_loop)."""
+    from service.worker_loop import run_worker_process
 
-    queue = JobQueue(settings.model_copy(update={"database_url": url}))
-    await queue.open()
-    try:
-        # load spaCy before taking jobs: the first job is not slowed by it, and a worker
-        # registered with the queue is one ready to work
-        await asyncio.to_thread(lambda: queue.resources.pipeline)
-        await queue.sweep(orphans_older_than=0)
-        await queue.run_worker(concurrency=concurrency)
-    finally:
-        await queue.close()
+    return await run_worker_process(
+        settings.model_copy(update={"database_url": url}), concurrency=concurrency
+    )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from service.errors import Unavailable
+from service.lifeline import exit_with_parent
 from textkit.diffing import (
     Degradation,
     DiffStats,
@@ -48,8 +49,20 @@ def _executor() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             # spawn, not fork: the parent has threads and an event loop
-            _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each pool process: exit once the API process that started it is gone (a pool
+    process waits on a queue whose write end every pool process holds too, so the parent's
+    death never reaches it as EOF; it lived on under PID 1 after a kill -9)."""
+    exit_with_parent(parent)
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

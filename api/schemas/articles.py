@@ -92,6 +92,11 @@ class AnnotationState(BaseModel):
     )
     pipeline_version: str | None = Field(description="The pipeline that produced the set.")
     error: str | None = Field(default=None, description="Why the last run failed.")
+    limits_applied: str | None = Field(
+        default=None,
+        description="Set when the run stored only part of what the pipeline found (more "
+        "entities, mentions, quotes or claims than one revision may keep): what was left out.",
+    )
     queued_at: datetime | None = None
     finished_at: datetime | None = None
 

@@ -67,3 +67,6 @@ class Health(BaseModel):
     status: str = Field(examples=["ok"])
     database: str | None = Field(default=None, examples=["ok"])
     queue: str | None = Field(default=None, examples=["ok"])
+    workers: int | None = Field(
+        default=None, examples=[1], description="Annotation workers with a recent heartbeat."
+    )

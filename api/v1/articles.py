@@ -378,6 +378,7 @@ async def get_article(
             "status": state.status,
             "pipeline_version": state.pipeline_version,
             "error": state.error,
+            "limits_applied": state.limits_applied,
             "queued_at": state.queued_at,
             "finished_at": state.finished_at,
         }

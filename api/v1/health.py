@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep
@@ -26,11 +26,23 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Health,
-    summary="Readiness: the database and the job queue answer",
+    summary="Readiness: the database and the job queue answer, and a worker is alive",
+    description=(
+        "503 while the database is unreachable, the job queue's tables are missing, or fewer "
+        "annotation workers than `ARTICLE_STORE_READINESS_MIN_WORKERS` (default 1; 0 turns "
+        "the check off) sent a heartbeat within `ARTICLE_STORE_WORKER_STALLED_SECONDS`. "
+        "Workers are counted in the database, so an API whose workers run elsewhere reports "
+        "them too."
+    ),
     responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
 )
-async def readyz(session: SessionDep) -> JSONResponse:
-    state = await operations.readiness(session)
+async def readyz(request: Request, session: SessionDep) -> JSONResponse:
+    settings = request.app.state.settings
+    state = await operations.readiness(
+        session,
+        heartbeat_within_s=settings.worker_stalled_seconds,
+        workers_needed=settings.readiness_min_workers,
+    )
     if state.database == "down":
         return problem_response(  # type: ignore[return-value]
             503,
@@ -48,4 +60,16 @@ async def readyz(session: SessionDep) -> JSONResponse:
             queue="down",
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ok", "database": "ok", "queue": "ok"})
+    if state.workers_state == "down":
+        return problem_response(  # type: ignore[return-value]
+            503,
+            "Service unavailable",
+            f"{state.workers} annotation worker(s) alive, {state.workers_needed} needed: "
+            "nothing will be annotated; start `article-store worker` (or `serve` with its "
+            "worker)",
+            database="ok",
+            queue="ok",
+            workers=state.workers,
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "queue": "ok", "workers": state.workers})

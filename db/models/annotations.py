@@ -95,6 +95,8 @@ class AnnotationRun(Base):
     job_id: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # what the run left out under the per-revision limits (service/annotation_limits.py)
+    limits_applied: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

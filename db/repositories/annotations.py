@@ -25,6 +25,7 @@ from db.models import (
     Quote,
     Topic,
 )
+from db.repositories.batching import batches
 from db.repositories.filters import current_revision_of_article
 
 runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
@@ -114,30 +115,62 @@ async def mark_run(session: AsyncSession, run_id: int, **values: Any) -> None:
     await session.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
 
+async def fail_unfinished_run(
+    session: AsyncSession, run_id: int, error: str, *, final: bool
+) -> None:
+    """Record a failed job attempt on a run that has not finished (a done run stays done)."""
+    await session.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status.in_(("pending", "running")))
+        .values(
+            status="failed" if final else "pending",
+            error=error if final else f"attempt failed, will be retried: {error}"[:2000],
+            finished_at=func.now() if final else None,
+        )
+    )
+
+
+async def fail_runs_of_ended_jobs(session: AsyncSession) -> int:
+    """Unfinished runs whose queue job failed, was cancelled or aborted, or is gone."""
+    result = await session.execute(
+        text(
+            "UPDATE annotation_runs r SET status = 'failed', finished_at = now(), "
+            "error = left('the annotation job ended without finishing the run' "
+            "|| coalesce('; last error: ' || r.error, ''), 2000) "
+            "WHERE r.status IN ('pending', 'running') AND r.job_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.id = r.job_id "
+            "AND j.status IN ('todo', 'doing'))"
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def upsert_entities(
     session: AsyncSession, items: Sequence[tuple[str, str, str, str]]
 ) -> dict[tuple[str, str], int]:
-    """(key, type, name, normalized_name) → entity id."""
-    if not items:
-        return {}
-    ins = pg_insert(entities).values(
-        [{"key": k, "type": t, "name": n, "normalized_name": nn} for k, t, n, nn in items]
-    )
-    stmt = ins.on_conflict_do_update(
-        index_elements=[entities.c.key, entities.c.type],
-        # keep the fullest name seen so far as the canonical one
-        set_={
-            "name": case(
-                (func.length(ins.excluded.name) > func.length(entities.c.name), ins.excluded.name),
-                else_=entities.c.name,
-            )
-        },
-    ).returning(entities.c.id, entities.c.key, entities.c.type, entities.c.merged_into_id)
+    """(key, type, name, normalized_name) → entity id (in statements of bounded size)."""
     out: dict[tuple[str, str], int] = {}
-    for row in (await session.execute(stmt)).all():
-        # the entity itself, not a merge survivor: merges are resolved when reading, so an
-        # unmerge can still separate the rows written while the merge was in force
-        out[(row.key, row.type)] = int(row.id)
+    for chunk in batches(items, params_per_row=4):
+        ins = pg_insert(entities).values(
+            [{"key": k, "type": t, "name": n, "normalized_name": nn} for k, t, n, nn in chunk]
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[entities.c.key, entities.c.type],
+            # keep the fullest name seen so far as the canonical one
+            set_={
+                "name": case(
+                    (
+                        func.length(ins.excluded.name) > func.length(entities.c.name),
+                        ins.excluded.name,
+                    ),
+                    else_=entities.c.name,
+                )
+            },
+        ).returning(entities.c.id, entities.c.key, entities.c.type, entities.c.merged_into_id)
+        for row in (await session.execute(stmt)).all():
+            # the entity itself, not a merge survivor: merges are resolved when reading, so
+            # an unmerge can still separate the rows written while the merge was in force
+            out[(row.key, row.type)] = int(row.id)
     return out
 
 
@@ -145,8 +178,8 @@ async def add_aliases(
     session: AsyncSession, items: Iterable[tuple[int, str, str]], source: str = "auto"
 ) -> None:
     values = [{"entity_id": e, "alias": a, "normalized": n, "source": source} for e, a, n in items]
-    if values:
-        await session.execute(pg_insert(aliases).values(values).on_conflict_do_nothing())
+    for chunk in batches(values, params_per_row=4):
+        await session.execute(pg_insert(aliases).values(list(chunk)).on_conflict_do_nothing())
 
 
 async def delete_mentions(session: AsyncSession, revision_id: int) -> None:
@@ -172,8 +205,8 @@ async def replace_article_topics(
 
 
 async def insert_claim_topics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(pg_insert(claim_topics).values(rows).on_conflict_do_nothing())
+    for chunk in batches(rows, params_per_row=len(rows[0]) if rows else 1):
+        await session.execute(pg_insert(claim_topics).values(list(chunk)).on_conflict_do_nothing())
 
 
 async def latest_runs_for_articles(
@@ -189,6 +222,7 @@ async def latest_runs_for_articles(
             runs.c.status,
             runs.c.pipeline_version,
             runs.c.error,
+            runs.c.limits_applied,
             runs.c.queued_at,
             runs.c.started_at,
             runs.c.finished_at,

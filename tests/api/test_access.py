@@ -135,3 +135,42 @@ async def test_a_used_key_records_when_it_was_last_used(app: FastAPI) -> None:
     assert r.status_code == 200
     after = {k["id"]: k for k in await access.list_keys(factory)}[new.id]
     assert after["last_used_at"] is not None
+
+
+async def test_failed_authentications_are_rate_limited_per_client_before_any_lookup(
+    settings: Settings,
+) -> None:
+    """200 guessed keys: 5 lookups and 401s, then 429s that cost the database nothing."""
+    from sqlalchemy import event
+
+    app = create_app(settings.model_copy(update={"auth_failures_per_minute": 5}))
+    lookups: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "api_keys" in statement:
+            lookups.append(statement)
+
+    async with app.router.lifespan_context(app):
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        good = await access.create_key(app.state.session_factory, "guessed-around", "read")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            ok = await c.get("/v1/articles", headers={"X-API-Key": good.token})
+            assert ok.status_code == 200  # the real key is looked up (and cached) first
+            lookups.clear()
+            codes, last = [], None
+            for i in range(200):
+                last = await c.get("/v1/articles", headers={"X-API-Key": f"ask_guess_{i}"})
+                codes.append(last.status_code)
+            assert codes[:5] == [401] * 5
+            assert set(codes[5:]) == {429}
+            assert len(lookups) == 5, "a guess past the limit still reached the database"
+            assert last is not None and last.headers["content-type"] == PROBLEM
+            assert int(last.headers["retry-after"]) >= 1
+            assert last.headers["ratelimit-limit"] == "5"
+            assert last.headers["ratelimit-remaining"] == "0"
+            assert "failed authentications" in last.json()["detail"]
+            # a known key from the same address still works; no key at all too
+            again = await c.get("/v1/articles", headers={"X-API-Key": good.token})
+            assert again.status_code == 200
+            assert (await c.get("/v1/articles")).status_code == 200

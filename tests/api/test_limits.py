@@ -29,9 +29,47 @@ async def test_too_many_filter_values_is_400(client: httpx.AsyncClient) -> None:
     assert unknown.status_code == 404 and unknown.json()["value"] == "o0"
 
 
-async def test_readyz_reports_database_and_queue(client: httpx.AsyncClient) -> None:
+async def test_readyz_reports_database_queue_and_live_workers(
+    client: httpx.AsyncClient, settings: Settings, db_session: AsyncSession
+) -> None:
+    """Not ready while no annotation worker sends heartbeats (none, dead or stalled), counted
+    in the queue's table so a worker in another process or machine counts too."""
+    await db_session.execute(text("DELETE FROM procrastinate_workers"))
+    await db_session.commit()
     r = await client.get("/readyz")
-    assert r.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+    assert r.status_code == 503
+    assert r.headers["content-type"] == PROBLEM
+    assert (r.json()["database"], r.json()["queue"], r.json()["workers"]) == ("ok", "ok", 0)
+    assert "worker" in r.json()["detail"] and r.headers["retry-after"]
+    worker_id = (
+        await db_session.execute(text("SELECT procrastinate_register_worker_v1()"))
+    ).scalar_one()
+    await db_session.commit()
+    try:
+        r = await client.get("/readyz")
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "database": "ok", "queue": "ok", "workers": 1}
+        # its heartbeat stops (a killed worker): older than worker_stalled_seconds
+        await db_session.execute(
+            text(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - make_interval("
+                "secs => :s + 1) WHERE id = :w"
+            ),
+            {"s": settings.worker_stalled_seconds, "w": worker_id},
+        )
+        await db_session.commit()
+        assert (await client.get("/readyz")).status_code == 503
+        # a deployment may choose not to check workers
+        app = create_app(settings.model_copy(update={"readiness_min_workers": 0}))
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+        ):
+            r = await c.get("/readyz")
+        assert r.status_code == 200 and r.json()["workers"] == 0
+    finally:
+        await db_session.execute(text("DELETE FROM procrastinate_workers"))
+        await db_session.commit()
 
 
 async def test_statement_timeout_is_503_with_retry_hint(settings: Settings) -> None:

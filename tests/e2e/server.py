@@ -31,13 +31,31 @@ def _start(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.
     )
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90) -> None:
+def _api_ready(r: httpx.Response, workers: bool) -> bool:
+    """Ready, or (unless ``workers``) ready but for annotation workers: a ``--no-worker``
+    server's /readyz is 503 until some worker sends heartbeats."""
+    if r.status_code == 200:
+        return True
+    if workers or r.status_code != 503:
+        return False
+    body = r.json()
+    return body.get("database") == "ok" and body.get("queue") == "ok" and "workers" in body
+
+
+def _wait_ready(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    log: Path,
+    timeout: float = 90,
+    *,
+    workers: bool = False,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited early:\n{log.read_text()}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if _api_ready(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1), workers):
                 return
         except httpx.HTTPError:
             pass

@@ -32,7 +32,14 @@ def tmp_dir() -> Iterator[Path]:
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
     env.pop("DATABASE_URL", None)
-    env.update(ARTICLE_STORE_DATA_DIR=str(data_dir), ARTICLE_STORE_LOG_FORMAT="json", **extra)
+    env.update(
+        ARTICLE_STORE_DATA_DIR=str(data_dir),
+        ARTICLE_STORE_LOG_FORMAT="json",
+        # these servers run without a worker (tests start their own): /readyz need not
+        # wait for one, unless a test says otherwise
+        ARTICLE_STORE_READINESS_MIN_WORKERS="0",
+    )
+    env.update(extra)
     return env
 
 

@@ -2,7 +2,8 @@
 matches its documented status codes, content types and schemas.
 
 Bounded by default; a longer run on demand: `SCHEMATHESIS_MAX_EXAMPLES=500 python -m pytest
-tests/e2e/test_schemathesis.py`.
+tests/e2e/test_schemathesis.py` (`SCHEMATHESIS_KEEP_LOG=path` keeps the server's log, one JSON
+line per request, for docs/security.md's figures).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
         ARTICLE_STORE_LOG_FORMAT="json",
         ARTICLE_STORE_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE="0",
+        ARTICLE_STORE_AUTH_FAILURES_PER_MINUTE="0",
+        # the server under test runs no annotation worker (--no-worker): /readyz would be 503
+        ARTICLE_STORE_READINESS_MIN_WORKERS="0",
     )
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = make_database()
@@ -63,6 +67,8 @@ def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
         yield {"base_url": f"http://127.0.0.1:{port}", "key": key, "log": str(log)}
     finally:
         _stop(proc)
+        if os.environ.get("SCHEMATHESIS_KEEP_LOG"):  # the server's access log, for the figures
+            shutil.copy(log, os.environ["SCHEMATHESIS_KEEP_LOG"])
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
