@@ -68,7 +68,8 @@ def _after_sentence_end(doc: Doc, i: int) -> bool:
 
 @Language.component("quote_marks")
 def quote_marks(doc: Doc) -> Doc:
-    spans = find_quote_spans(doc.text)
+    text = doc.text  # once: Doc.text joins every token (per quote it was quadratic)
+    spans = find_quote_spans(text)
     token_spans = []
     for q in spans:
         inner = doc.char_span(q.outer_start, q.outer_end, alignment_mode="expand")
@@ -79,7 +80,7 @@ def quote_marks(doc: Doc) -> Doc:
             t.is_sent_start = False
         if _after_sentence_end(doc, inner.start):
             inner[0].is_sent_start = True
-        if q.closed and inner.end < len(doc) and _attribution_follows(doc.text, q.outer_end):
+        if q.closed and inner.end < len(doc) and _attribution_follows(text, q.outer_end):
             doc[inner.end].is_sent_start = False  # "“Why now?” the senator asked."
     doc.spans["quote_marks"] = [s for s in token_spans if len(s)]
     after_break = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -279,6 +279,7 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
     """Add the person names the small model's NER missed: a run of two to four capitalised
     proper nouns starting with a given name from the first-name list ("Ana Ruiz"), and a lone
     proper noun that is the last word of a person found that way or by the NER ("Ruiz")."""
+    doc_text = doc.text  # once: Doc.text joins every token
     covered: set[int] = set()
     for ent in doc.ents:  # a one-word ORG/GPE may be the surname of a missed name
         if ent.label_ == "PERSON" or len(ent) > 1 or ent.label_ not in {"ORG", "GPE", "NORP"}:
@@ -301,7 +302,7 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
         run = list(doc[i:j])
         if j - i >= 2 and _name_run_ok(run) and not _looks_org(run):
             s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
-            added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
+            added.append(EntityMention(s, e, i, j, "PERSON", doc_text[s:e]))
             covered.update(range(i, j))
         i = max(j, i + 1)
     # a given name the NER left out: "Carmen [Ruiz Delgado]"
@@ -316,7 +317,7 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
             and _fold(doc[p].text) in names
         ):
             raw[k] = EntityMention(
-                doc[p].idx, m.end, p, m.tok_end, m.label, doc.text[doc[p].idx : m.end]
+                doc[p].idx, m.end, p, m.tok_end, m.label, doc_text[doc[p].idx : m.end]
             )
             covered.add(p)
     known = [
@@ -324,6 +325,12 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
         for m in [*raw, *added]
         if m.label == "PERSON" and len(toks := name_tokens(m.text, "PERSON")) >= 2
     ]
+    # indexed by word: a partial form shares its first word with the name (linear, not
+    # quadratic, in a text of thousands of names)
+    known_by_word: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for full in dict.fromkeys(known):
+        for w in set(full):
+            known_by_word[w].append(full)
     # a partial form of a known name the NER missed: "Ruiz Delgado", "Ruiz", "Van Houten"
     i = 0
     while i < n:
@@ -337,9 +344,11 @@ def _with_missed_names(doc: Doc, raw: list[EntityMention]) -> list[EntityMention
         ):  # fmt: skip
             j += 1
         words = tuple(w for t in doc[i:j] for w in name_tokens(t.text, "PERSON"))
-        if words and any(words == full or _same_name_words(words, full) for full in known):
+        if words and any(
+            words == full or _same_name_words(words, full) for full in known_by_word[words[0]]
+        ):
             s, e = doc[i].idx, doc[j - 1].idx + len(doc[j - 1].text)
-            added.append(EntityMention(s, e, i, j, "PERSON", doc.text[s:e]))
+            added.append(EntityMention(s, e, i, j, "PERSON", doc_text[s:e]))
             covered.update(range(i, j))
         i = max(j, i + 1)
     if not added:
@@ -355,6 +364,7 @@ def _with_missed_orgs(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]
     ("CityLink Buses said") or names a speaking organisation noun in apposition ("the drivers'
     union, Unite Transit,"). A run holding a role word or honorific ("Prime Minister") or
     starting with a given name (a person, found by ``_with_missed_names``) is left alone."""
+    doc_text = doc.text  # once: Doc.text joins every token
     covered = {i for m in raw for i in range(m.tok_start, m.tok_end)}
     names = _first_name_genders()
     added: list[EntityMention] = []
@@ -392,7 +402,7 @@ def _with_missed_orgs(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]
         if any(w in HONORIFICS or w in PERSON_ROLE_NOUNS for w in words) or words[0] in names:
             continue
         s, e = run[0].idx, run[-1].idx + len(run[-1].text)
-        added.append(EntityMention(s, e, start, head.i + 1, "ORG", doc.text[s:e]))
+        added.append(EntityMention(s, e, start, head.i + 1, "ORG", doc_text[s:e]))
         covered.update(range(start, head.i + 1))
     if not added:
         return raw
@@ -482,11 +492,20 @@ def build_entities(doc: Doc) -> EntityIndex:
             c = persons.setdefault(toks, _Cluster(tokens=toks, first=m.start))
             c.label_votes[m.label] += 1
 
+    by_word: defaultdict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for pname in persons:
+        for w in pname:
+            by_word[w].add(pname)
+
     def person_for(toks: tuple[str, ...]) -> tuple[str, ...] | None:
-        """Full-name cluster a partial name ("Kim", "Mr. Putin") refers to."""
+        """Full-name cluster a partial name ("Kim", "Mr. Putin") refers to (candidates: the
+        clusters holding its first word, as a partial form is a run of the full name)."""
         best: tuple[int, int, tuple[str, ...]] | None = None
-        for full, c in persons.items():
-            if len(toks) >= len(full):
+        if not toks:
+            return None
+        for full in by_word.get(toks[0], ()):
+            c = persons.get(full)
+            if c is None or len(toks) >= len(full):
                 continue
             if _same_name_words(toks, full):
                 score = (sum(c.label_votes.values()), -c.first, full)
@@ -512,8 +531,10 @@ def build_entities(doc: Doc) -> EntityIndex:
             else:
                 full = person_for(toks)
                 cid = "P|" + " ".join(full if full else toks)
-                if not full:
-                    persons.setdefault(toks, _Cluster(tokens=toks, first=m.start))
+                if not full and toks not in persons:
+                    persons[toks] = _Cluster(tokens=toks, first=m.start)
+                    for w in toks:
+                        by_word[w].add(toks)
         elif m.label in {"ORG", "NORP", "GPE"} and len(toks) <= 3 and not _is_acronym(m.text):
             full = person_for(name_tokens(m.text, "PERSON"))
             if full is not None:  # a surname the small model mislabelled ("Pak" as ORG)

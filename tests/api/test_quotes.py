@@ -48,11 +48,14 @@ async def _current_quote_ids_of_outlet(session: AsyncSession, outlet: str) -> se
     return ids
 
 
-async def _entity_id(session: AsyncSession, normalized_name: str) -> int:
+async def _entity_id(session: AsyncSession, person: str) -> int:
+    """The person entity keyed ``person:<person>`` (the key, not the canonical name, which
+    is whichever fullest form an annotation batch saw first)."""
     return int(
         (
             await session.execute(
-                text("SELECT id FROM entities WHERE normalized_name = :n"), {"n": normalized_name}
+                text("SELECT id FROM entities WHERE key = :k AND type = 'PERSON'"),
+                {"k": f"person:{person}"},
             )
         ).scalar_one()
     )
