@@ -97,7 +97,7 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
                 )
                 total = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
         elif "cursor" in qs:
-            after = decode_cursor(qs["cursor"][0], "articles:published", (datetime, int))
+            after = decode_cursor(qs["cursor"][0], sql.articles_cursor_kind(), (datetime, int))
             rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
         else:
             rows = await conn.fetch(sql.articles_page(limit + 1))
@@ -115,11 +115,21 @@ async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
             return None
         quote_rows = await conn.fetch(sql.QUOTES_OF_REVISION, rev["id"])
         mention_rows = await conn.fetch(sql.MENTIONS_OF_REVISION, rev["id"])
+        claim_rows = await conn.fetch(sql.CLAIMS_OF_REVISION, rev["id"])
+        topics = (
+            await conn.fetch(sql.TOPICS_OF_CLAIMS, [r["id"] for r in claim_rows])
+            if claim_rows
+            else []
+        )
+    by_claim: dict[int, list[dict[str, Any]]] = {}
+    for t in topics:
+        by_claim.setdefault(t["claim_id"], []).append(dict(t))
     return {
         "article_id": article_id,
         "revision": rev["number"],
         "text": rev["body"],
         "quotes": _rows(quote_rows),
+        "claims": [{**r, "topics": by_claim.get(r["id"], [])} for r in claim_rows],
         "mentions": _rows(mention_rows),
     }
 

@@ -193,7 +193,7 @@ async def pick_params(url: str, page: int = 1000, limit: int = 50) -> Params:
             "OFFSET $1 LIMIT 1",
             (page - 1) * limit - 1,
         )
-        deep = encode_cursor("articles:published", (last["published_sort"], last["id"]))
+        deep = encode_cursor(sql.articles_cursor_kind(), (last["published_sort"], last["id"]))
         diff_ids = [
             r[0]
             for r in await conn.fetch(
@@ -423,7 +423,7 @@ async def explain_all(url: str, p: Params) -> dict[str, str]:
         mid_ids = [r[0] for r in await conn.fetch(sql.SPEAKER_IDS, p.mid_speaker.lower())]
         from service.pagination import decode_cursor
 
-        after = decode_cursor(p.deep_cursor, "articles:published", (datetime, int))
+        after = decode_cursor(p.deep_cursor, sql.articles_cursor_kind(), (datetime, int))
         rev_id = await conn.fetchval(
             sql.CURRENT_REVISION.replace("r.id, r.number, r.body, a.title", "r.id"),
             p.n_articles // 2,

@@ -9,6 +9,9 @@ plans below are the API's plans.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from functools import cache
+
 SPEAKER_IDS = """
 WITH roots AS (
   SELECT coalesce(e.merged_into_id, e.id) AS id
@@ -106,6 +109,16 @@ def articles_after(limit: int) -> str:
     )
 
 
+@cache
+def articles_cursor_kind() -> str:
+    """The cursor ``kind`` of the unfiltered articles list as the API makes it (a cursor is
+    tied to its listing's filters: ``service.pagination.listing_kind``)."""
+    from service.articles import ArticleListQuery
+    from service.pagination import listing_kind
+
+    return listing_kind("articles:published", asdict(ArticleListQuery()))
+
+
 OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
 
 
@@ -134,7 +147,8 @@ QUOTES_OF_REVISION = """
 SELECT q.id, q.article_id, r.number AS revision, q.kind, q.text, q.span_start, q.span_end,
        coalesce(sp.merged_into_id, sp.id) AS speaker_id,
        coalesce(sv.name, sp.name) AS speaker_name, q.speaker_text, q.cue, q.confidence,
-       q.curated, q.anchor_status, q.published_at, q.outlet_id
+       q.curated, q.anchor_status, q.published_at, q.outlet_id,
+       (SELECT o.name FROM outlets o WHERE o.id = q.outlet_id) AS outlet_name
 FROM quotes q
 JOIN article_revisions r ON r.id = q.revision_id
 LEFT JOIN entities sp ON sp.id = q.speaker_id
@@ -151,6 +165,23 @@ LEFT JOIN entities s ON s.id = e.merged_into_id
 WHERE m.revision_id = $1
 ORDER BY m.span_start, m.id
 """
+
+CLAIMS_OF_REVISION = """
+SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end,
+       coalesce(cl.merged_into_id, cl.id) AS claimant_id,
+       coalesce(sv.name, cl.name) AS claimant_name, c.claimant_text, c.quote_id, c.score,
+       c.cluster_id, c.curated, c.not_a_claim, c.anchor_status, c.published_at, c.outlet_id,
+       o.name AS outlet
+FROM claims c
+JOIN article_revisions r ON r.id = c.revision_id
+JOIN outlets o ON o.id = c.outlet_id
+LEFT JOIN entities cl ON cl.id = c.claimant_id
+LEFT JOIN entities sv ON sv.id = cl.merged_into_id
+WHERE c.revision_id = $1 AND c.not_a_claim IS false
+ORDER BY c.span_start, c.id
+"""
+# (the annotations view sends CURRENT_REVISION, QUOTES_OF_REVISION, MENTIONS_OF_REVISION,
+# CLAIMS_OF_REVISION and TOPICS_OF_CLAIMS for the claims found, as the API does)
 
 # the revision diff (previous → current): the article, both texts, the annotations of both
 ARTICLE = """
