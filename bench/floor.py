@@ -71,13 +71,20 @@ async def claims(pool: asyncpg.Pool, qs: dict[str, list[str]]) -> Any:
         if topic is None:
             return None
         rows = await conn.fetch(sql.claims_by_topic(limit + 1), list(topic[1]))
-        more, rows = len(rows) > limit, rows[:limit]
-        topics = await conn.fetch(sql.TOPICS_OF_CLAIMS, [r["id"] for r in rows])
-    by_claim: dict[int, list[dict[str, Any]]] = {}
-    for t in topics:
-        by_claim.setdefault(t["claim_id"], []).append(dict(t))
-    items = [{**r, "topics": by_claim.get(r["id"], [])} for r in rows]
-    return {"items": items, "next_cursor": "x" if more else None}
+    more, rows = len(rows) > limit, rows[:limit]
+    return {"items": [_claim(r) for r in rows], "next_cursor": "x" if more else None}
+
+
+_TOPIC_KEYS = ("slug", "name", "score", "source")
+
+
+def _claim(row: Any) -> Any:
+    """A claim row (a record: by name; a row of an array: by position) whose last value is
+    its topics, rows of :data:`_TOPIC_KEYS`."""
+    topics = [dict(zip(_TOPIC_KEYS, t, strict=True)) for t in row[-1]]
+    if isinstance(row, asyncpg.Record):
+        return {**dict(row.items()), "topics": topics}
+    return [*row[:-1], topics]
 
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:

@@ -55,12 +55,17 @@ ORDER BY t.slug = $1 DESC, t.id
 LIMIT 1
 """
 
+# a claim's topics, best first, as one array of rows (a column of the claims statements)
+CLAIM_TOPICS = """array((SELECT row(t.slug, t.name, ct.score, ct.source)
+       FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
+       WHERE ct.claim_id = c.id ORDER BY ct.score DESC, t.slug))"""
+
 _CLAIMS_BY_TOPIC = """
 SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end,
        coalesce(cl.merged_into_id, cl.id) AS claimant_id,
        coalesce(sv.name, cl.name) AS claimant_name, c.claimant_text, c.quote_id, c.score,
        c.cluster_id, c.curated, c.not_a_claim, c.anchor_status, c.published_at, c.outlet_id,
-       o.name AS outlet
+       o.name AS outlet, {topics} AS topics
 FROM claims c
 JOIN article_revisions r ON r.id = c.revision_id
 JOIN articles a ON a.id = c.article_id AND a.current_revision = r.number
@@ -76,16 +81,10 @@ LIMIT {limit}
 
 
 def claims_by_topic(limit: int) -> str:
-    """Parameter: the topic ids (the tree, from :data:`TOPIC_FILTER_IDS`)."""
-    return _CLAIMS_BY_TOPIC.format(limit=int(limit))
+    """Parameter: the topic ids (the tree, from :data:`TOPIC_FILTER_IDS`). Each row ends
+    with the claim's topics, an array of (slug, name, score, source) rows."""
+    return _CLAIMS_BY_TOPIC.format(limit=int(limit), topics=CLAIM_TOPICS)
 
-
-TOPICS_OF_CLAIMS = """
-SELECT ct.claim_id, t.slug, t.name, ct.score, ct.source
-FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
-WHERE ct.claim_id = ANY($1::bigint[])
-ORDER BY ct.claim_id, ct.score DESC, t.slug
-"""
 
 _ARTICLES = """
 SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
@@ -179,6 +178,12 @@ LEFT JOIN entities cl ON cl.id = c.claimant_id
 LEFT JOIN entities sv ON sv.id = cl.merged_into_id
 WHERE c.revision_id = $1 AND c.not_a_claim IS false
 ORDER BY c.span_start, c.id
+"""
+TOPICS_OF_CLAIMS = """
+SELECT ct.claim_id, t.slug, t.name, ct.score, ct.source
+FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
+WHERE ct.claim_id = ANY($1::bigint[])
+ORDER BY ct.claim_id, ct.score DESC, t.slug
 """
 # (the annotations view sends CURRENT_REVISION, QUOTES_OF_REVISION, MENTIONS_OF_REVISION,
 # CLAIMS_OF_REVISION and TOPICS_OF_CLAIMS for the claims found, as the API does)
