@@ -117,27 +117,20 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
 
 async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
     async with pool.acquire() as conn:
-        rev = await conn.fetchrow(sql.CURRENT_REVISION, article_id)
-        if rev is None:
-            return None
-        quote_rows = await conn.fetch(sql.QUOTES_OF_REVISION, rev["id"])
-        mention_rows = await conn.fetch(sql.MENTIONS_OF_REVISION, rev["id"])
-        claim_rows = await conn.fetch(sql.CLAIMS_OF_REVISION, rev["id"])
-        topics = (
-            await conn.fetch(sql.TOPICS_OF_CLAIMS, [r["id"] for r in claim_rows])
-            if claim_rows
-            else []
-        )
-    by_claim: dict[int, list[dict[str, Any]]] = {}
-    for t in topics:
-        by_claim.setdefault(t["claim_id"], []).append(dict(t))
+        view = await conn.fetchrow(sql.REVISION_VIEW, article_id)
+    if view is None:
+        return None
+    entities: dict[str, int] = {}
+    for m in view["mentions"]:
+        entities[str(m[5])] = entities.get(str(m[5]), 0) + 1
     return {
         "article_id": article_id,
-        "revision": rev["number"],
-        "text": rev["body"],
-        "quotes": _rows(quote_rows),
-        "claims": [{**r, "topics": by_claim.get(r["id"], [])} for r in claim_rows],
-        "mentions": _rows(mention_rows),
+        "revision": view["number"],
+        "text": view["body"],
+        "quotes": [list(q) for q in view["quotes"]],
+        "claims": [_claim(c) for c in view["claims"]],
+        "mentions": [list(m) for m in view["mentions"]],
+        "entities": entities,
     }
 
 

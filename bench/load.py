@@ -424,10 +424,6 @@ async def explain_all(url: str, p: Params) -> dict[str, str]:
         from service.pagination import decode_cursor
 
         after = decode_cursor(p.deep_cursor, sql.articles_cursor_kind(), (datetime, int))
-        rev_id = await conn.fetchval(
-            sql.CURRENT_REVISION.replace("r.id, r.number, r.body, a.title", "r.id"),
-            p.n_articles // 2,
-        )
         topic = await conn.fetchrow(sql.TOPIC_FILTER_IDS, p.topic_slug)
         tree = list(topic[1]) if topic is not None else []
         leaf = await conn.fetchrow(sql.TOPIC_FILTER_IDS, p.leaf_topic_slug)
@@ -466,8 +462,7 @@ async def explain_all(url: str, p: Params) -> dict[str, str]:
             ("articles_page1000", sql.articles_after(51), (after[0], after[1])),
             ("articles_filtered", sql.articles_filtered(51), (outlet, p.since)),
             ("articles_count_exact", sql.ARTICLES_COUNT, (outlet, p.since)),
-            ("annotations: quotes_of_revision", sql.QUOTES_OF_REVISION, (rev_id,)),
-            ("annotations: mentions_of_revision", sql.MENTIONS_OF_REVISION, (rev_id,)),
+            ("annotations (one statement)", sql.REVISION_VIEW, (p.n_articles // 2,)),
             ("revision_diff: revisions", sql.REVISION_TEXTS, (diff_article, numbers)),
             ("revision_diff: quotes", sql.DIFF_QUOTES, (diff_revs,)),
             ("revision_diff: entities", sql.DIFF_ENTITIES, (diff_revs,)),

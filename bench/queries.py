@@ -136,57 +136,50 @@ ARTICLES_ESTIMATE = "EXPLAIN (FORMAT JSON) " + ARTICLES_COUNT.replace("count(*)"
     "($1)", "({id})"
 ).replace("$2", "{since}")
 
-CURRENT_REVISION = """
-SELECT r.id, r.number, r.body, a.title
-FROM article_revisions r
-JOIN articles a ON a.id = r.article_id AND a.current_revision = r.number
-WHERE a.id = $1
-"""
-QUOTES_OF_REVISION = """
-SELECT q.id, q.article_id, r.number AS revision, q.kind, q.text, q.span_start, q.span_end,
-       coalesce(sp.merged_into_id, sp.id) AS speaker_id,
-       coalesce(sv.name, sp.name) AS speaker_name, q.speaker_text, q.cue, q.confidence,
-       q.curated, q.anchor_status, q.published_at, q.outlet_id,
-       (SELECT o.name FROM outlets o WHERE o.id = q.outlet_id) AS outlet_name
+# one revision's annotations view: the revision with its quotes, mentions and claims (each
+# with its topics) as arrays of rows, in one statement (db/repositories/revision_view.py)
+_QUOTES_OF_REVISION = """
+SELECT row(q.id, q.article_id, r.number, q.kind, q.text, q.span_start, q.span_end,
+           coalesce(sp.merged_into_id, sp.id), coalesce(sv.name, sp.name), q.speaker_text,
+           q.cue, q.confidence, q.curated, q.anchor_status, q.published_at, q.outlet_id,
+           (SELECT o.name FROM outlets o WHERE o.id = q.outlet_id))
 FROM quotes q
 JOIN article_revisions r ON r.id = q.revision_id
 LEFT JOIN entities sp ON sp.id = q.speaker_id
 LEFT JOIN entities sv ON sv.id = sp.merged_into_id
-WHERE q.revision_id = $1 AND q.deleted_at IS NULL
+WHERE q.revision_id = rev.id AND q.deleted_at IS NULL
 ORDER BY q.span_start, q.id
 """
-MENTIONS_OF_REVISION = """
-SELECT m.id, m.span_start, m.span_end, m.text, m.label,
-       coalesce(e.merged_into_id, e.id) AS entity_id,
-       coalesce(s.name, e.name) AS entity_name, coalesce(s.type, e.type) AS entity_type
+_MENTIONS_OF_REVISION = """
+SELECT row(m.id, m.span_start, m.span_end, m.text, m.label, coalesce(e.merged_into_id, e.id),
+           coalesce(s.name, e.name), coalesce(s.type, e.type))
 FROM mentions m JOIN entities e ON e.id = m.entity_id
 LEFT JOIN entities s ON s.id = e.merged_into_id
-WHERE m.revision_id = $1
+WHERE m.revision_id = rev.id
 ORDER BY m.span_start, m.id
 """
-
-CLAIMS_OF_REVISION = """
-SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end,
-       coalesce(cl.merged_into_id, cl.id) AS claimant_id,
-       coalesce(sv.name, cl.name) AS claimant_name, c.claimant_text, c.quote_id, c.score,
-       c.cluster_id, c.curated, c.not_a_claim, c.anchor_status, c.published_at, c.outlet_id,
-       o.name AS outlet
+_CLAIMS_OF_REVISION = f"""
+SELECT row(c.id, c.article_id, r.number, c.text, c.span_start, c.span_end,
+           coalesce(cl.merged_into_id, cl.id), coalesce(sv.name, cl.name), c.claimant_text,
+           c.quote_id, c.score, c.cluster_id, c.curated, c.not_a_claim, c.anchor_status,
+           c.published_at, c.outlet_id, o.name, {CLAIM_TOPICS})
 FROM claims c
 JOIN article_revisions r ON r.id = c.revision_id
 JOIN outlets o ON o.id = c.outlet_id
 LEFT JOIN entities cl ON cl.id = c.claimant_id
 LEFT JOIN entities sv ON sv.id = cl.merged_into_id
-WHERE c.revision_id = $1 AND c.not_a_claim IS false
+WHERE c.revision_id = rev.id AND c.not_a_claim IS false
 ORDER BY c.span_start, c.id
 """
-TOPICS_OF_CLAIMS = """
-SELECT ct.claim_id, t.slug, t.name, ct.score, ct.source
-FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
-WHERE ct.claim_id = ANY($1::bigint[])
-ORDER BY ct.claim_id, ct.score DESC, t.slug
+REVISION_VIEW = f"""
+SELECT rev.id, rev.number, rev.body,
+       array(({_QUOTES_OF_REVISION})) AS quotes,
+       array(({_MENTIONS_OF_REVISION})) AS mentions,
+       array(({_CLAIMS_OF_REVISION})) AS claims
+FROM article_revisions rev
+JOIN articles a ON a.id = rev.article_id AND a.current_revision = rev.number
+WHERE a.id = $1
 """
-# (the annotations view sends CURRENT_REVISION, QUOTES_OF_REVISION, MENTIONS_OF_REVISION,
-# CLAIMS_OF_REVISION and TOPICS_OF_CLAIMS for the claims found, as the API does)
 
 # the revision diff (previous → current): the article, both texts, the annotations of both
 ARTICLE = """

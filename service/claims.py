@@ -179,11 +179,6 @@ def claim_items(rows: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def revision_claims(session: AsyncSession, revision_id: int) -> list[dict[str, Any]]:
-    """The claims of one revision as the API shows them (for its annotations view)."""
-    return await _items(session, await repo.claims_on_revision(session, revision_id))
-
-
 def _cursor_kind(sort: ClaimSort) -> str:
     return f"claims:{sort}"
 

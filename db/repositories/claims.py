@@ -106,14 +106,16 @@ def _base(current_only: bool = True) -> Any:
     return select(*CLAIM_COLUMNS).select_from(joined)
 
 
-async def claims_on_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    """A revision's claims (current or not), in text order; not-a-claim tombstones excluded."""
-    stmt = (
+def claims_of_revision(revision_id: ColumnElement[int]) -> Any:
+    """A revision's claims (current or not) with their topics (:data:`CLAIM_TOPICS`), in
+    text order; not-a-claim tombstones excluded. ``revision_id``: a bound value or the
+    column of an enclosing statement."""
+    return (
         _base(current_only=False)
+        .add_columns(CLAIM_TOPICS)
         .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
         .order_by(claims.c.span_start, claims.c.id)
     )
-    return list((await session.execute(stmt)).all())
 
 
 @dataclass(frozen=True, slots=True)
