@@ -135,24 +135,18 @@ async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:
 
 
 async def diff(pool: asyncpg.Pool, article_id: int) -> Any:
-    """Previous → current revision: the same five statements as the API, the same word
-    diff (textkit.diffing), and the annotation rows of both revisions."""
+    """Previous → current revision: the API's one statement, the same word diff
+    (textkit.diffing), and the annotation rows of both revisions."""
     async with pool.acquire() as conn:
-        article = await conn.fetchrow(sql.ARTICLE, article_id)
-        if article is None:
-            return None
-        current = article["current_revision"]
-        numbers = sorted({max(1, current - 1), current})
-        revs = {r["number"]: r for r in await conn.fetch(sql.REVISION_TEXTS, article_id, numbers)}
-        old, new = revs[numbers[0]], revs[numbers[-1]]
-        ids = [old["id"], new["id"]]
-        ann = {
-            "quotes": await conn.fetch(sql.DIFF_QUOTES, ids),
-            "entities": await conn.fetch(sql.DIFF_ENTITIES, ids),
-            "claims": await conn.fetch(sql.DIFF_CLAIMS, ids),
-        }
+        rows = await conn.fetch(sql.REVISION_DIFF, article_id)
+    if not rows or rows[0][4] is None:
+        return None
+    old, new = sorted(rows, key=lambda r: r[5])[0], max(rows, key=lambda r: r[5])
     out = diff_texts(old["body"], new["body"], "word").to_dict()
-    out["annotations"] = {k: _rows(v) for k, v in ann.items()}
+    out["annotations"] = {
+        k: {"old": [list(x) for x in old[k]], "new": [list(x) for x in new[k]]}
+        for k in ("quotes", "entities", "claims")
+    }
     return out
 
 

@@ -181,40 +181,30 @@ JOIN articles a ON a.id = rev.article_id AND a.current_revision = rev.number
 WHERE a.id = $1
 """
 
-# the revision diff (previous → current): the article, both texts, the annotations of both
-ARTICLE = """
-SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
-       a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
-       a.created_at, a.updated_at
-FROM articles a JOIN outlets o ON o.id = a.outlet_id
+# the revision diff (previous → current): the article, both texts and the annotations of
+# both (quotes, mentions grouped by entity, claims) as arrays of rows, in one statement
+# (db/repositories/diff_view.py)
+REVISION_DIFF = """
+SELECT a.id, a.current_revision, o.name, a.published_at,
+       r.id, r.number, r.sha256, r.title, r.body,
+       array((SELECT row(q.id, q.kind, q.text, q.span_start, q.span_end, q.speaker_id,
+                         coalesce(sp.name, q.speaker_text))
+              FROM quotes q LEFT JOIN entities sp ON sp.id = q.speaker_id
+              WHERE q.revision_id = r.id
+              ORDER BY q.span_start, q.id)) AS quotes,
+       array((SELECT row(m.entity_id, e.name, e.type, count(*), min(m.span_start))
+              FROM mentions m JOIN entities e ON e.id = m.entity_id
+              WHERE m.revision_id = r.id
+              GROUP BY m.entity_id, e.name, e.type
+              ORDER BY min(m.span_start))) AS entities,
+       array((SELECT row(c.id, c.text, c.span_start, c.span_end, c.score, c.claimant_id,
+                         coalesce(cl.name, c.claimant_text))
+              FROM claims c LEFT JOIN entities cl ON cl.id = c.claimant_id
+              WHERE c.revision_id = r.id AND c.not_a_claim IS false
+              ORDER BY c.span_start, c.id)) AS claims
+FROM articles a
+JOIN outlets o ON o.id = a.outlet_id
+LEFT JOIN article_revisions r ON r.article_id = a.id
+     AND r.number IN (greatest(1, a.current_revision - 1), a.current_revision)
 WHERE a.id = $1
-"""
-REVISION_TEXTS = """
-SELECT r.id, r.article_id, r.number, r.sha256, r.title, r.byline, r.source_format,
-       r.char_count, octet_length(r.body) AS byte_count, r.similarity_to_previous,
-       r.change_stats, r.fetched_at, r.created_at, r.body
-FROM article_revisions r
-WHERE r.article_id = $1 AND r.number = ANY($2::integer[])
-"""
-DIFF_QUOTES = """
-SELECT q.revision_id, q.id, q.kind, q.text, q.span_start, q.span_end, q.speaker_id,
-       coalesce(sp.name, q.speaker_text) AS speaker
-FROM quotes q LEFT JOIN entities sp ON sp.id = q.speaker_id
-WHERE q.revision_id = ANY($1::bigint[])
-ORDER BY q.revision_id, q.span_start, q.id
-"""
-DIFF_ENTITIES = """
-SELECT m.revision_id, m.entity_id, e.name, e.type, count(*) AS count,
-       min(m.span_start) AS first_start
-FROM mentions m JOIN entities e ON e.id = m.entity_id
-WHERE m.revision_id = ANY($1::bigint[])
-GROUP BY m.revision_id, m.entity_id, e.name, e.type
-ORDER BY m.revision_id, min(m.span_start)
-"""
-DIFF_CLAIMS = """
-SELECT c.revision_id, c.id, c.text, c.span_start, c.span_end, c.score, c.claimant_id,
-       coalesce(cl.name, c.claimant_text) AS claimant
-FROM claims c LEFT JOIN entities cl ON cl.id = c.claimant_id
-WHERE c.revision_id = ANY($1::bigint[]) AND c.not_a_claim IS false
-ORDER BY c.revision_id, c.span_start, c.id
 """
