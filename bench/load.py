@@ -6,8 +6,9 @@
 For each endpoint: a short warm-up, then ``concurrency`` workers send requests back to back
 for ``duration`` seconds; req/s, p50 and p99 are computed from every request's wall time.
 The API (``article-store serve --workers W --no-worker``) and the floor
-(:mod:`bench.floor` under uvicorn with the same worker count) are run one after the other
-on the same database, never together, so they do not compete for the two cores.
+(:mod:`bench.floor` under uvicorn with the same worker count) run on the same database and
+are never loaded together, so they do not compete for the two cores: each endpoint is
+measured on the API, then on the floor.
 """
 
 from __future__ import annotations
