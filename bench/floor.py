@@ -108,11 +108,12 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
             rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
         else:
             rows = await conn.fetch(sql.articles_page(limit + 1))
-    return {
-        "items": _rows(rows[:limit]),
-        "next_cursor": "x" if len(rows) > limit else None,
-        "total": total,
-    }
+        more, rows = len(rows) > limit, rows[:limit]
+        ids = [r["id"] for r in rows]
+        runs = await conn.fetch(sql.annotation_statuses(len(ids)), *ids) if ids else []
+    status = {r["article_id"]: r["status"] for r in runs}
+    items = [{**r, "annotation_status": status.get(r["id"])} for r in rows]
+    return {"items": items, "next_cursor": "x" if more else None, "total": total}
 
 
 async def revision_annotations(pool: asyncpg.Pool, article_id: int) -> Any:

@@ -118,6 +118,21 @@ def articles_cursor_kind() -> str:
     return listing_kind("articles:published", asdict(ArticleListQuery()))
 
 
+def annotation_statuses(n_ids: int) -> str:
+    """The newest annotation run of each listed article's current revision (the API's
+    ``annotation_status`` of each item). Parameters: the page's article ids ($1..$n)."""
+    ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
+    return f"""
+SELECT DISTINCT ON (a.id) a.id AS article_id, ar.id, ar.status, ar.pipeline_version, ar.error,
+       ar.queued_at, ar.started_at, ar.finished_at
+FROM articles a
+JOIN article_revisions r ON r.article_id = a.id AND r.number = a.current_revision
+JOIN annotation_runs ar ON ar.revision_id = r.id
+WHERE a.id IN ({ids})
+ORDER BY a.id, ar.id DESC
+"""
+
+
 OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
 
 
