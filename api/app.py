@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -153,20 +153,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.anon_rate_limit_per_minute,
         settings.auth_failures_per_minute,
     )
-    v1 = APIRouter(
-        prefix="/v1",
-        dependencies=[Depends(reject_unknown_query_params), Depends(authorize)],
-    )
-    v1.include_router(articles.router)
-    v1.include_router(outlets_v1.router)
-    v1.include_router(diff.router)
-    v1.include_router(stories.router)
-    v1.include_router(quotes_v1.router)
-    v1.include_router(quotes_v1.articles_router)
-    v1.include_router(entities_v1.router)
-    v1.include_router(claims_v1.router)
-    v1.include_router(topics_v1.router)
-    app.include_router(v1)
+    # Each resource router is included in the app itself, under /v1 with the /v1
+    # dependencies: FastAPI matches a request against every level of nested routers (and
+    # each level twice), so one level fewer is less routing work on every request.
+    v1_dependencies = [Depends(reject_unknown_query_params), Depends(authorize)]
+    for router in (
+        articles.router,
+        outlets_v1.router,
+        diff.router,
+        stories.router,
+        quotes_v1.router,
+        quotes_v1.articles_router,
+        entities_v1.router,
+        claims_v1.router,
+        topics_v1.router,
+    ):
+        app.include_router(router, prefix="/v1", dependencies=v1_dependencies)
     app.include_router(health.router, dependencies=[Depends(reject_unknown_query_params)])
     app.include_router(problems_v1.router, dependencies=[Depends(reject_unknown_query_params)])
     app.include_router(metrics_router, dependencies=[Depends(reject_unknown_query_params)])

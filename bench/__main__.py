@@ -225,24 +225,28 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
 
     api_results: dict[str, load.Result] = {}
     floor_results: dict[str, load.Result] = {}
+    # Both servers are up, but only one is under load at a time: each endpoint is measured
+    # on the API and then on the floor, seconds apart, so that the ratio of one endpoint
+    # compares two measurements under the same load from the machine's other users.
     api.start()
     try:
-        eps = load.endpoints(params, load.claims_route(api.base))
-        if args.only:
-            eps = [e for e in eps if e.name in args.only]
-        for ep in eps:
-            if ep.api:
-                api_results[ep.name] = drive(api.base, ep)
-                print(f"  api   {ep.name:<26} {api_results[ep.name].rps:8.0f} req/s", flush=True)
+        floor.start()
+        try:
+            eps = load.endpoints(params, load.claims_route(api.base))
+            if args.only:
+                eps = [e for e in eps if e.name in args.only]
+            for ep in eps:
+                if ep.api:
+                    api_results[ep.name] = drive(api.base, ep)
+                    print(
+                        f"  api   {ep.name:<26} {api_results[ep.name].rps:8.0f} req/s", flush=True
+                    )
+                floor_results[ep.name] = drive(floor.base, ep)
+                print(f"  floor {ep.name:<26} {floor_results[ep.name].rps:8.0f} req/s", flush=True)
+        finally:
+            floor.stop()
     finally:
         api.stop()
-    floor.start()
-    try:
-        for ep in eps:
-            floor_results[ep.name] = drive(floor.base, ep)
-            print(f"  floor {ep.name:<26} {floor_results[ep.name].rps:8.0f} req/s", flush=True)
-    finally:
-        floor.stop()
     rows = []
     for ep in eps:
         a, f = api_results.get(ep.name), floor_results.get(ep.name)

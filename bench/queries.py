@@ -9,6 +9,9 @@ plans below are the API's plans.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from functools import cache
+
 SPEAKER_IDS = """
 WITH roots AS (
   SELECT coalesce(e.merged_into_id, e.id) AS id
@@ -52,12 +55,17 @@ ORDER BY t.slug = $1 DESC, t.id
 LIMIT 1
 """
 
+# a claim's topics, best first, as one array of rows (a column of the claims statements)
+CLAIM_TOPICS = """array((SELECT row(t.slug, t.name, ct.score, ct.source)
+       FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
+       WHERE ct.claim_id = c.id ORDER BY ct.score DESC, t.slug))"""
+
 _CLAIMS_BY_TOPIC = """
 SELECT c.id, c.article_id, r.number AS revision, c.text, c.span_start, c.span_end,
        coalesce(cl.merged_into_id, cl.id) AS claimant_id,
        coalesce(sv.name, cl.name) AS claimant_name, c.claimant_text, c.quote_id, c.score,
        c.cluster_id, c.curated, c.not_a_claim, c.anchor_status, c.published_at, c.outlet_id,
-       o.name AS outlet
+       o.name AS outlet, {topics} AS topics
 FROM claims c
 JOIN article_revisions r ON r.id = c.revision_id
 JOIN articles a ON a.id = c.article_id AND a.current_revision = r.number
@@ -73,16 +81,10 @@ LIMIT {limit}
 
 
 def claims_by_topic(limit: int) -> str:
-    """Parameter: the topic ids (the tree, from :data:`TOPIC_FILTER_IDS`)."""
-    return _CLAIMS_BY_TOPIC.format(limit=int(limit))
+    """Parameter: the topic ids (the tree, from :data:`TOPIC_FILTER_IDS`). Each row ends
+    with the claim's topics, an array of (slug, name, score, source) rows."""
+    return _CLAIMS_BY_TOPIC.format(limit=int(limit), topics=CLAIM_TOPICS)
 
-
-TOPICS_OF_CLAIMS = """
-SELECT ct.claim_id, t.slug, t.name, ct.score, ct.source
-FROM claim_topics ct JOIN topics t ON t.id = ct.topic_id
-WHERE ct.claim_id = ANY($1::bigint[])
-ORDER BY ct.claim_id, ct.score DESC, t.slug
-"""
 
 _ARTICLES = """
 SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
@@ -106,6 +108,31 @@ def articles_after(limit: int) -> str:
     )
 
 
+@cache
+def articles_cursor_kind() -> str:
+    """The cursor ``kind`` of the unfiltered articles list as the API makes it (a cursor is
+    tied to its listing's filters: ``service.pagination.listing_kind``)."""
+    from service.articles import ArticleListQuery
+    from service.pagination import listing_kind
+
+    return listing_kind("articles:published", asdict(ArticleListQuery()))
+
+
+def annotation_statuses(n_ids: int) -> str:
+    """The newest annotation run of each listed article's current revision (the API's
+    ``annotation_status`` of each item). Parameters: the page's article ids ($1..$n)."""
+    ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
+    return f"""
+SELECT DISTINCT ON (a.id) a.id AS article_id, ar.id, ar.status, ar.pipeline_version, ar.error,
+       ar.queued_at, ar.started_at, ar.finished_at
+FROM articles a
+JOIN article_revisions r ON r.article_id = a.id AND r.number = a.current_revision
+JOIN annotation_runs ar ON ar.revision_id = r.id
+WHERE a.id IN ({ids})
+ORDER BY a.id, ar.id DESC
+"""
+
+
 OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
 
 
@@ -124,68 +151,75 @@ ARTICLES_ESTIMATE = "EXPLAIN (FORMAT JSON) " + ARTICLES_COUNT.replace("count(*)"
     "($1)", "({id})"
 ).replace("$2", "{since}")
 
-CURRENT_REVISION = """
-SELECT r.id, r.number, r.body, a.title
-FROM article_revisions r
-JOIN articles a ON a.id = r.article_id AND a.current_revision = r.number
-WHERE a.id = $1
-"""
-QUOTES_OF_REVISION = """
-SELECT q.id, q.article_id, r.number AS revision, q.kind, q.text, q.span_start, q.span_end,
-       coalesce(sp.merged_into_id, sp.id) AS speaker_id,
-       coalesce(sv.name, sp.name) AS speaker_name, q.speaker_text, q.cue, q.confidence,
-       q.curated, q.anchor_status, q.published_at, q.outlet_id
+# one revision's annotations view: the revision with its quotes, mentions and claims (each
+# with its topics) as arrays of rows, in one statement (db/repositories/revision_view.py)
+_QUOTES_OF_REVISION = """
+SELECT row(q.id, q.article_id, r.number, q.kind, q.text, q.span_start, q.span_end,
+           coalesce(sp.merged_into_id, sp.id), coalesce(sv.name, sp.name), q.speaker_text,
+           q.cue, q.confidence, q.curated, q.anchor_status, q.published_at, q.outlet_id,
+           (SELECT o.name FROM outlets o WHERE o.id = q.outlet_id))
 FROM quotes q
 JOIN article_revisions r ON r.id = q.revision_id
 LEFT JOIN entities sp ON sp.id = q.speaker_id
 LEFT JOIN entities sv ON sv.id = sp.merged_into_id
-WHERE q.revision_id = $1 AND q.deleted_at IS NULL
+WHERE q.revision_id = rev.id AND q.deleted_at IS NULL
 ORDER BY q.span_start, q.id
 """
-MENTIONS_OF_REVISION = """
-SELECT m.id, m.span_start, m.span_end, m.text, m.label,
-       coalesce(e.merged_into_id, e.id) AS entity_id,
-       coalesce(s.name, e.name) AS entity_name, coalesce(s.type, e.type) AS entity_type
+_MENTIONS_OF_REVISION = """
+SELECT row(m.id, m.span_start, m.span_end, m.text, m.label, coalesce(e.merged_into_id, e.id),
+           coalesce(s.name, e.name), coalesce(s.type, e.type))
 FROM mentions m JOIN entities e ON e.id = m.entity_id
 LEFT JOIN entities s ON s.id = e.merged_into_id
-WHERE m.revision_id = $1
+WHERE m.revision_id = rev.id
 ORDER BY m.span_start, m.id
 """
-
-# the revision diff (previous → current): the article, both texts, the annotations of both
-ARTICLE = """
-SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
-       a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
-       a.created_at, a.updated_at
-FROM articles a JOIN outlets o ON o.id = a.outlet_id
+_CLAIMS_OF_REVISION = f"""
+SELECT row(c.id, c.article_id, r.number, c.text, c.span_start, c.span_end,
+           coalesce(cl.merged_into_id, cl.id), coalesce(sv.name, cl.name), c.claimant_text,
+           c.quote_id, c.score, c.cluster_id, c.curated, c.not_a_claim, c.anchor_status,
+           c.published_at, c.outlet_id, o.name, {CLAIM_TOPICS})
+FROM claims c
+JOIN article_revisions r ON r.id = c.revision_id
+JOIN outlets o ON o.id = c.outlet_id
+LEFT JOIN entities cl ON cl.id = c.claimant_id
+LEFT JOIN entities sv ON sv.id = cl.merged_into_id
+WHERE c.revision_id = rev.id AND c.not_a_claim IS false
+ORDER BY c.span_start, c.id
+"""
+REVISION_VIEW = f"""
+SELECT rev.id, rev.number, rev.body,
+       array(({_QUOTES_OF_REVISION})) AS quotes,
+       array(({_MENTIONS_OF_REVISION})) AS mentions,
+       array(({_CLAIMS_OF_REVISION})) AS claims
+FROM article_revisions rev
+JOIN articles a ON a.id = rev.article_id AND a.current_revision = rev.number
 WHERE a.id = $1
 """
-REVISION_TEXTS = """
-SELECT r.id, r.article_id, r.number, r.sha256, r.title, r.byline, r.source_format,
-       r.char_count, octet_length(r.body) AS byte_count, r.similarity_to_previous,
-       r.change_stats, r.fetched_at, r.created_at, r.body
-FROM article_revisions r
-WHERE r.article_id = $1 AND r.number = ANY($2::integer[])
-"""
-DIFF_QUOTES = """
-SELECT q.revision_id, q.id, q.kind, q.text, q.span_start, q.span_end, q.speaker_id,
-       coalesce(sp.name, q.speaker_text) AS speaker
-FROM quotes q LEFT JOIN entities sp ON sp.id = q.speaker_id
-WHERE q.revision_id = ANY($1::bigint[])
-ORDER BY q.revision_id, q.span_start, q.id
-"""
-DIFF_ENTITIES = """
-SELECT m.revision_id, m.entity_id, e.name, e.type, count(*) AS count,
-       min(m.span_start) AS first_start
-FROM mentions m JOIN entities e ON e.id = m.entity_id
-WHERE m.revision_id = ANY($1::bigint[])
-GROUP BY m.revision_id, m.entity_id, e.name, e.type
-ORDER BY m.revision_id, min(m.span_start)
-"""
-DIFF_CLAIMS = """
-SELECT c.revision_id, c.id, c.text, c.span_start, c.span_end, c.score, c.claimant_id,
-       coalesce(cl.name, c.claimant_text) AS claimant
-FROM claims c LEFT JOIN entities cl ON cl.id = c.claimant_id
-WHERE c.revision_id = ANY($1::bigint[]) AND c.not_a_claim IS false
-ORDER BY c.revision_id, c.span_start, c.id
+
+# the revision diff (previous → current): the article, both texts and the annotations of
+# both (quotes, mentions grouped by entity, claims) as arrays of rows, in one statement
+# (db/repositories/diff_view.py)
+REVISION_DIFF = """
+SELECT a.id, a.current_revision, o.name, a.published_at,
+       r.id, r.number, r.sha256, r.title, r.body,
+       array((SELECT row(q.id, q.kind, q.text, q.span_start, q.span_end, q.speaker_id,
+                         coalesce(sp.name, q.speaker_text))
+              FROM quotes q LEFT JOIN entities sp ON sp.id = q.speaker_id
+              WHERE q.revision_id = r.id
+              ORDER BY q.span_start, q.id)) AS quotes,
+       array((SELECT row(m.entity_id, e.name, e.type, count(*), min(m.span_start))
+              FROM mentions m JOIN entities e ON e.id = m.entity_id
+              WHERE m.revision_id = r.id
+              GROUP BY m.entity_id, e.name, e.type
+              ORDER BY min(m.span_start))) AS entities,
+       array((SELECT row(c.id, c.text, c.span_start, c.span_end, c.score, c.claimant_id,
+                         coalesce(cl.name, c.claimant_text))
+              FROM claims c LEFT JOIN entities cl ON cl.id = c.claimant_id
+              WHERE c.revision_id = r.id AND c.not_a_claim IS false
+              ORDER BY c.span_start, c.id)) AS claims
+FROM articles a
+JOIN outlets o ON o.id = a.outlet_id
+LEFT JOIN article_revisions r ON r.article_id = a.id
+     AND r.number IN (greatest(1, a.current_revision - 1), a.current_revision)
+WHERE a.id = $1
 """

@@ -178,9 +178,19 @@ async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]
     return [claim_item(r, by_claim.get(r[0], [])) for r in rows]
 
 
-async def revision_claims(session: AsyncSession, revision_id: int) -> list[dict[str, Any]]:
-    """The claims of one revision as the API shows them (for its annotations view)."""
-    return await _items(session, await repo.claims_on_revision(session, revision_id))
+def claim_items(rows: list[Any]) -> list[dict[str, Any]]:
+    """Items of rows that carry their topics after ``repo.CLAIM_COLUMNS`` (``repo.CLAIM_TOPICS``:
+    the claims page, a revision's annotations)."""
+    return [
+        claim_item(
+            r,
+            [
+                {"slug": slug, "name": name, "score": score, "source": source}
+                for slug, name, score, source in r[_CLAIM_WIDTH]
+            ],
+        )
+        for r in rows
+    ]
 
 
 def _cursor_kind(sort: ClaimSort) -> str:
@@ -241,7 +251,7 @@ async def list_claims(
         key = last.published_at if query.sort == "date" else float(last.score)
         next_cursor = encode_cursor(kind, (key, int(last.id)))
     total, is_estimate = await listing_total(session, count, repo.claims_listing(flt))
-    return Page(await _items(session, rows), next_cursor, total, is_estimate)
+    return Page(claim_items(rows), next_cursor, total, is_estimate)
 
 
 async def get_claim(session: AsyncSession, claim_id: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import articles as repo
+from db.repositories import diff_view as diff_repo
 from service import cpu_pool
 from service.errors import ArticleNotFound, InvalidInput, RevisionNotFound
 from textkit.diffing import (
@@ -26,6 +27,9 @@ from textkit.diffing import (
 )
 
 DiffFormat = Literal["json", "unified", "html"]
+# one revision's annotation rows by kind ("quotes", "entities", "claims"), and by revision id
+RevisionAnnotations = dict[str, list[tuple[Any, ...]]]
+Annotations = dict[int, RevisionAnnotations]
 _REF_RE = re.compile(r"^\s*(\d{1,18})\s*(?:@\s*(\d{1,9})\s*)?$")
 _WS_RE = re.compile(r"\s+")
 
@@ -141,13 +145,46 @@ async def diff_article_revisions(
 ) -> DiffOutput:
     """Diff two revisions of one article; defaults are previous → current.
 
-    ``from`` may be greater than ``to``: the diff then runs backwards."""
-    article = await _article(session, article_id)
-    current = int(article.current_revision)
+    ``from`` may be greater than ``to``: the diff then runs backwards. One statement reads
+    the article, both texts and (for JSON) their annotations."""
+    rows = await diff_repo.revisions_to_diff(
+        session, article_id, from_revision, to_revision, annotations=fmt == "json"
+    )
+    if not rows:
+        raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
+    current = int(rows[0][1])
     to_n = current if to_revision is None else to_revision
     from_n = max(1, to_n - 1) if from_revision is None else from_revision
-    old, new = await _texts(session, article, [from_n, to_n])
-    return await _diff(session, old, new, granularity, ignore, fmt)
+    found = {int(r[5]): r for r in rows if r[4] is not None}
+    for n in (from_n, to_n):
+        if n not in found:
+            raise RevisionNotFound(
+                f"article {article_id} has no revision {n} (revisions are 1..{current})",
+                article_id=article_id,
+                revision=n,
+            )
+    old, new = found[from_n], found[to_n]
+    annotations = None
+    if fmt == "json":
+        annotations = {
+            int(r[4]): dict(zip(diff_repo.ANNOTATIONS, r[9:], strict=True)) for r in (old, new)
+        }
+    return await _diff(session, _row_ref(old), _row_ref(new), granularity, ignore, fmt, annotations)
+
+
+def _row_ref(row: Any) -> TextRef:
+    """A row of :func:`diff_repo.revisions_to_diff` as the text it names."""
+    article_id, _current, outlet, published_at, rev_id, number, sha256, title, body = row[:9]
+    return TextRef(
+        article_id=int(article_id),
+        revision=int(number),
+        revision_id=int(rev_id),
+        body=body,
+        sha256=sha256,
+        title=title,
+        outlet=outlet,
+        published_at=published_at,
+    )
 
 
 async def diff_stored_texts(
@@ -178,7 +215,10 @@ async def _diff(
     granularity: Granularity,
     ignore: frozenset[str],
     fmt: DiffFormat,
+    annotations: Annotations | None = None,
 ) -> DiffOutput:
+    """The diff of ``old`` → ``new``; JSON compares their annotations too (``annotations``:
+    already read, by revision id, else read here)."""
     if granularity not in GRANULARITIES:
         raise InvalidInput(f"unknown granularity {granularity!r}", field="granularity")
     # CPU-bound and bounded by the engine's budget: in a pool process, off the event loop
@@ -189,7 +229,13 @@ async def _diff(
         return DiffOutput(fmt, text=done.text, degraded=done.degraded)
     out = {"old": old.describe(), "new": new.describe(), **done.data}
     out.setdefault("changes", None)
-    out["annotations"] = await compare_annotations(session, old.revision_id, new.revision_id)
+    if annotations is None:
+        annotations = await diff_repo.revision_annotations(
+            session, [old.revision_id, new.revision_id]
+        )
+    out["annotations"] = compare_annotations(
+        annotations[old.revision_id], annotations[new.revision_id]
+    )
     return DiffOutput(fmt, json=out, degraded=done.degraded)
 
 
@@ -226,64 +272,56 @@ def _split(
 def _quote_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
     return [
         (
-            (_key(r.speaker), _key(r.text)),
+            (_key(speaker), _key(text)),
             {
-                "speaker": r.speaker,
-                "speaker_id": r.speaker_id,
-                "kind": r.kind,
-                "text": r.text,
-                "new": {"quote_id": r.id, "start": r.span_start, "end": r.span_end},
+                "speaker": speaker,
+                "speaker_id": speaker_id,
+                "kind": kind,
+                "text": text,
+                "new": {"quote_id": id_, "start": start, "end": end},
             },
         )
-        for r in rows
+        for id_, kind, text, start, end, speaker_id, speaker in rows
     ]
 
 
 def _entity_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
     return [
         (
-            r.entity_id,
+            entity_id,
             {
-                "entity_id": r.entity_id,
-                "name": r.name,
-                "type": r.type,
-                "new": {"mentions": int(r.count), "first_start": r.first_start},
+                "entity_id": entity_id,
+                "name": name,
+                "type": type_,
+                "new": {"mentions": int(count), "first_start": first_start},
             },
         )
-        for r in rows
+        for entity_id, name, type_, count, first_start in rows
     ]
 
 
 def _claim_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
     return [
         (
-            (_key(r.claimant), _key(r.text)),
+            (_key(claimant), _key(text)),
             {
-                "claimant": r.claimant,
-                "claimant_id": r.claimant_id,
-                "text": r.text,
-                "new": {
-                    "claim_id": r.id,
-                    "start": r.span_start,
-                    "end": r.span_end,
-                    "score": r.score,
-                },
+                "claimant": claimant,
+                "claimant_id": claimant_id,
+                "text": text,
+                "new": {"claim_id": id_, "start": start, "end": end, "score": score},
             },
         )
-        for r in rows
+        for id_, text, start, end, score, claimant_id, claimant in rows
     ]
 
 
-async def compare_annotations(
-    session: AsyncSession, old_revision_id: int, new_revision_id: int
-) -> dict[str, Any]:
+def compare_annotations(old: RevisionAnnotations, new: RevisionAnnotations) -> dict[str, Any]:
     """Which quotes, entities and claims are only in the old text, only in the new, or in
     both. Quotes match on (speaker, text), claims on (claimant, text), entities on id;
     texts compare case-, quote-style- and whitespace-insensitively. ``available`` is false
-    while neither revision has been annotated."""
-    found = await repo.find_revision_annotations(session, [old_revision_id, new_revision_id])
-    old, new = found[old_revision_id], found[new_revision_id]
-    available = any(old[k] or new[k] for k in ("quotes", "entities", "claims"))
+    while neither revision has been annotated. ``old``, ``new``: the rows of each kind
+    (``db.repositories.diff_view.annotation_columns``)."""
+    available = any(old[k] or new[k] for k in diff_repo.ANNOTATIONS)
     return {
         "available": available,
         "quotes": _split(_quote_items(old["quotes"]), _quote_items(new["quotes"])),

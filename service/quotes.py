@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
+from db.repositories import revision_view as view_repo
 from db.repositories import shaped, spans
 from service import claims as claims_svc
 from service import entities as entities_svc
@@ -324,55 +325,59 @@ QUOTE_SPANS = SpanKind("quotes", spans.QUOTES, _quote_copy, stored_context=True)
 async def revision_annotations(
     session: AsyncSession, article_id: int, revision: int | None
 ) -> dict[str, Any]:
-    """Everything stored on one revision (the current one by default), for a viewer."""
-    if revision is None:
-        rev = await repo.current_revision(session, article_id)
-        if rev is None:
+    """Everything stored on one revision (the current one by default), for a viewer: one
+    statement (``db.repositories.revision_view``)."""
+    view = await view_repo.revision_view(session, article_id, revision)
+    if view is None:
+        if revision is None or not await repo.article_exists(session, article_id):
             raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
-    else:
-        rev = await repo.revision_by_number(session, article_id, revision)
-        if rev is None:
-            if not await repo.article_exists(session, article_id):
-                raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
-            raise RevisionNotFound(
-                f"article {article_id} has no revision {revision}",
-                article_id=article_id,
-                revision=revision,
-            )
-    quote_rows = await repo.quotes_of_revision(session, int(rev.id))
-    mention_rows = await repo.mentions_of_revision(session, int(rev.id))
+        raise RevisionNotFound(
+            f"article {article_id} has no revision {revision}",
+            article_id=article_id,
+            revision=revision,
+        )
+    _rev_id, number, body, quote_rows, mention_rows, claim_rows = view
     entities: dict[int, dict[str, Any]] = {}
-    for m in mention_rows:
-        e = entities.setdefault(
-            int(m.entity_id),
-            {
-                "id": int(m.entity_id),
-                "name": m.entity_name,
-                "type": m.entity_type,
+    mentions = []
+    for id_, start, end, text, label, entity_id, entity_name, entity_type in mention_rows:
+        e = entities.get(entity_id)
+        if e is None:
+            e = entities[entity_id] = {
+                "id": entity_id,
+                "name": entity_name,
+                "type": entity_type,
                 "mention_count": 0,
                 "quote_count": 0,
-            },
-        )
+            }
         e["mention_count"] += 1
+        mentions.append(
+            {
+                "id": id_,
+                "start": start,
+                "end": end,
+                "text": text,
+                "label": label,
+                "entity_id": entity_id,
+            }
+        )
     for q in quote_rows:
-        if q.speaker_id is not None and int(q.speaker_id) in entities:
-            entities[int(q.speaker_id)]["quote_count"] += 1
+        speaker_id = q[_SPEAKER_ID]
+        if speaker_id is not None and speaker_id in entities:
+            entities[speaker_id]["quote_count"] += 1
     return {
         "article_id": article_id,
-        "revision": int(rev.number),
-        "text": rev.body,
+        "revision": number,
+        "text": body,
         "quotes": [quote_item(q) for q in quote_rows],
-        "claims": await claims_svc.revision_claims(session, int(rev.id)),
-        "mentions": [
-            {
-                "id": m.id,
-                "start": m.span_start,
-                "end": m.span_end,
-                "text": m.text,
-                "label": m.label,
-                "entity_id": m.entity_id,
-            }
-            for m in mention_rows
-        ],
+        "claims": claims_svc.claim_items(claim_rows),
+        "mentions": mentions,
         "entities": list(entities.values()),
     }
+
+
+_SPEAKER_ID = [c.name for c in repo.QUOTE_COLUMNS].index("speaker_id")
+shaped.expect_columns(
+    repo.MENTION_COLUMNS,
+    "id span_start span_end text label entity_id entity_name entity_type",
+    "service.quotes.revision_annotations",
+)

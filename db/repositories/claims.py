@@ -72,6 +72,20 @@ CLAIM_COLUMNS = (
 )
 
 
+# A claim's topics as an array of (slug, name, score, source) rows, best first: a column
+# of the hot statements (the claims page, a revision's annotations), so that a page is one
+# statement instead of the page plus a statement for its claims' topics. (Measured raw on
+# the 1M corpus this is as cheap for PostgreSQL as the separate statement; it saves the
+# per-statement cost of the client.)
+CLAIM_TOPICS = func.array(
+    select(func.row(topics.c.slug, topics.c.name, claim_topics.c.score, claim_topics.c.source))
+    .select_from(claim_topics.join(topics, topics.c.id == claim_topics.c.topic_id))
+    .where(claim_topics.c.claim_id == claims.c.id)
+    .order_by(claim_topics.c.score.desc(), topics.c.slug)
+    .scalar_subquery()
+).label("topics")
+
+
 def _base(current_only: bool = True) -> Any:
     """Claims joined to their revision (current revisions only, by default), outlet and
     claimant."""
@@ -92,14 +106,16 @@ def _base(current_only: bool = True) -> Any:
     return select(*CLAIM_COLUMNS).select_from(joined)
 
 
-async def claims_on_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    """A revision's claims (current or not), in text order; not-a-claim tombstones excluded."""
-    stmt = (
+def claims_of_revision(revision_id: ColumnElement[int]) -> Any:
+    """A revision's claims (current or not) with their topics (:data:`CLAIM_TOPICS`), in
+    text order; not-a-claim tombstones excluded. ``revision_id``: a bound value or the
+    column of an enclosing statement."""
+    return (
         _base(current_only=False)
+        .add_columns(CLAIM_TOPICS)
         .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
         .order_by(claims.c.span_start, claims.c.id)
     )
-    return list((await session.execute(stmt)).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +205,7 @@ def claims_listing(flt: ClaimFilter) -> Any:
 
 
 def _claims_page(params: shaped.Params, sort: ClaimSort, limit: int) -> Any:
-    stmt = _apply(_base(), params)
+    stmt = _apply(_base().add_columns(CLAIM_TOPICS), params)
     key = claims.c.published_at if sort == "date" else claims.c.score
     if "after_key" in params:
         stmt = stmt.where(
@@ -210,9 +226,10 @@ async def find_claims(
     after: tuple[Any, int] | None = None,
     limit: int = 50,
 ) -> list[DbRow]:
-    """Claims of each article's current revision; ``date``: newest first, keyset on
-    (published_at, id); ``score``: highest first, keyset on (score, id). A hot read: built
-    once per shape (:mod:`db.repositories.shaped`)."""
+    """Claims of each article's current revision, each row ending with its topics
+    (:data:`CLAIM_TOPICS`); ``date``: newest first, keyset on (published_at, id); ``score``:
+    highest first, keyset on (score, id). A hot read: built once per shape
+    (:mod:`db.repositories.shaped`)."""
     return await shaped.fetch_all(
         session,
         "claims.page",

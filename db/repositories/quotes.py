@@ -8,13 +8,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Table, and_, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
 from db.repositories import shaped
 from db.repositories.filters import (
-    current_revision_of_article,
     filter_params,
     page_limit,
     where_shared_filters,
@@ -205,57 +204,51 @@ async def update_quote(session: AsyncSession, quote_id: int, values: dict[str, A
     await session.execute(update(quotes).where(quotes.c.id == quote_id).values(**values))
 
 
-async def current_revision(session: AsyncSession, article_id: int) -> DbRow | None:
-    stmt = (
-        select(revisions.c.id, revisions.c.number, revisions.c.body, articles.c.title)
-        .join(
-            articles,
-            current_revision_of_article(),
-        )
-        .where(articles.c.id == article_id)
-    )
-    return (await session.execute(stmt)).first()
-
-
-async def revision_by_number(session: AsyncSession, article_id: int, number: int) -> DbRow | None:
-    stmt = select(revisions.c.id, revisions.c.number, revisions.c.body).where(
-        revisions.c.article_id == article_id, revisions.c.number == number
-    )
-    return (await session.execute(stmt)).first()
-
-
 async def article_exists(session: AsyncSession, article_id: int) -> bool:
     stmt = select(articles.c.id).where(articles.c.id == article_id)
     return (await session.execute(stmt)).first() is not None
 
 
-async def quotes_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    stmt = _with_speaker(
+def quotes_of_revision(revision_id: ColumnElement[int]) -> Any:
+    """A revision's quotes (``QUOTE_COLUMNS``) in text order, deleted ones excluded;
+    ``revision_id``: a bound value or the column of an enclosing statement."""
+    joined = (
+        quotes.join(revisions, revisions.c.id == quotes.c.revision_id)
+        .outerjoin(speaker, speaker.c.id == quotes.c.speaker_id)
+        .outerjoin(survivor, survivor.c.id == speaker.c.merged_into_id)
+    )
+    return (
         select(*QUOTE_COLUMNS)
-        .select_from(quotes)
-        .join(revisions, revisions.c.id == quotes.c.revision_id)
-    ).where(quotes.c.revision_id == revision_id, quotes.c.deleted_at.is_(None))
-    stmt = stmt.order_by(quotes.c.span_start, quotes.c.id)
-    return list((await session.execute(stmt)).all())
+        .select_from(joined)
+        .where(quotes.c.revision_id == revision_id, quotes.c.deleted_at.is_(None))
+        .order_by(quotes.c.span_start, quotes.c.id)
+    )
 
 
-async def mentions_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    ent = entities.alias("ent")
-    surv = entities.alias("surv")
-    stmt = (
-        select(
-            mentions.c.id,
-            mentions.c.span_start,
-            mentions.c.span_end,
-            mentions.c.text,
-            mentions.c.label,
-            func.coalesce(ent.c.merged_into_id, ent.c.id).label("entity_id"),
-            func.coalesce(surv.c.name, ent.c.name).label("entity_name"),
-            func.coalesce(surv.c.type, ent.c.type).label("entity_type"),
+_ent = entities.alias("ent")
+_surv = entities.alias("surv")
+# a mention and the entity it refers to, merges resolved (one level, as for speakers)
+MENTION_COLUMNS = (
+    mentions.c.id,
+    mentions.c.span_start,
+    mentions.c.span_end,
+    mentions.c.text,
+    mentions.c.label,
+    func.coalesce(_ent.c.merged_into_id, _ent.c.id).label("entity_id"),
+    func.coalesce(_surv.c.name, _ent.c.name).label("entity_name"),
+    func.coalesce(_surv.c.type, _ent.c.type).label("entity_type"),
+)
+
+
+def mentions_of_revision(revision_id: ColumnElement[int]) -> Any:
+    """A revision's entity mentions (``MENTION_COLUMNS``) in text order."""
+    return (
+        select(*MENTION_COLUMNS)
+        .select_from(
+            mentions.join(_ent, _ent.c.id == mentions.c.entity_id).outerjoin(
+                _surv, _surv.c.id == _ent.c.merged_into_id
+            )
         )
-        .join(ent, ent.c.id == mentions.c.entity_id)
-        .outerjoin(surv, surv.c.id == ent.c.merged_into_id)
         .where(mentions.c.revision_id == revision_id)
         .order_by(mentions.c.span_start, mentions.c.id)
     )
-    return list((await session.execute(stmt)).all())
