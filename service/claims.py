@@ -451,7 +451,8 @@ async def list_clusters(
     limit: int = 50,
     count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
-    after = decode_cursor(cursor, "clusters:articles", (int, int)) if cursor else None
+    kind = listing_kind("clusters:articles", {"topic": topic, "descendants": include_descendants})
+    after = decode_cursor(cursor, kind, (int, int)) if cursor else None
     topic_ids = (
         await resolve_topic_ids(session, topic, include_descendants=include_descendants)
         if topic is not None
@@ -461,9 +462,7 @@ async def list_clusters(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(
-            "clusters:articles", (int(rows[-1].article_count), int(rows[-1].id))
-        )
+        next_cursor = encode_cursor(kind, (int(rows[-1].article_count), int(rows[-1].id)))
     # ranked by member counts: the page aggregates every claim already, so count exactly
     total, is_estimate = await listing_total(
         session, count, clusters_repo.clusters_listing(topic_ids), aggregated=True

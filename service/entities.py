@@ -23,7 +23,14 @@ from service.errors import (
     InvalidMerge,
     UnknownFilterValue,
 )
-from service.pagination import CountMode, Page, decode_cursor, encode_cursor, listing_total
+from service.pagination import (
+    CountMode,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    listing_kind,
+    listing_total,
+)
 from textkit.names import name_key, name_prefix_query
 
 # How many stored people sharing a surname word are looked at when linking a new name; past
@@ -50,8 +57,10 @@ async def list_speakers(
     limit: int,
     count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
-    """Quoted entities, most-quoted first. A name matching nobody is an empty page."""
-    after = decode_cursor(cursor, _SPEAKERS, (int, int)) if cursor else None
+    """Quoted entities, most-quoted first. A name matching nobody is an empty page. The
+    cursor is bound to ``q`` (another search with it is a 400)."""
+    kind = listing_kind(_SPEAKERS, {"q": q})
+    after = decode_cursor(cursor, kind, (int, int)) if cursor else None
     normalized = _normalized_query(q)
     if normalized == "":
         return Page.empty(count)
@@ -59,7 +68,7 @@ async def list_speakers(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(_SPEAKERS, (int(rows[-1].quote_count), int(rows[-1].id)))
+        next_cursor = encode_cursor(kind, (int(rows[-1].quote_count), int(rows[-1].id)))
     # ranked by quote counts: the page aggregates every quote already, so count exactly
     total, is_estimate = await listing_total(
         session, count, repo.speakers_listing(normalized), aggregated=True
@@ -84,7 +93,8 @@ async def list_entities(
     limit: int,
     count: CountMode | None = None,
 ) -> Page[dict[str, Any]]:
-    after = decode_cursor(cursor, _ENTITIES, (str, int)) if cursor else None
+    kind = listing_kind(_ENTITIES, {"q": q, "type": sorted(t.upper() for t in types)})
+    after = decode_cursor(cursor, kind, (str, int)) if cursor else None
     normalized = _normalized_query(q)
     if normalized == "":
         return Page.empty(count)
@@ -93,7 +103,7 @@ async def list_entities(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(_ENTITIES, (rows[-1].normalized_name, int(rows[-1].id)))
+        next_cursor = encode_cursor(kind, (rows[-1].normalized_name, int(rows[-1].id)))
     total, is_estimate = await listing_total(
         session, count, repo.entities_listing(normalized, upper)
     )

@@ -169,9 +169,13 @@ LISTINGS = [
         listing_kind("claims:score", ClaimListQuery(sort="score").model_dump()),
         ("float", "id"),
     ),
-    ("/v1/claims/clusters", "clusters:articles", ("id", "id")),
-    ("/v1/entities", "entities:name", ("str", "id")),
-    ("/v1/speakers", "speakers:count", ("id", "id")),
+    (
+        "/v1/claims/clusters",
+        listing_kind("clusters:articles", {"topic": None, "descendants": True}),
+        ("id", "id"),
+    ),
+    ("/v1/entities", listing_kind("entities:name", {"q": None, "type": []}), ("str", "id")),
+    ("/v1/speakers", listing_kind("speakers:count", {"q": None}), ("id", "id")),
     ("/v1/articles/1/revisions", "revisions", ("revision",)),
 ]
 _INTS = [2**63, -(2**63) - 1, 10**40, 1.5, True, "1", None, [1]]

@@ -50,6 +50,9 @@ async def test_named_subresources_are_never_taken_for_ids(
         ("/v1/articles", {"limit": 1}, {"limit": 1, "outlet": "Associated Press"}),
         ("/v1/quotes", {"limit": 1}, {"limit": 1, "kind": "direct"}),
         ("/v1/claims", {"limit": 1}, {"limit": 1, "min_score": 0.9}),
+        ("/v1/speakers", {"limit": 1}, {"limit": 1, "q": "kim"}),
+        ("/v1/entities", {"limit": 1}, {"limit": 1, "type": "PERSON"}),
+        ("/v1/claims/clusters", {"limit": 1}, {"limit": 1, "topic": "politics"}),
     ],
 )
 async def test_a_cursor_is_bound_to_the_filters_that_made_it(
