@@ -27,13 +27,16 @@ def run_processes(n: int, concurrency: int, url: str) -> None:
     env = dict(os.environ, DATABASE_URL=url)
     cmd = [sys.executable, "-m", "cli", "worker", "--processes", "1",
            "--concurrency", str(concurrency)]  # fmt: skip
-    # under `serve`: the children watch the same supervisor pipe, and so does this parent
+    # under `serve` this parent watches serve's supervisor pipe; the children watch a pipe
+    # of this parent's (only it holds the write end), so a SIGKILL of either leaves nobody
+    # working under PID 1
     raw_fd = os.environ.get(SUPERVISOR_FD_ENV, "")
     supervisor_fd = int(raw_fd) if raw_fd.isdigit() else None
-    pass_fds = (supervisor_fd,) if supervisor_fd is not None else ()
+    lifeline_r, lifeline_w = os.pipe()  # both ends non-inheritable: pass_fds opens one
+    env[SUPERVISOR_FD_ENV] = str(lifeline_r)
 
     def spawn() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(cmd, env=env, pass_fds=pass_fds)
+        return subprocess.Popen(cmd, env=env, pass_fds=(lifeline_r,))
 
     children = [spawn() for _ in range(n)]
     console.print(f"[green]worker:[/] {n} processes, {concurrency} jobs at once each")
@@ -78,3 +81,5 @@ def run_processes(n: int, concurrency: int, url: str) -> None:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+        os.close(lifeline_w)
+        os.close(lifeline_r)

@@ -68,7 +68,7 @@ async def list_topics(
 
 
 @router.get(
-    "/{ref:topic}",
+    "/{slug:topic}",  # one path with PATCH and DELETE (`{slug}`), which take slugs only
     response_model=TopicRead,
     summary="Get one topic",
     description=(
@@ -77,8 +77,8 @@ async def list_topics(
     ),
     responses=problem_responses(404, 422),
 )
-async def get_topic(session: ReadSessionDep, ref: TopicRef) -> dict[str, Any]:
-    return await svc.get_topic(session, ref)
+async def get_topic(session: ReadSessionDep, slug: TopicRef) -> dict[str, Any]:
+    return await svc.get_topic(session, slug)
 
 
 @router.post(

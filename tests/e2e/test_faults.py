@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -299,12 +300,24 @@ def test_server_sigint_lets_in_flight_requests_finish(tmp_dir: Path) -> None:
             for i in range(250)
         ]
 
+        payload = json.dumps({"items": items}).encode()
+        half_sent, signalled = threading.Event(), threading.Event()
+
+        def body() -> Iterator[bytes]:
+            # the request is in flight for sure: half its body is sent before the signal and
+            # the rest after it (bulk ingest is too fast to catch a batch by timing)
+            yield payload[: len(payload) // 2]
+            half_sent.set()
+            signalled.wait(30)
+            time.sleep(0.5)
+            yield payload[len(payload) // 2 :]
+
         def send() -> None:
             try:
                 result["r"] = httpx.post(
                     f"{base}/v1/articles:batch",
-                    json={"items": items},
-                    headers={"X-API-Key": key},
+                    content=body(),
+                    headers={"X-API-Key": key, "Content-Type": "application/json"},
                     timeout=120,
                 )
             except Exception as exc:  # recorded, asserted on below
@@ -313,9 +326,11 @@ def test_server_sigint_lets_in_flight_requests_finish(tmp_dir: Path) -> None:
 
         t = threading.Thread(target=send)
         t.start()
-        time.sleep(1.0)  # the batch is being processed
+        assert half_sent.wait(30)
+        time.sleep(0.3)  # the server has read the first half
         signalled_at = time.monotonic()
         proc.send_signal(signal.SIGINT)
+        signalled.set()
         t.join(timeout=120)
         assert proc.wait(timeout=60) == 0
         assert "error" not in result, f"in-flight request failed: {result.get('error')!r}"
