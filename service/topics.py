@@ -142,6 +142,14 @@ async def _get_by_ref(session: AsyncSession, ref: str) -> Any:
     return await repo.get_topic(session, ref)
 
 
+async def slug_of(session: AsyncSession, ref: str) -> str:
+    """The slug of the topic ``ref`` names (a slug is itself; an IPTC code is looked up,
+    :class:`TopicNotFound` when no topic has it)."""
+    if not is_iptc_code(ref):
+        return ref
+    return str((await get_topic(session, ref))["slug"])
+
+
 async def get_topic(session: AsyncSession, ref: str) -> dict[str, Any]:
     """A topic by slug or by IPTC code (``medtop:15000000``)."""
     row = await _get_by_ref(session, ref)
@@ -287,6 +295,7 @@ async def update_topic(session: AsyncSession, slug: str, change: TopicChange) ->
     after ``reclassify``."""
     async with session.begin():
         await repo.lock_taxonomy(session)
+        slug = await slug_of(session, slug)  # a topic by IPTC code too
         row = await repo.get_topic(session, slug, lock=True)
         if row is None:
             raise TopicNotFound(f"no topic with slug {slug!r}", slug=slug)
@@ -330,6 +339,7 @@ async def delete_topic(session: AsyncSession, slug: str, *, cascade: bool = Fals
     which deletes the whole subtree. Returns the deleted slugs."""
     async with session.begin():
         await repo.lock_taxonomy(session)
+        slug = await slug_of(session, slug)  # a topic by IPTC code too
         row = await repo.get_topic(session, slug, lock=True)
         if row is None:
             raise TopicNotFound(f"no topic with slug {slug!r}", slug=slug)

@@ -113,18 +113,19 @@ async def create_topic(
 
 
 @router.patch(
-    "/{slug:slug}",
+    "/{slug:topic}",
     response_model=TopicRead,
     summary="Edit a topic",
     openapi_extra=ADMIN,
     description=(
-        "Change the name, parent, IPTC code, description or rules. A parent that is the topic "
+        "Change the name, parent, IPTC code, description or rules (the topic by slug or IPTC "
+        "code, as for GET). A parent that is the topic "
         "itself or one of its descendants would make a cycle: 409. Rules changes reach "
         "existing claims through `:reclassify`. Needs an admin key."
     ),
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
-async def update_topic(session: SessionDep, slug: Slug, change: TopicUpdate) -> dict[str, Any]:
+async def update_topic(session: SessionDep, slug: TopicRef, change: TopicUpdate) -> dict[str, Any]:
     data = change.model_dump(exclude={"rules"})
     return await svc.update_topic(
         session,
@@ -138,7 +139,7 @@ async def update_topic(session: SessionDep, slug: Slug, change: TopicUpdate) -> 
 
 
 @router.delete(
-    "/{slug:slug}",
+    "/{slug:topic}",
     status_code=204,
     summary="Delete a topic",
     openapi_extra=ADMIN,
@@ -150,7 +151,7 @@ async def update_topic(session: SessionDep, slug: Slug, change: TopicUpdate) -> 
 )
 async def delete_topic(
     session: SessionDep,
-    slug: Slug,
+    slug: TopicRef,
     cascade: Annotated[bool, Query(description="Delete the children too.")] = False,
 ) -> Response:
     await svc.delete_topic(session, slug, cascade=cascade)

@@ -69,7 +69,7 @@ async def test_topics_list_pages_through_the_whole_iptc_tree(
 
 
 async def test_topic_by_iptc_code_in_the_path_and_with_code(
-    taxonomy: None, anon_client: httpx.AsyncClient
+    taxonomy: None, anon_client: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
     r = await anon_client.get("/v1/topics/medtop:15000000")
     assert r.status_code == 200, r.text
@@ -80,8 +80,11 @@ async def test_topic_by_iptc_code_in_the_path_and_with_code(
     assert [t["slug"] for t in r.json()["items"]] == ["soccer"]
     assert r.json()["items"][0]["parent"] == "competition-discipline"
     assert (await anon_client.get("/v1/topics", params={"code": "medtop:1"})).json()["items"] == []
-    # a code is not a slug: PATCH takes slugs only
-    assert (await anon_client.patch("/v1/topics/medtop:15000000", json={})).status_code == 405
+    # one path for GET, PATCH and DELETE: the writes take a code too (and need a key)
+    assert (await anon_client.patch("/v1/topics/medtop:15000000", json={})).status_code == 401
+    r = await client.patch("/v1/topics/medtop:15000000", json={"name": "Sport"})
+    assert r.status_code == 200 and r.json()["slug"] == "sport", r.text
+    assert (await client.delete("/v1/topics/medtop:99999999")).status_code == 404
 
 
 async def test_topics_parent_and_depth_browse_the_tree(
