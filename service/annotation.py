@@ -407,6 +407,20 @@ def _use_taxonomy(annotator: Annotator, topic_defs: tuple[Any, ...]) -> None:
         annotator.topics = topic_defs
 
 
+async def _mark_superseded(session: AsyncSession, run_ids: list[int]) -> set[int]:
+    """:func:`_superseded` for many runs: those with a newer run of their revision are marked
+    failed ("superseded by a newer run"); returns their ids."""
+    superseded = await repo.superseded_runs(session, run_ids)
+    await repo.mark_runs(
+        session,
+        sorted(superseded),
+        status="failed",
+        error="superseded by a newer run",
+        finished_at=func.now(),
+    )
+    return superseded
+
+
 async def execute_runs(
     factory: async_sessionmaker[AsyncSession],
     annotator: Annotator,
@@ -431,14 +445,7 @@ async def execute_runs(
         for r in rows:
             if r.status == "done":
                 outcome[int(r.id)] = "skipped"
-        superseded = await repo.superseded_runs(session, [int(r.id) for r in todo])
-        await repo.mark_runs(
-            session,
-            sorted(superseded),
-            status="failed",
-            error="superseded by a newer run",
-            finished_at=func.now(),
-        )
+        superseded = await _mark_superseded(session, [int(r.id) for r in todo])
         todo = [r for r in todo if int(r.id) not in superseded]
         for run_id in superseded:
             outcome[run_id] = "skipped"
@@ -479,14 +486,7 @@ async def execute_runs(
                 )
     async with transaction(factory) as session:
         rows = await repo.claim_runs(session, sorted(ok))
-        superseded = await repo.superseded_runs(session, [int(r.id) for r in rows])
-        await repo.mark_runs(
-            session,
-            sorted(superseded),
-            status="failed",
-            error="superseded by a newer run",
-            finished_at=func.now(),
-        )
+        superseded = await _mark_superseded(session, [int(r.id) for r in rows])
         batch = [RunWrite(r, int(r.id), ok[int(r.id)]) for r in rows if int(r.id) not in superseded]
         await write_annotations(session, batch)
         by_outcome: dict[tuple[str, str | None], list[int]] = {}

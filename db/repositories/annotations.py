@@ -83,9 +83,10 @@ async def runs_waiting_for_a_job(session: AsyncSession, older_than: datetime) ->
     return [int(r) for r in (await session.execute(stmt)).scalars()]
 
 
-async def claim_run(session: AsyncSession, run_id: int) -> DbRow | None:
-    """Lock the run and return it with its revision, or None when it no longer exists."""
-    stmt = (
+def _runs_with_revisions() -> Any:
+    """Runs with what annotating them needs: the revision's body and numbering, the
+    article's outlet and date."""
+    return (
         select(
             runs.c.id,
             runs.c.status,
@@ -100,9 +101,12 @@ async def claim_run(session: AsyncSession, run_id: int) -> DbRow | None:
         .join(revisions, revisions.c.id == runs.c.revision_id)
         .join(articles, articles.c.id == revisions.c.article_id)
         .join(outlets, outlets.c.id == articles.c.outlet_id)
-        .where(runs.c.id == run_id)
-        .with_for_update(of=runs)
     )
+
+
+async def claim_run(session: AsyncSession, run_id: int) -> DbRow | None:
+    """Lock the run and return it with its revision, or None when it no longer exists."""
+    stmt = _runs_with_revisions().where(runs.c.id == run_id).with_for_update(of=runs)
     return (await session.execute(stmt)).first()
 
 
@@ -265,20 +269,7 @@ async def previous_revision_id(session: AsyncSession, article_id: int, number: i
 async def claim_runs(session: AsyncSession, run_ids: Sequence[int]) -> list[DbRow]:
     """:func:`claim_run` for many runs: locked in id order, with their revisions."""
     stmt = (
-        select(
-            runs.c.id,
-            runs.c.status,
-            runs.c.revision_id,
-            revisions.c.body,
-            revisions.c.article_id,
-            revisions.c.number,
-            articles.c.outlet_id,
-            articles.c.published_sort,
-            outlets.c.name.label("outlet_name"),
-        )
-        .join(revisions, revisions.c.id == runs.c.revision_id)
-        .join(articles, articles.c.id == revisions.c.article_id)
-        .join(outlets, outlets.c.id == articles.c.outlet_id)
+        _runs_with_revisions()
         .where(runs.c.id.in_(list(run_ids)))
         .order_by(runs.c.id)
         .with_for_update(of=runs)
