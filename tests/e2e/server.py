@@ -31,6 +31,18 @@ def _start(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.
     )
 
 
+def _make_key(env: dict[str, str], name: str = "e2e") -> str:
+    """A new write-scoped API key made with the CLI against ``env``'s database."""
+    r = subprocess.run(
+        [*CLI, "keys", "create", "--name", name, "--scope", "write"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return r.stdout.decode().strip().splitlines()[-1]
+
+
 def _api_ready(r: httpx.Response, workers: bool) -> bool:
     """Ready, or (unless ``workers``) ready but for annotation workers: a ``--no-worker``
     server's /readyz is 503 until some worker sends heartbeats."""

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from tests.e2e.server import CLI, _free_port, _stop, _wait_ready
+from tests.e2e.server import CLI, _free_port, _make_key, _start, _stop, _wait_ready
 
 pytestmark = pytest.mark.e2e
 SEED_000 = Path(__file__).resolve().parents[2] / "seeds" / "000_e96bd463a1726657.txt"
@@ -46,24 +46,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def _serve_bare(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     """`serve` with no worker and no seeds, logging to ``log``."""
-    return subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker", "--no-seed"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _make_key(env: dict[str, str]) -> str:
-    r = subprocess.run(
-        [*CLI, "keys", "create", "--name", "fault-test", "--scope", "write"],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    return r.stdout.decode().strip().splitlines()[-1]
+    return _start(env, port, log, "--no-worker", "--no-seed")
 
 
 def test_database_restart_fails_fast_and_recovers_without_losing_writes(tmp_dir: Path) -> None:

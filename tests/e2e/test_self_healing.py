@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from tests.e2e.server import CLI, _free_port, _stop, _wait_ready
+from tests.e2e.server import CLI, _free_port, _make_key, _start, _stop, _wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -43,24 +43,11 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _serve(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-seed", *args],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return _start(env, port, log, "--no-seed", *args)
 
 
 def _key(env: dict[str, str]) -> str:
-    r = subprocess.run(
-        [*CLI, "keys", "create", "--name", "healing", "--scope", "write"],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    return r.stdout.decode().strip().splitlines()[-1]
+    return _make_key(env, "healing")
 
 
 def _until(check: Callable[[], bool], timeout: float, every: float = 0.5) -> bool:
