@@ -21,7 +21,7 @@ import orjson
 
 from bench import queries as sql
 from db.engine import libpq_url
-from service.pagination import decode_cursor
+from service.pagination import EXACT_UP_TO, decode_cursor
 from textkit.diffing import diff_texts
 
 Scope = dict[str, Any]
@@ -88,21 +88,26 @@ def _claim(row: Any) -> Any:
 
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
+    """The API's statements: the outlet filter's ids, the page, the total (a count; for
+    ``count=estimated`` a count up to EXACT_UP_TO + 1 rows, then the planner's estimate past
+    it), the items' annotation statuses, the items' topics."""
     limit = int(qs.get("limit", ["50"])[0])
     total = None
     async with pool.acquire() as conn:
         if "outlet" in qs:
             names = [qs["outlet"][0].lower()]
-            outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names))[0][0]
+            outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names, []))[0][0]
             since = datetime.fromisoformat(qs["since"][0])
             rows = await conn.fetch(sql.articles_filtered(limit + 1), outlet_id, since)
             if "count=exact" in prefer:
                 total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
             elif "count=estimated" in prefer:
-                plan = await conn.fetchval(
-                    sql.ARTICLES_ESTIMATE.format(id=int(outlet_id), since=f"'{since.isoformat()}'")
+                total = await conn.fetchval(
+                    sql.ARTICLES_COUNT_AT_MOST, outlet_id, since, EXACT_UP_TO + 1
                 )
-                total = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+                if total > EXACT_UP_TO:
+                    plan = await conn.fetchval(sql.ARTICLES_ESTIMATE, outlet_id, since)
+                    total = max(orjson.loads(plan)[0]["Plan"]["Plan Rows"], EXACT_UP_TO + 1)
         elif "cursor" in qs:
             after = decode_cursor(qs["cursor"][0], sql.articles_cursor_kind(), (datetime, int))
             rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
@@ -111,8 +116,17 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
         more, rows = len(rows) > limit, rows[:limit]
         ids = [r["id"] for r in rows]
         runs = await conn.fetch(sql.annotation_statuses(len(ids)), *ids) if ids else []
+        topic_rows = await conn.fetch(sql.ARTICLE_TOPICS, ids) if ids else []
     status = {r["article_id"]: r["status"] for r in runs}
-    items = [{**r, "annotation_status": status.get(r["id"])} for r in rows]
+    topics: dict[int, list[dict[str, Any]]] = {}
+    for t in topic_rows:
+        topics.setdefault(t[0], []).append(
+            {"slug": t[1], "iptc_code": t[2], "name": t[3], "score": t[4], "depth": t[5]}
+        )
+    items = [
+        {**r, "annotation_status": status.get(r["id"]), "topics": topics.get(r["id"], [])}
+        for r in rows
+    ]
     return {"items": items, "next_cursor": "x" if more else None, "total": total}
 
 

@@ -124,7 +124,7 @@ def annotation_statuses(n_ids: int) -> str:
     ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
     return f"""
 SELECT DISTINCT ON (a.id) a.id AS article_id, ar.id, ar.status, ar.pipeline_version, ar.error,
-       ar.queued_at, ar.started_at, ar.finished_at
+       ar.limits_applied, ar.queued_at, ar.started_at, ar.finished_at
 FROM articles a
 JOIN article_revisions r ON r.article_id = a.id AND r.number = a.current_revision
 JOIN annotation_runs ar ON ar.revision_id = r.id
@@ -133,7 +133,23 @@ ORDER BY a.id, ar.id DESC
 """
 
 
-OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
+# the ranked topics of the listed articles' current revisions (the API's ``topics`` of each
+# item). Parameter: the page's article ids as one array.
+ARTICLE_TOPICS = """
+SELECT r.article_id, t.slug, t.external_code, t.name, at.score, at.depth
+FROM article_topics at
+JOIN article_revisions r ON r.id = at.revision_id
+JOIN articles a ON r.article_id = a.id AND r.number = a.current_revision
+JOIN topics t ON t.id = at.topic_id
+WHERE r.article_id = ANY($1::bigint[])
+ORDER BY r.article_id, at.rank
+"""
+
+# an ``outlet`` filter's ids (names lower-cased, numbers). Parameters: names, ids (arrays).
+OUTLET_IDS_NAMED = """
+SELECT o.id, o.name FROM outlets o
+WHERE lower(o.name) = ANY($1::text[]) OR o.id = ANY($2::bigint[])
+"""
 
 
 def articles_filtered(limit: int) -> str:
@@ -143,13 +159,15 @@ def articles_filtered(limit: int) -> str:
     )
 
 
-ARTICLES_COUNT = """
-SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id
-WHERE a.outlet_id IN ($1) AND a.published_sort >= $2
-"""
-ARTICLES_ESTIMATE = "EXPLAIN (FORMAT JSON) " + ARTICLES_COUNT.replace("count(*)", "a.id").replace(
-    "($1)", "({id})"
-).replace("$2", "{since}")
+_ARTICLES_LISTING = """SELECT a.id FROM articles a JOIN outlets o ON o.id = a.outlet_id
+WHERE a.outlet_id IN ($1) AND a.published_sort >= $2"""
+
+# ``Prefer: count=exact``: every row of the listing (service.pagination.listing_total)
+ARTICLES_COUNT = f"SELECT count(*) FROM ({_ARTICLES_LISTING}) AS listing"
+# ``Prefer: count=estimated``: counted up to EXACT_UP_TO + 1 rows ($3), and only past that
+# the planner's estimate of the listing
+ARTICLES_COUNT_AT_MOST = f"SELECT count(*) FROM ({_ARTICLES_LISTING} LIMIT $3) AS listing"
+ARTICLES_ESTIMATE = f"EXPLAIN (FORMAT JSON) {_ARTICLES_LISTING}"
 
 # one revision's annotations view: the revision with its quotes, mentions and claims (each
 # with its topics) as arrays of rows, in one statement (db/repositories/revision_view.py)
