@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories import totals
+from db.repositories import shaped, totals
 from service.errors import InvalidCursor
 from service.values import DEFAULT_LIMIT, MAX_BIGINT, MAX_LIMIT, MIN_BIGINT
 
@@ -59,7 +59,7 @@ EXACT_UP_TO = 1000
 async def listing_total(
     session: AsyncSession,
     mode: CountMode | None,
-    listing: Select[Any],
+    listing: Select[Any] | shaped.Listing,
     *,
     aggregated: bool = False,
 ) -> tuple[int | None, bool]:

@@ -5,20 +5,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Float,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Article, ArticleRevision, ArticleTopic, Outlet, Topic
-from db.repositories.filters import current_revision_of_article, ids_param, page_limit
+from db.models import AnnotationRun, Article, ArticleRevision, ArticleTopic, Outlet, Topic
+from db.repositories import shaped
+from db.repositories.filters import (
+    current_revision_of_article,
+    filter_params,
+    ids_param,
+    page_limit,
+)
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
 outlets: Table = Outlet.__table__  # type: ignore[assignment]
 article_topics: Table = ArticleTopic.__table__  # type: ignore[assignment]
 topics: Table = Topic.__table__  # type: ignore[assignment]
+runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
 
 # Rows are SQLAlchemy ``Row`` objects with the selected columns as attributes.
 DbRow = Any
@@ -58,7 +80,7 @@ def _sort_column(sort: ArticleSort) -> Any:
     return articles.c.published_sort if sort == "published" else articles.c.updated_at
 
 
-def search_query(q: str) -> Any:
+def search_query(q: str | BindParameter[Any]) -> Any:
     """The tsquery for ``q`` (web-search syntax: words, "phrases", OR, -exclusion)."""
     return func.websearch_to_tsquery(text("'english'::regconfig"), q)
 
@@ -70,12 +92,28 @@ def _current_revision_join(stmt: Any) -> Any:
     )
 
 
-def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
-    if flt.q is not None:
-        stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(search_query(flt.q)))
-    if flt.outlet_ids is not None:
-        stmt = stmt.where(articles.c.outlet_id.in_(list(flt.outlet_ids)))
-    if flt.topic_ids is not None:
+def _article_params(flt: ArticleFilter, after: tuple[Any, int] | None = None) -> dict[str, Any]:
+    """The bound parameters of a listing (``has_revisions`` is written into the text: part
+    of the shape, see :func:`_inline`)."""
+    params = filter_params(flt)
+    params.pop("has_revisions", None)
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    return params
+
+
+def _filtered(stmt: Any, params: shaped.Params, has_revisions: bool | None) -> Any:
+    """The filters for the parameters present (from :func:`_article_params`)."""
+    p = partial(shaped.param, params)
+    if "q" in params:
+        query = search_query(p("q", Text))
+        stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(query))
+    if "outlet_ids" in params:
+        # an IN list: read in order from the (outlet_id, date, id) index
+        stmt = stmt.where(
+            articles.c.outlet_id.in_(p("outlet_ids", articles.c.outlet_id, expanding=True))
+        )
+    if "topic_ids" in params:
         current = (
             select(revisions.c.id)
             .where(current_revision_of_article())
@@ -86,23 +124,102 @@ def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
             select(article_topics.c.revision_id)
             .where(
                 article_topics.c.revision_id == current,
-                article_topics.c.topic_id == any_(ids_param("topic_ids", flt.topic_ids)),
+                article_topics.c.topic_id == any_(p("topic_ids", ARRAY(BigInteger))),
             )
             .exists()
         )
-    if flt.since is not None:
-        stmt = stmt.where(articles.c.published_sort >= flt.since)
-    if flt.until is not None:
-        stmt = stmt.where(articles.c.published_sort < flt.until)
-    if flt.story_id is not None:
-        stmt = stmt.where(articles.c.story_id == flt.story_id)
-    if flt.has_revisions is not None:
+    if "since" in params:
+        stmt = stmt.where(articles.c.published_sort >= p("since", articles.c.published_sort))
+    if "until" in params:
+        stmt = stmt.where(articles.c.published_sort < p("until", articles.c.published_sort))
+    if "story_id" in params:
+        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    if has_revisions is not None:
+        one: BindParameter[int] = bindparam(
+            "first_revision", 1, literal_execute=True
+        )  # in the text: a shape
         stmt = stmt.where(
-            articles.c.current_revision > 1
-            if flt.has_revisions
-            else articles.c.current_revision == 1
+            articles.c.current_revision > one
+            if has_revisions
+            else articles.c.current_revision == one
         )
     return stmt
+
+
+# The page's annotation status and ranked topics are columns of the page statement, computed
+# for the page's rows only (an outer query over the limited page): one statement instead of
+# the page, the items' statuses and the items' topics.
+_page_revision = revisions.alias("page_revision")
+
+
+def _with_status_and_topics(page: Any, order: Sequence[Any]) -> Any:
+    """``page`` (a limited select of :data:`ARTICLE_COLUMNS`, maybe more) as a subquery,
+    each row followed by its current revision's newest annotation status and its ranked
+    topics as an array of (slug, iptc_code, name, score, depth) rows."""
+    inner = page.subquery("page")
+    status = (
+        select(runs.c.status)
+        .where(runs.c.revision_id == _page_revision.c.id)
+        .order_by(runs.c.id.desc())
+        .limit(bindparam("newest_run", 1, literal_execute=True))  # LIMIT 1 in the text
+        .scalar_subquery()
+        .label("annotation_status")
+    )
+    ranked_topics = func.array(
+        select(
+            func.row(
+                topics.c.slug,
+                topics.c.external_code,
+                topics.c.name,
+                article_topics.c.score,
+                article_topics.c.depth,
+            )
+        )
+        .select_from(article_topics.join(topics, topics.c.id == article_topics.c.topic_id))
+        .where(article_topics.c.revision_id == _page_revision.c.id)
+        .order_by(article_topics.c.rank)
+        .scalar_subquery()
+    ).label("topics")
+    names = [c.name for c in ARTICLE_COLUMNS]
+    extra = [c for c in inner.c if c.name not in names]  # the rank of a search
+    return (
+        select(*(inner.c[n] for n in names), status, ranked_topics, *extra)
+        .select_from(
+            inner.outerjoin(
+                _page_revision,
+                and_(
+                    _page_revision.c.article_id == inner.c.id,
+                    _page_revision.c.number == inner.c.current_revision,
+                ),
+            )
+        )
+        .order_by(*(inner.c[c].desc() for c in order))
+    )
+
+
+def _articles_page(
+    params: shaped.Params, sort: ArticleSort, limit: int, has_revisions: bool | None
+) -> Any:
+    col = _sort_column(sort)
+    stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, params, has_revisions)
+    if "after_key" in params:
+        stmt = stmt.where(
+            tuple_(col, articles.c.id)
+            < tuple_(
+                shaped.param(params, "after_key", col),
+                shaped.param(params, "after_id", articles.c.id),
+            )
+        )
+    page = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
+    return _with_status_and_topics(page, (col.name, "id"))
+
+
+PAGE_COLUMNS = (
+    *(c.name for c in ARTICLE_COLUMNS),
+    "annotation_status",
+    "topics",
+)
 
 
 async def find_articles(
@@ -113,14 +230,32 @@ async def find_articles(
     after: tuple[datetime, int] | None = None,
     limit: int = 50,
 ) -> list[DbRow]:
-    """Newest first, keyset-paginated on (sort date, id)."""
-    col = _sort_column(sort)
-    stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
-    stmt = _filtered(stmt, flt)
-    if after is not None:
-        stmt = stmt.where(tuple_(col, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    """Newest first, keyset-paginated on (sort date, id); each row is :data:`PAGE_COLUMNS`
+    (the article, its annotation status, its topics). A hot read: built once per shape."""
+    return await shaped.fetch_all(
+        session,
+        "articles.page",
+        lambda params: _articles_page(params, sort, limit, flt.has_revisions),
+        _article_params(flt, after),
+        inline=(sort, limit, flt.has_revisions),
+    )
+
+
+def _ranked_page(params: shaped.Params, limit: int, has_revisions: bool | None) -> Any:
+    query = search_query(shaped.param(params, "q", Text))
+    rank = func.ts_rank(revisions.c.search, query).label("rank")
+    stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, params, has_revisions)
+    if "after_key" in params:
+        stmt = stmt.where(
+            tuple_(rank, articles.c.id)
+            < tuple_(
+                shaped.param(params, "after_key", Float),
+                shaped.param(params, "after_id", articles.c.id),
+            )
+        )
+    page = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
+    return _with_status_and_topics(page, ("rank", "id"))
 
 
 async def find_articles_ranked(
@@ -130,20 +265,31 @@ async def find_articles_ranked(
     after: tuple[float, int] | None = None,
     limit: int = 50,
 ) -> list[DbRow]:
-    """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated."""
+    """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated; each
+    row is :data:`PAGE_COLUMNS` then the rank."""
     assert flt.q is not None
-    rank = func.ts_rank(revisions.c.search, search_query(flt.q)).label("rank")
-    stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
-    stmt = _filtered(stmt, flt)
-    if after is not None:
-        stmt = stmt.where(tuple_(rank, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    return await shaped.fetch_all(
+        session,
+        "articles.ranked",
+        lambda params: _ranked_page(params, limit, flt.has_revisions),
+        _article_params(flt, after),
+        inline=(limit, flt.has_revisions),
+    )
 
 
-def articles_listing(flt: ArticleFilter) -> Any:
-    """The statement of every article ``flt`` selects, for its total (db.repositories.totals)."""
-    return _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
+def _listing(params: shaped.Params, has_revisions: bool | None) -> Any:
+    stmt = select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id)
+    return _filtered(stmt, params, has_revisions)
+
+
+def articles_listing(flt: ArticleFilter) -> shaped.Listing:
+    """Every article ``flt`` selects, for its total (db.repositories.totals)."""
+    return shaped.Listing(
+        "articles.listing",
+        partial(_listing, has_revisions=flt.has_revisions),
+        _article_params(flt),
+        inline=flt.has_revisions,
+    )
 
 
 async def topics_of_articles(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
