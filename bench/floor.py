@@ -88,9 +88,9 @@ def _claim(row: Any) -> Any:
 
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
-    """The API's statements: the outlet filter's ids, the page, the total (a count; for
-    ``count=estimated`` a count up to EXACT_UP_TO + 1 rows, then the planner's estimate past
-    it), the items' annotation statuses, the items' topics."""
+    """The API's statements: the outlet filter's ids, the page with each item's annotation
+    status and topics, the total (a count; for ``count=estimated`` a count up to
+    EXACT_UP_TO + 1 rows, then the planner's estimate past it)."""
     limit = int(qs.get("limit", ["50"])[0])
     total = None
     async with pool.acquire() as conn:
@@ -102,9 +102,7 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
             if "count=exact" in prefer:
                 total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
             elif "count=estimated" in prefer:
-                total = await conn.fetchval(
-                    sql.ARTICLES_COUNT_AT_MOST, outlet_id, since, EXACT_UP_TO + 1
-                )
+                total = await conn.fetchval(sql.ARTICLES_COUNT_AT_MOST, outlet_id, since)
                 if total > EXACT_UP_TO:
                     plan = await conn.fetchval(sql.ARTICLES_ESTIMATE, outlet_id, since)
                     total = max(orjson.loads(plan)[0]["Plan"]["Plan Rows"], EXACT_UP_TO + 1)
@@ -113,18 +111,15 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
             rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
         else:
             rows = await conn.fetch(sql.articles_page(limit + 1))
-        more, rows = len(rows) > limit, rows[:limit]
-        ids = [r["id"] for r in rows]
-        runs = await conn.fetch(sql.annotation_statuses(len(ids)), *ids) if ids else []
-        topic_rows = await conn.fetch(sql.ARTICLE_TOPICS, ids) if ids else []
-    status = {r["article_id"]: r["status"] for r in runs}
-    topics: dict[int, list[dict[str, Any]]] = {}
-    for t in topic_rows:
-        topics.setdefault(t[0], []).append(
-            {"slug": t[1], "iptc_code": t[2], "name": t[3], "score": t[4], "depth": t[5]}
-        )
+    more, rows = len(rows) > limit, rows[:limit]
     items = [
-        {**r, "annotation_status": status.get(r["id"]), "topics": topics.get(r["id"], [])}
+        {
+            **{k: v for k, v in r.items() if k != "topics"},
+            "topics": [
+                {"slug": t[0], "iptc_code": t[1], "name": t[2], "score": t[3], "depth": t[4]}
+                for t in r["topics"]
+            ],
+        }
         for r in rows
     ]
     return {"items": items, "next_cursor": "x" if more else None, "total": total}

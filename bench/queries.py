@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import cache
 
+from service.pagination import EXACT_UP_TO
+
 SPEAKER_IDS = """
 WITH roots AS (
   SELECT coalesce(e.merged_into_id, e.id) AS id
@@ -86,14 +88,27 @@ def claims_by_topic(limit: int) -> str:
     return _CLAIMS_BY_TOPIC.format(limit=int(limit), topics=CLAIM_TOPICS)
 
 
+# the page, each item followed by its current revision's newest annotation status and its
+# ranked topics as an array of (slug, iptc_code, name, score, depth) rows, computed for the
+# page's rows only (db/repositories/articles.py)
 _ARTICLES = """
-SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
-       a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
-       a.created_at, a.updated_at
-FROM articles a JOIN outlets o ON o.id = a.outlet_id
-WHERE true {where}
-ORDER BY a.published_sort DESC, a.id DESC
-LIMIT {limit}
+SELECT page.*,
+       (SELECT ar.status FROM annotation_runs ar WHERE ar.revision_id = pr.id
+        ORDER BY ar.id DESC LIMIT 1) AS annotation_status,
+       array((SELECT row(t.slug, t.external_code, t.name, at.score, at.depth)
+              FROM article_topics at JOIN topics t ON t.id = at.topic_id
+              WHERE at.revision_id = pr.id ORDER BY at.rank)) AS topics
+FROM (
+  SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
+         a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
+         a.created_at, a.updated_at
+  FROM articles a JOIN outlets o ON o.id = a.outlet_id
+  WHERE true {where}
+  ORDER BY a.published_sort DESC, a.id DESC
+  LIMIT {limit}
+) AS page
+LEFT JOIN article_revisions pr ON pr.article_id = page.id AND pr.number = page.current_revision
+ORDER BY page.published_sort DESC, page.id DESC
 """
 
 
@@ -118,33 +133,6 @@ def articles_cursor_kind() -> str:
     return listing_kind("articles:published", asdict(ArticleListQuery()))
 
 
-def annotation_statuses(n_ids: int) -> str:
-    """The newest annotation run of each listed article's current revision (the API's
-    ``annotation_status`` of each item). Parameters: the page's article ids ($1..$n)."""
-    ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
-    return f"""
-SELECT DISTINCT ON (a.id) a.id AS article_id, ar.id, ar.status, ar.pipeline_version, ar.error,
-       ar.limits_applied, ar.queued_at, ar.started_at, ar.finished_at
-FROM articles a
-JOIN article_revisions r ON r.article_id = a.id AND r.number = a.current_revision
-JOIN annotation_runs ar ON ar.revision_id = r.id
-WHERE a.id IN ({ids})
-ORDER BY a.id, ar.id DESC
-"""
-
-
-# the ranked topics of the listed articles' current revisions (the API's ``topics`` of each
-# item). Parameter: the page's article ids as one array.
-ARTICLE_TOPICS = """
-SELECT r.article_id, t.slug, t.external_code, t.name, at.score, at.depth
-FROM article_topics at
-JOIN article_revisions r ON r.id = at.revision_id
-JOIN articles a ON r.article_id = a.id AND r.number = a.current_revision
-JOIN topics t ON t.id = at.topic_id
-WHERE r.article_id = ANY($1::bigint[])
-ORDER BY r.article_id, at.rank
-"""
-
 # an ``outlet`` filter's ids (names lower-cased, numbers). Parameters: names, ids (arrays).
 OUTLET_IDS_NAMED = """
 SELECT o.id, o.name FROM outlets o
@@ -164,9 +152,11 @@ WHERE a.outlet_id IN ($1) AND a.published_sort >= $2"""
 
 # ``Prefer: count=exact``: every row of the listing (service.pagination.listing_total)
 ARTICLES_COUNT = f"SELECT count(*) FROM ({_ARTICLES_LISTING}) AS listing"
-# ``Prefer: count=estimated``: counted up to EXACT_UP_TO + 1 rows ($3), and only past that
-# the planner's estimate of the listing
-ARTICLES_COUNT_AT_MOST = f"SELECT count(*) FROM ({_ARTICLES_LISTING} LIMIT $3) AS listing"
+# ``Prefer: count=estimated``: counted up to EXACT_UP_TO + 1 rows (inline), and only past
+# that the planner's estimate of the listing
+ARTICLES_COUNT_AT_MOST = (
+    f"SELECT count(*) FROM ({_ARTICLES_LISTING} LIMIT {EXACT_UP_TO + 1}) AS listing"
+)
 ARTICLES_ESTIMATE = f"EXPLAIN (FORMAT JSON) {_ARTICLES_LISTING}"
 
 # one revision's annotations view: the revision with its quotes, mentions and claims (each
