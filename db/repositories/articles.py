@@ -470,14 +470,17 @@ async def outlets_named_or_numbered(
     session: AsyncSession, names: Sequence[str], ids: Sequence[int]
 ) -> list[DbRow]:
     """``(id, name)`` of the outlets with these names (case-insensitive) or ids."""
-    stmt = select(outlets.c.id, outlets.c.name).where(
+    params = {"names": [n.lower() for n in names], "ids": [int(i) for i in ids]}
+    return await shaped.fetch_all(session, "outlets.named_or_numbered", _outlets_named, params)
+
+
+def _outlets_named(params: shaped.Params) -> Any:
+    return select(outlets.c.id, outlets.c.name).where(
         or_(
-            func.lower(outlets.c.name) == any_(bindparam("names", type_=ARRAY(Text))),
-            outlets.c.id == any_(ids_param("ids", ids)),
+            func.lower(outlets.c.name) == any_(shaped.param(params, "names", ARRAY(Text))),
+            outlets.c.id == any_(shaped.param(params, "ids", ARRAY(BigInteger))),
         )
     )
-    params = {"names": [n.lower() for n in names]}
-    return list((await session.execute(stmt, params)).all())
 
 
 async def find_outlet_name(session: AsyncSession, name: str) -> str | None:
