@@ -89,8 +89,8 @@ def _claim(row: Any) -> Any:
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
     """The API's statements: the outlet filter's ids, the page with each item's annotation
-    status and topics, the total (a count; for ``count=estimated`` a count up to
-    EXACT_UP_TO + 1 rows, then the planner's estimate past it)."""
+    status and topics and, with a ``Prefer: count=…``, the listing's count (estimated: up
+    to EXACT_UP_TO + 1 rows, then the planner's estimate past it)."""
     limit = int(qs.get("limit", ["50"])[0])
     total = None
     async with pool.acquire() as conn:
@@ -98,12 +98,13 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
             names = [qs["outlet"][0].lower()]
             outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names, []))[0][0]
             since = datetime.fromisoformat(qs["since"][0])
-            rows = await conn.fetch(sql.articles_filtered(limit + 1), outlet_id, since)
-            if "count=exact" in prefer:
-                total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
-            elif "count=estimated" in prefer:
-                total = await conn.fetchval(sql.ARTICLES_COUNT_AT_MOST, outlet_id, since)
-                if total > EXACT_UP_TO:
+            count = next((c for c in ("exact", "estimated") if f"count={c}" in prefer), None)
+            rows = await conn.fetch(sql.articles_filtered(limit + 1, count), outlet_id, since)
+            if count is not None:  # the API's rule (service.pagination.listing_total)
+                total = rows[0]["total"] if rows else None
+                if total is None:
+                    total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
+                if count == "estimated" and total > EXACT_UP_TO:
                     plan = await conn.fetchval(sql.ARTICLES_ESTIMATE, outlet_id, since)
                     total = max(orjson.loads(plan)[0]["Plan"]["Plan Rows"], EXACT_UP_TO + 1)
         elif "cursor" in qs:
@@ -114,7 +115,7 @@ async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) ->
     more, rows = len(rows) > limit, rows[:limit]
     items = [
         {
-            **{k: v for k, v in r.items() if k != "topics"},
+            **{k: v for k, v in r.items() if k not in ("topics", "total")},
             "topics": [
                 {"slug": t[0], "iptc_code": t[1], "name": t[2], "score": t[3], "depth": t[4]}
                 for t in r["topics"]

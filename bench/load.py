@@ -470,7 +470,7 @@ async def explain_all(url: str, p: Params) -> dict[str, str]:
             ("articles_page1", sql.articles_page(51), ()),
             ("articles_page1000", sql.articles_after(51), (after[0], after[1])),
             ("articles_filtered", sql.articles_filtered(51), (outlet, p.since)),
-            ("articles_count_exact", sql.ARTICLES_COUNT, (outlet, p.since)),
+            ("articles_count_exact", sql.articles_filtered(51, "exact"), (outlet, p.since)),
             ("annotations (one statement)", sql.REVISION_VIEW, (p.n_articles // 2,)),
             ("revision_diff (one statement)", sql.REVISION_DIFF, (diff_article,)),
         ]

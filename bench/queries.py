@@ -92,7 +92,7 @@ def claims_by_topic(limit: int) -> str:
 # ranked topics as an array of (slug, iptc_code, name, score, depth) rows, computed for the
 # page's rows only (db/repositories/articles.py)
 _ARTICLES = """
-SELECT page.*,
+SELECT page.*,{total}
        (SELECT ar.status FROM annotation_runs ar WHERE ar.revision_id = pr.id
         ORDER BY ar.id DESC LIMIT 1) AS annotation_status,
        array((SELECT row(t.slug, t.external_code, t.name, at.score, at.depth)
@@ -113,13 +113,15 @@ ORDER BY page.published_sort DESC, page.id DESC
 
 
 def articles_page(limit: int) -> str:
-    return _ARTICLES.format(where="", limit=int(limit))
+    return _ARTICLES.format(where="", limit=int(limit), total="")
 
 
 def articles_after(limit: int) -> str:
     """Parameters: the cursor's (published_sort, id)."""
     return _ARTICLES.format(
-        where="AND (a.published_sort, a.id) < ($1::timestamptz, $2::bigint)", limit=int(limit)
+        where="AND (a.published_sort, a.id) < ($1::timestamptz, $2::bigint)",
+        limit=int(limit),
+        total="",
     )
 
 
@@ -140,23 +142,25 @@ WHERE lower(o.name) = ANY($1::text[]) OR o.id = ANY($2::bigint[])
 """
 
 
-def articles_filtered(limit: int) -> str:
-    """Parameters: one outlet id (from :data:`OUTLET_IDS_NAMED`), published since."""
+def articles_filtered(limit: int, count: str | None = None) -> str:
+    """Parameters: one outlet id (from :data:`OUTLET_IDS_NAMED`), published since. With
+    ``count`` (``exact``, ``estimated``) each row carries the listing's count as the API's
+    page does (estimated: up to EXACT_UP_TO + 1 rows), as ``total``."""
+    total = ""
+    if count is not None:
+        limited = "" if count == "exact" else f" LIMIT {EXACT_UP_TO + 1}"
+        total = f" (SELECT count(*) FROM ({_ARTICLES_LISTING}{limited}) AS listing) AS total,"
     return _ARTICLES.format(
-        where="AND a.outlet_id IN ($1) AND a.published_sort >= $2", limit=int(limit)
+        where="AND a.outlet_id IN ($1) AND a.published_sort >= $2", limit=int(limit), total=total
     )
 
 
 _ARTICLES_LISTING = """SELECT a.id FROM articles a JOIN outlets o ON o.id = a.outlet_id
 WHERE a.outlet_id IN ($1) AND a.published_sort >= $2"""
 
-# ``Prefer: count=exact``: every row of the listing (service.pagination.listing_total)
+# ``Prefer: count=exact`` on an empty page: every row of the listing
 ARTICLES_COUNT = f"SELECT count(*) FROM ({_ARTICLES_LISTING}) AS listing"
-# ``Prefer: count=estimated``: counted up to EXACT_UP_TO + 1 rows (inline), and only past
-# that the planner's estimate of the listing
-ARTICLES_COUNT_AT_MOST = (
-    f"SELECT count(*) FROM ({_ARTICLES_LISTING} LIMIT {EXACT_UP_TO + 1}) AS listing"
-)
+# ``Prefer: count=estimated`` past EXACT_UP_TO rows: the planner's estimate of the listing
 ARTICLES_ESTIMATE = f"EXPLAIN (FORMAT JSON) {_ARTICLES_LISTING}"
 
 # one revision's annotations view: the revision with its quotes, mentions and claims (each

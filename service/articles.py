@@ -29,6 +29,7 @@ from service.outlets import outlet_filter_ids
 from service.pagination import (
     CountMode,
     Page,
+    count_up_to,
     decode_cursor,
     encode_cursor,
     listing_kind,
@@ -124,7 +125,7 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         kind = listing_kind("articles:rank", asdict(query))
         ranked_after = decode_cursor(query.cursor, kind, (float, int)) if query.cursor else None
         rows = await repo.find_articles_ranked(
-            session, flt, after=ranked_after, limit=query.limit + 1
+            session, flt, after=ranked_after, limit=query.limit + 1, count=count_up_to(query.count)
         )
         if len(rows) > query.limit:
             rows = rows[: query.limit]
@@ -138,13 +139,18 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
             sort=query.sort,
             after=after,
             limit=query.limit + 1,
+            count=count_up_to(query.count),
         )
         if len(rows) > query.limit:
             rows = rows[: query.limit]
             last = rows[-1]
             key = last[_PUBLISHED_SORT] if query.sort == "published" else last[_UPDATED_AT]
             next_cursor = encode_cursor(kind, (key, last[_ID]))
-    total, is_estimate = await listing_total(session, query.count, repo.articles_listing(flt))
+    # the count is the last column of the page's rows; an empty page counts on its own
+    counted = int(rows[0][-1]) if query.count is not None and rows else None
+    total, is_estimate = await listing_total(
+        session, query.count, repo.articles_listing(flt), counted=counted
+    )
     return Page(
         items=[article_list_item(r) for r in rows],
         next_cursor=next_cursor,

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AnnotationRun, Article, ArticleRevision, ArticleTopic, Outlet, Topic
-from db.repositories import shaped
+from db.repositories import shaped, totals
 from db.repositories.filters import (
     current_revision_of_article,
     filter_params,
@@ -46,6 +46,8 @@ runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
 DbRow = Any
 
 ArticleSort = Literal["published", "updated"]
+# a page's count column: every row of the listing ("all"), up to N + 1 rows, or none
+CountUpTo = Literal["all"] | int | None
 
 ARTICLE_COLUMNS = (
     articles.c.id,
@@ -152,7 +154,7 @@ def _filtered(stmt: Any, params: shaped.Params, has_revisions: bool | None) -> A
 _page_revision = revisions.alias("page_revision")
 
 
-def _with_status_and_topics(page: Any, order: Sequence[Any]) -> Any:
+def _with_status_and_topics(page: Any, order: Sequence[Any], total: Any = None) -> Any:
     """``page`` (a limited select of :data:`ARTICLE_COLUMNS`, maybe more) as a subquery,
     each row followed by its current revision's newest annotation status and its ranked
     topics as an array of (slug, iptc_code, name, score, depth) rows."""
@@ -183,7 +185,13 @@ def _with_status_and_topics(page: Any, order: Sequence[Any]) -> Any:
     names = [c.name for c in ARTICLE_COLUMNS]
     extra = [c for c in inner.c if c.name not in names]  # the rank of a search
     return (
-        select(*(inner.c[n] for n in names), status, ranked_topics, *extra)
+        select(
+            *(inner.c[n] for n in names),
+            status,
+            ranked_topics,
+            *extra,
+            *([] if total is None else [total]),
+        )
         .select_from(
             inner.outerjoin(
                 _page_revision,
@@ -197,8 +205,27 @@ def _with_status_and_topics(page: Any, order: Sequence[Any]) -> Any:
     )
 
 
+def _total_column(params: shaped.Params, has_revisions: bool | None, count: CountUpTo) -> Any:
+    """The listing's count as a column of the page (an InitPlan: counted once), or None.
+    ``count``: ``"all"`` rows, or up to that many plus one."""
+    if count is None:
+        return None
+    listing = _listing(
+        {k: v for k, v in params.items() if not k.startswith("after_")}, has_revisions
+    )
+    return (
+        totals.count_statement(listing, None if count == "all" else count)
+        .scalar_subquery()
+        .label("total")
+    )
+
+
 def _articles_page(
-    params: shaped.Params, sort: ArticleSort, limit: int, has_revisions: bool | None
+    params: shaped.Params,
+    sort: ArticleSort,
+    limit: int,
+    has_revisions: bool | None,
+    count: CountUpTo = None,
 ) -> Any:
     col = _sort_column(sort)
     stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
@@ -212,7 +239,8 @@ def _articles_page(
             )
         )
     page = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return _with_status_and_topics(page, (col.name, "id"))
+    total = _total_column(params, has_revisions, count)
+    return _with_status_and_topics(page, (col.name, "id"), total)
 
 
 PAGE_COLUMNS = (
@@ -229,19 +257,24 @@ async def find_articles(
     sort: ArticleSort = "published",
     after: tuple[datetime, int] | None = None,
     limit: int = 50,
+    count: CountUpTo = None,
 ) -> list[DbRow]:
     """Newest first, keyset-paginated on (sort date, id); each row is :data:`PAGE_COLUMNS`
-    (the article, its annotation status, its topics). A hot read: built once per shape."""
+    (the article, its annotation status, its topics), then with ``count`` the listing's
+    count (``"all"`` rows or up to ``count + 1``; the same on every row). A hot read:
+    built once per shape."""
     return await shaped.fetch_all(
         session,
         "articles.page",
-        lambda params: _articles_page(params, sort, limit, flt.has_revisions),
+        lambda params: _articles_page(params, sort, limit, flt.has_revisions, count),
         _article_params(flt, after),
-        inline=(sort, limit, flt.has_revisions),
+        inline=(sort, limit, flt.has_revisions, count),
     )
 
 
-def _ranked_page(params: shaped.Params, limit: int, has_revisions: bool | None) -> Any:
+def _ranked_page(
+    params: shaped.Params, limit: int, has_revisions: bool | None, count: CountUpTo = None
+) -> Any:
     query = search_query(shaped.param(params, "q", Text))
     rank = func.ts_rank(revisions.c.search, query).label("rank")
     stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
@@ -255,7 +288,8 @@ def _ranked_page(params: shaped.Params, limit: int, has_revisions: bool | None) 
             )
         )
     page = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return _with_status_and_topics(page, ("rank", "id"))
+    total = _total_column(params, has_revisions, count)
+    return _with_status_and_topics(page, ("rank", "id"), total)
 
 
 async def find_articles_ranked(
@@ -264,16 +298,18 @@ async def find_articles_ranked(
     *,
     after: tuple[float, int] | None = None,
     limit: int = 50,
+    count: CountUpTo = None,
 ) -> list[DbRow]:
     """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated; each
-    row is :data:`PAGE_COLUMNS` then the rank."""
+    row is :data:`PAGE_COLUMNS`, the rank, then with ``count`` the count (see
+    :func:`find_articles`)."""
     assert flt.q is not None
     return await shaped.fetch_all(
         session,
         "articles.ranked",
-        lambda params: _ranked_page(params, limit, flt.has_revisions),
+        lambda params: _ranked_page(params, limit, flt.has_revisions, count),
         _article_params(flt, after),
-        inline=(limit, flt.has_revisions),
+        inline=(limit, flt.has_revisions, count),
     )
 
 

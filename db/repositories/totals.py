@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories import shaped
-from db.repositories.filters import page_limit
 
 
 def _unordered(listing: Select[Any]) -> Select[Any]:
     return listing.order_by(None).limit(None).offset(None)
 
 
-def _count(listing: Select[Any], at_most: int | None) -> Select[Any]:
+def count_statement(listing: Select[Any], at_most: int | None) -> Select[Any]:
+    """``count(*)`` of the listing; with ``at_most``, of its first ``at_most + 1`` rows."""
     inner = _unordered(listing)
     if at_most is not None:
-        inner = inner.limit(page_limit(at_most + 1))  # inline: a generic plan that knows it
+        # inline: a generic plan that knows it (and not the page's LIMIT when a column of it)
+        inner = inner.limit(bindparam("count_limit", at_most + 1, literal_execute=True))
     return select(func.count()).select_from(inner.subquery("listing"))
 
 
@@ -38,7 +39,7 @@ async def count_rows(
         rows = await shaped.fetch_all(
             session,
             f"{listing.query}.count",
-            lambda params: _count(build(params), at_most),  # type: ignore[arg-type]
+            lambda params: count_statement(build(params), at_most),  # type: ignore[arg-type]
             listing.params,
             inline=(listing.inline, at_most),
         )
