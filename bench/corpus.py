@@ -51,6 +51,7 @@ BIG_TABLES = (
     "mentions",
     "claims",
     "claim_topics",
+    "article_topics",
     "entities",
     "entity_aliases",
 )
@@ -383,6 +384,18 @@ def load_taxonomy() -> list[TopicRow]:
     ]
 
 
+def _depths(topics: list[TopicRow]) -> dict[int, int]:
+    """Each topic's depth in the tree (a top-level topic: 0)."""
+    parent = {t.id: t.parent_id for t in topics}
+    out: dict[int, int] = {}
+    for t in topics:
+        depth, up = 0, t.parent_id
+        while up is not None:
+            depth, up = depth + 1, parent.get(up)
+        out[t.id] = depth
+    return out
+
+
 @dataclass(slots=True)
 class Pools:
     """Sentence pools shared by all chunks (built once per process, deterministic)."""
@@ -428,6 +441,7 @@ class Chunk:
     mentions: list[tuple[Any, ...]] = field(default_factory=list)
     claims: list[tuple[Any, ...]] = field(default_factory=list)
     claim_topics: list[tuple[Any, ...]] = field(default_factory=list)
+    article_topics: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 ARTICLE_COLS = (
@@ -492,6 +506,7 @@ CLAIM_COLS = (
     "created_at",
 )
 CLAIM_TOPIC_COLS = ("claim_id", "topic_id", "score", "source")
+ARTICLE_TOPIC_COLS = ("revision_id", "topic_id", "rank", "score", "depth")
 
 
 class Generator:
@@ -506,6 +521,7 @@ class Generator:
         self.names = [person_name(i) for i in range(self.n_speakers)]
         self.topic_ids = [t.id for t in topics]
         self.topic_cum = zipf_cum_weights(len(self.topic_ids), 0.8)
+        self.topic_depth = _depths(topics)
 
     def _speaker(self, rng: random.Random) -> int:
         return bisect_left(self.cum, rng.random() * self.total)  # 0-based; entity id = +1
@@ -691,6 +707,10 @@ class Generator:
                     )
                     for topic_id in article_topics:
                         out.claim_topics.append((claim_id, topic_id, 0.8, "auto"))
+                # every revision's ranked topics (the list shows the current one's)
+                for rank, topic_id in enumerate(article_topics):
+                    depth = self.topic_depth[topic_id]
+                    out.article_topics.append((rev_id, topic_id, rank, 0.9 - rank / 10, depth))
         return out
 
 
@@ -703,6 +723,7 @@ async def _copy_chunk(conn: asyncpg.Connection, chunk: Chunk) -> int:
         ("mentions", MENTION_COLS, chunk.mentions),
         ("claims", CLAIM_COLS, chunk.claims),
         ("claim_topics", CLAIM_TOPIC_COLS, chunk.claim_topics),
+        ("article_topics", ARTICLE_TOPIC_COLS, chunk.article_topics),
     ):
         await conn.copy_records_to_table(table, records=recs, columns=list(cols))
         rows += len(recs)
@@ -946,6 +967,9 @@ async def generate(
             for t in ("articles", "article_revisions", "quotes", "mentions", "claims")
         }
         table_rows["claim_topics"] = int(await conn.fetchval("SELECT count(*) FROM claim_topics"))
+        table_rows["article_topics"] = int(
+            await conn.fetchval("SELECT count(*) FROM article_topics")
+        )
         table_rows["entities"] = int(await conn.fetchval("SELECT count(*) FROM entities"))
     finally:
         await conn.close()

@@ -21,7 +21,7 @@ import orjson
 
 from bench import queries as sql
 from db.engine import libpq_url
-from service.pagination import decode_cursor
+from service.pagination import EXACT_UP_TO, decode_cursor
 from textkit.diffing import diff_texts
 
 Scope = dict[str, Any]
@@ -88,31 +88,41 @@ def _claim(row: Any) -> Any:
 
 
 async def articles(pool: asyncpg.Pool, qs: dict[str, list[str]], prefer: str) -> Any:
+    """The API's statements: the outlet filter's ids, the page with each item's annotation
+    status and topics and, with a ``Prefer: count=…``, the listing's count (estimated: up
+    to EXACT_UP_TO + 1 rows, then the planner's estimate past it)."""
     limit = int(qs.get("limit", ["50"])[0])
     total = None
     async with pool.acquire() as conn:
         if "outlet" in qs:
             names = [qs["outlet"][0].lower()]
-            outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names))[0][0]
+            outlet_id = (await conn.fetch(sql.OUTLET_IDS_NAMED, names, []))[0][0]
             since = datetime.fromisoformat(qs["since"][0])
-            rows = await conn.fetch(sql.articles_filtered(limit + 1), outlet_id, since)
-            if "count=exact" in prefer:
-                total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
-            elif "count=estimated" in prefer:
-                plan = await conn.fetchval(
-                    sql.ARTICLES_ESTIMATE.format(id=int(outlet_id), since=f"'{since.isoformat()}'")
-                )
-                total = orjson.loads(plan)[0]["Plan"]["Plan Rows"]
+            count = next((c for c in ("exact", "estimated") if f"count={c}" in prefer), None)
+            rows = await conn.fetch(sql.articles_filtered(limit + 1, count), outlet_id, since)
+            if count is not None:  # the API's rule (service.pagination.listing_total)
+                total = rows[0]["total"] if rows else None
+                if total is None:
+                    total = await conn.fetchval(sql.ARTICLES_COUNT, outlet_id, since)
+                if count == "estimated" and total > EXACT_UP_TO:
+                    plan = await conn.fetchval(sql.ARTICLES_ESTIMATE, outlet_id, since)
+                    total = max(orjson.loads(plan)[0]["Plan"]["Plan Rows"], EXACT_UP_TO + 1)
         elif "cursor" in qs:
             after = decode_cursor(qs["cursor"][0], sql.articles_cursor_kind(), (datetime, int))
             rows = await conn.fetch(sql.articles_after(limit + 1), after[0], after[1])
         else:
             rows = await conn.fetch(sql.articles_page(limit + 1))
-        more, rows = len(rows) > limit, rows[:limit]
-        ids = [r["id"] for r in rows]
-        runs = await conn.fetch(sql.annotation_statuses(len(ids)), *ids) if ids else []
-    status = {r["article_id"]: r["status"] for r in runs}
-    items = [{**r, "annotation_status": status.get(r["id"])} for r in rows]
+    more, rows = len(rows) > limit, rows[:limit]
+    items = [
+        {
+            **{k: v for k, v in r.items() if k not in ("topics", "total")},
+            "topics": [
+                {"slug": t[0], "iptc_code": t[1], "name": t[2], "score": t[3], "depth": t[4]}
+                for t in r["topics"]
+            ],
+        }
+        for r in rows
+    ]
     return {"items": items, "next_cursor": "x" if more else None, "total": total}
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import cache
 
+from service.pagination import EXACT_UP_TO
+
 SPEAKER_IDS = """
 WITH roots AS (
   SELECT coalesce(e.merged_into_id, e.id) AS id
@@ -86,25 +88,40 @@ def claims_by_topic(limit: int) -> str:
     return _CLAIMS_BY_TOPIC.format(limit=int(limit), topics=CLAIM_TOPICS)
 
 
+# the page, each item followed by its current revision's newest annotation status and its
+# ranked topics as an array of (slug, iptc_code, name, score, depth) rows, computed for the
+# page's rows only (db/repositories/articles.py)
 _ARTICLES = """
-SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
-       a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
-       a.created_at, a.updated_at
-FROM articles a JOIN outlets o ON o.id = a.outlet_id
-WHERE true {where}
-ORDER BY a.published_sort DESC, a.id DESC
-LIMIT {limit}
+SELECT page.*,{total}
+       (SELECT ar.status FROM annotation_runs ar WHERE ar.revision_id = pr.id
+        ORDER BY ar.id DESC LIMIT 1) AS annotation_status,
+       array((SELECT row(t.slug, t.external_code, t.name, at.score, at.depth)
+              FROM article_topics at JOIN topics t ON t.id = at.topic_id
+              WHERE at.revision_id = pr.id ORDER BY at.rank)) AS topics
+FROM (
+  SELECT a.id, a.outlet_id, o.name AS outlet_name, a.url, a.external_id, a.title, a.byline,
+         a.published_at, a.published_sort, a.language, a.story_id, a.current_revision,
+         a.created_at, a.updated_at
+  FROM articles a JOIN outlets o ON o.id = a.outlet_id
+  WHERE true {where}
+  ORDER BY a.published_sort DESC, a.id DESC
+  LIMIT {limit}
+) AS page
+LEFT JOIN article_revisions pr ON pr.article_id = page.id AND pr.number = page.current_revision
+ORDER BY page.published_sort DESC, page.id DESC
 """
 
 
 def articles_page(limit: int) -> str:
-    return _ARTICLES.format(where="", limit=int(limit))
+    return _ARTICLES.format(where="", limit=int(limit), total="")
 
 
 def articles_after(limit: int) -> str:
     """Parameters: the cursor's (published_sort, id)."""
     return _ARTICLES.format(
-        where="AND (a.published_sort, a.id) < ($1::timestamptz, $2::bigint)", limit=int(limit)
+        where="AND (a.published_sort, a.id) < ($1::timestamptz, $2::bigint)",
+        limit=int(limit),
+        total="",
     )
 
 
@@ -118,38 +135,33 @@ def articles_cursor_kind() -> str:
     return listing_kind("articles:published", asdict(ArticleListQuery()))
 
 
-def annotation_statuses(n_ids: int) -> str:
-    """The newest annotation run of each listed article's current revision (the API's
-    ``annotation_status`` of each item). Parameters: the page's article ids ($1..$n)."""
-    ids = ", ".join(f"${i}" for i in range(1, n_ids + 1))
-    return f"""
-SELECT DISTINCT ON (a.id) a.id AS article_id, ar.id, ar.status, ar.pipeline_version, ar.error,
-       ar.queued_at, ar.started_at, ar.finished_at
-FROM articles a
-JOIN article_revisions r ON r.article_id = a.id AND r.number = a.current_revision
-JOIN annotation_runs ar ON ar.revision_id = r.id
-WHERE a.id IN ({ids})
-ORDER BY a.id, ar.id DESC
+# an ``outlet`` filter's ids (names lower-cased, numbers). Parameters: names, ids (arrays).
+OUTLET_IDS_NAMED = """
+SELECT o.id, o.name FROM outlets o
+WHERE lower(o.name) = ANY($1::text[]) OR o.id = ANY($2::bigint[])
 """
 
 
-OUTLET_IDS_NAMED = "SELECT o.id FROM outlets o WHERE lower(o.name) = ANY($1::text[])"
-
-
-def articles_filtered(limit: int) -> str:
-    """Parameters: one outlet id (from :data:`OUTLET_IDS_NAMED`), published since."""
+def articles_filtered(limit: int, count: str | None = None) -> str:
+    """Parameters: one outlet id (from :data:`OUTLET_IDS_NAMED`), published since. With
+    ``count`` (``exact``, ``estimated``) each row carries the listing's count as the API's
+    page does (estimated: up to EXACT_UP_TO + 1 rows), as ``total``."""
+    total = ""
+    if count is not None:
+        limited = "" if count == "exact" else f" LIMIT {EXACT_UP_TO + 1}"
+        total = f" (SELECT count(*) FROM ({_ARTICLES_LISTING}{limited}) AS listing) AS total,"
     return _ARTICLES.format(
-        where="AND a.outlet_id IN ($1) AND a.published_sort >= $2", limit=int(limit)
+        where="AND a.outlet_id IN ($1) AND a.published_sort >= $2", limit=int(limit), total=total
     )
 
 
-ARTICLES_COUNT = """
-SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id
-WHERE a.outlet_id IN ($1) AND a.published_sort >= $2
-"""
-ARTICLES_ESTIMATE = "EXPLAIN (FORMAT JSON) " + ARTICLES_COUNT.replace("count(*)", "a.id").replace(
-    "($1)", "({id})"
-).replace("$2", "{since}")
+_ARTICLES_LISTING = """SELECT a.id FROM articles a JOIN outlets o ON o.id = a.outlet_id
+WHERE a.outlet_id IN ($1) AND a.published_sort >= $2"""
+
+# ``Prefer: count=exact`` on an empty page: every row of the listing
+ARTICLES_COUNT = f"SELECT count(*) FROM ({_ARTICLES_LISTING}) AS listing"
+# ``Prefer: count=estimated`` past EXACT_UP_TO rows: the planner's estimate of the listing
+ARTICLES_ESTIMATE = f"EXPLAIN (FORMAT JSON) {_ARTICLES_LISTING}"
 
 # one revision's annotations view: the revision with its quotes, mentions and claims (each
 # with its topics) as arrays of rows, in one statement (db/repositories/revision_view.py)

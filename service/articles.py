@@ -29,6 +29,7 @@ from service.outlets import outlet_filter_ids
 from service.pagination import (
     CountMode,
     Page,
+    count_up_to,
     decode_cursor,
     encode_cursor,
     listing_kind,
@@ -124,11 +125,11 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
         kind = listing_kind("articles:rank", asdict(query))
         ranked_after = decode_cursor(query.cursor, kind, (float, int)) if query.cursor else None
         rows = await repo.find_articles_ranked(
-            session, flt, after=ranked_after, limit=query.limit + 1
+            session, flt, after=ranked_after, limit=query.limit + 1, count=count_up_to(query.count)
         )
         if len(rows) > query.limit:
             rows = rows[: query.limit]
-            next_cursor = encode_cursor(kind, (float(rows[-1].rank), rows[-1].id))
+            next_cursor = encode_cursor(kind, (float(rows[-1][_RANK]), rows[-1][_ID]))
     else:
         kind = listing_kind(f"articles:{query.sort}", asdict(query))
         after = decode_cursor(query.cursor, kind, (datetime, int)) if query.cursor else None
@@ -138,28 +139,90 @@ async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[
             sort=query.sort,
             after=after,
             limit=query.limit + 1,
+            count=count_up_to(query.count),
         )
         if len(rows) > query.limit:
             rows = rows[: query.limit]
             last = rows[-1]
-            key = last.published_sort if query.sort == "published" else last.updated_at
-            next_cursor = encode_cursor(kind, (key, last.id))
-    total, is_estimate = await listing_total(session, query.count, repo.articles_listing(flt))
-    statuses = await annotation.statuses_for_articles(session, [int(r.id) for r in rows])
-    topics = await article_topics(session, [int(r.id) for r in rows])
-    items = []
-    for r in rows:
-        item = dict(r._mapping)
-        state = statuses.get(int(r.id))
-        item["annotation_status"] = state.status if state is not None else None
-        item["topics"] = topics.get(int(r.id), [])
-        items.append(item)
+            key = last[_PUBLISHED_SORT] if query.sort == "published" else last[_UPDATED_AT]
+            next_cursor = encode_cursor(kind, (key, last[_ID]))
+    # the count is the last column of the page's rows; an empty page counts on its own
+    counted = int(rows[0][-1]) if query.count is not None and rows else None
+    total, is_estimate = await listing_total(
+        session, query.count, repo.articles_listing(flt), counted=counted
+    )
     return Page(
-        items=items,
+        items=[article_list_item(r) for r in rows],
         next_cursor=next_cursor,
         total=total,
         total_is_estimate=is_estimate,
     )
+
+
+# positions in a row of repo.find_articles (find_articles_ranked: then the rank)
+_ID, _PUBLISHED_SORT, _UPDATED_AT, _RANK = 0, 8, 13, 16
+if list(repo.PAGE_COLUMNS) != [
+    "id",
+    "outlet_id",
+    "outlet_name",
+    "url",
+    "external_id",
+    "title",
+    "byline",
+    "published_at",
+    "published_sort",
+    "language",
+    "story_id",
+    "current_revision",
+    "created_at",
+    "updated_at",
+    "annotation_status",
+    "topics",
+]:
+    raise RuntimeError("the columns service.articles.article_list_item unpacks have changed")
+
+
+def article_list_item(row: Any) -> dict[str, Any]:
+    """A row of ``repo.find_articles`` (or ``find_articles_ranked``) as an item of the list,
+    by position: the ``ArticleListItem`` fields exactly, in order (the route returns it
+    without re-validation; tests/api/test_response_shapes.py checks it)."""
+    (
+        article_id,
+        outlet_id,
+        outlet_name,
+        url,
+        external_id,
+        title,
+        byline,
+        published_at,
+        _published_sort,
+        language,
+        story_id,
+        current_revision,
+        created_at,
+        updated_at,
+        status,
+        topics,
+    ) = row[:16]
+    return {
+        "id": article_id,
+        "outlet": {"id": outlet_id, "name": outlet_name},
+        "url": url,
+        "external_id": external_id,
+        "title": title,
+        "byline": byline,
+        "published_at": published_at,
+        "language": language,
+        "story_id": story_id,
+        "revision": current_revision,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "annotation_status": status,
+        "topics": [
+            {"slug": slug, "iptc_code": code, "name": name, "score": score, "depth": depth}
+            for slug, code, name, score, depth in topics
+        ],
+    }
 
 
 async def article_topics(

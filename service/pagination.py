@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories import totals
+from db.repositories import shaped, totals
 from service.errors import InvalidCursor
 from service.values import DEFAULT_LIMIT, MAX_BIGINT, MAX_LIMIT, MIN_BIGINT
 
@@ -59,9 +59,10 @@ EXACT_UP_TO = 1000
 async def listing_total(
     session: AsyncSession,
     mode: CountMode | None,
-    listing: Select[Any],
+    listing: Select[Any] | shaped.Listing,
     *,
     aggregated: bool = False,
+    counted: int | None = None,
 ) -> tuple[int | None, bool]:
     """``(total, is_estimate)`` of a listing for a ``Prefer: count=…``; ``(None, False)``
     without one. The rule, the same for every list (docs/api.md):
@@ -73,16 +74,30 @@ async def listing_total(
     * ``aggregated`` listings (ranked by counts over all their rows: speakers, clusters)
       read every row for their first page anyway, and the planner cannot estimate groups
       well, so their total is always exact.
+
+    ``counted``: the count already read with the page (:func:`count_up_to`), so that only an
+    estimate past ``EXACT_UP_TO`` costs a statement of its own.
     """
     if mode is None:
         return None, False
     if mode == "exact" or aggregated:
-        return await totals.count_rows(session, listing), False
-    counted = await totals.count_rows(session, listing, at_most=EXACT_UP_TO)
+        if counted is None:
+            counted = await totals.count_rows(session, listing)
+        return counted, False
+    if counted is None:
+        counted = await totals.count_rows(session, listing, at_most=EXACT_UP_TO)
     if counted <= EXACT_UP_TO:
         return counted, False
     estimate = await totals.planner_rows(session, listing)
     return max(estimate, EXACT_UP_TO + 1), True
+
+
+def count_up_to(mode: CountMode | None) -> Literal["all"] | int | None:
+    """What a page statement that carries its listing's count must count for ``mode``
+    (:func:`listing_total`'s rule): every row, up to ``EXACT_UP_TO + 1``, or nothing."""
+    if mode is None:
+        return None
+    return "all" if mode == "exact" else EXACT_UP_TO
 
 
 # the parameters of a listing that do not change which rows it walks

@@ -144,15 +144,7 @@ async def list_articles(
             count=count,
         ),
     )
-    items = [
-        {
-            **to_article_read(i),
-            "annotation_status": i["annotation_status"],
-            "topics": i["topics"],
-        }
-        for i in page.items
-    ]
-    return page_response(items, page, count)
+    return page_response(page.items, page, count)
 
 
 def _written(outcome: svc.WriteOutcome) -> dict[str, Any]:

@@ -28,10 +28,14 @@ COUNT_DESCRIPTION = (
 )
 
 
-def count_preference(
+async def count_preference(
     prefer: Annotated[str | None, Header(description=COUNT_DESCRIPTION)] = None,
 ) -> CountMode | None:
-    """The ``count`` preference of a ``Prefer`` header, if it is one this API honours."""
+    """The ``count`` preference of a ``Prefer`` header, if it is one this API honours.
+
+    ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a thread
+    hand-off (and anyio's failed ``import sniffio``) on every list request for a few
+    string operations."""
     if not prefer:
         return None
     for part in prefer.replace(";", ",").split(","):

@@ -5,25 +5,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import Table, Text, and_, any_, bindparam, func, or_, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Float,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Article, ArticleRevision, ArticleTopic, Outlet, Topic
-from db.repositories.filters import current_revision_of_article, ids_param, page_limit
+from db.models import AnnotationRun, Article, ArticleRevision, ArticleTopic, Outlet, Topic
+from db.repositories import shaped, totals
+from db.repositories.filters import (
+    current_revision_of_article,
+    filter_params,
+    ids_param,
+    page_limit,
+)
 
 articles: Table = Article.__table__  # type: ignore[assignment]
 revisions: Table = ArticleRevision.__table__  # type: ignore[assignment]
 outlets: Table = Outlet.__table__  # type: ignore[assignment]
 article_topics: Table = ArticleTopic.__table__  # type: ignore[assignment]
 topics: Table = Topic.__table__  # type: ignore[assignment]
+runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
 
 # Rows are SQLAlchemy ``Row`` objects with the selected columns as attributes.
 DbRow = Any
 
 ArticleSort = Literal["published", "updated"]
+# a page's count column: every row of the listing ("all"), up to N + 1 rows, or none
+CountUpTo = Literal["all"] | int | None
 
 ARTICLE_COLUMNS = (
     articles.c.id,
@@ -58,7 +82,7 @@ def _sort_column(sort: ArticleSort) -> Any:
     return articles.c.published_sort if sort == "published" else articles.c.updated_at
 
 
-def search_query(q: str) -> Any:
+def search_query(q: str | BindParameter[Any]) -> Any:
     """The tsquery for ``q`` (web-search syntax: words, "phrases", OR, -exclusion)."""
     return func.websearch_to_tsquery(text("'english'::regconfig"), q)
 
@@ -70,12 +94,28 @@ def _current_revision_join(stmt: Any) -> Any:
     )
 
 
-def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
-    if flt.q is not None:
-        stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(search_query(flt.q)))
-    if flt.outlet_ids is not None:
-        stmt = stmt.where(articles.c.outlet_id.in_(list(flt.outlet_ids)))
-    if flt.topic_ids is not None:
+def _article_params(flt: ArticleFilter, after: tuple[Any, int] | None = None) -> dict[str, Any]:
+    """The bound parameters of a listing (``has_revisions`` is written into the text: part
+    of the shape, see :func:`_inline`)."""
+    params = filter_params(flt)
+    params.pop("has_revisions", None)
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    return params
+
+
+def _filtered(stmt: Any, params: shaped.Params, has_revisions: bool | None) -> Any:
+    """The filters for the parameters present (from :func:`_article_params`)."""
+    p = partial(shaped.param, params)
+    if "q" in params:
+        query = search_query(p("q", Text))
+        stmt = _current_revision_join(stmt).where(revisions.c.search.op("@@")(query))
+    if "outlet_ids" in params:
+        # an IN list: read in order from the (outlet_id, date, id) index
+        stmt = stmt.where(
+            articles.c.outlet_id.in_(p("outlet_ids", articles.c.outlet_id, expanding=True))
+        )
+    if "topic_ids" in params:
         current = (
             select(revisions.c.id)
             .where(current_revision_of_article())
@@ -86,23 +126,128 @@ def _filtered(stmt: Any, flt: ArticleFilter) -> Any:
             select(article_topics.c.revision_id)
             .where(
                 article_topics.c.revision_id == current,
-                article_topics.c.topic_id == any_(ids_param("topic_ids", flt.topic_ids)),
+                article_topics.c.topic_id == any_(p("topic_ids", ARRAY(BigInteger))),
             )
             .exists()
         )
-    if flt.since is not None:
-        stmt = stmt.where(articles.c.published_sort >= flt.since)
-    if flt.until is not None:
-        stmt = stmt.where(articles.c.published_sort < flt.until)
-    if flt.story_id is not None:
-        stmt = stmt.where(articles.c.story_id == flt.story_id)
-    if flt.has_revisions is not None:
+    if "since" in params:
+        stmt = stmt.where(articles.c.published_sort >= p("since", articles.c.published_sort))
+    if "until" in params:
+        stmt = stmt.where(articles.c.published_sort < p("until", articles.c.published_sort))
+    if "story_id" in params:
+        stmt = stmt.where(articles.c.story_id == p("story_id", articles.c.story_id))
+    if has_revisions is not None:
+        one: BindParameter[int] = bindparam(
+            "first_revision", 1, literal_execute=True
+        )  # in the text: a shape
         stmt = stmt.where(
-            articles.c.current_revision > 1
-            if flt.has_revisions
-            else articles.c.current_revision == 1
+            articles.c.current_revision > one
+            if has_revisions
+            else articles.c.current_revision == one
         )
     return stmt
+
+
+# The page's annotation status and ranked topics are columns of the page statement, computed
+# for the page's rows only (an outer query over the limited page): one statement instead of
+# the page, the items' statuses and the items' topics.
+_page_revision = revisions.alias("page_revision")
+
+
+def _with_status_and_topics(page: Any, order: Sequence[Any], total: Any = None) -> Any:
+    """``page`` (a limited select of :data:`ARTICLE_COLUMNS`, maybe more) as a subquery,
+    each row followed by its current revision's newest annotation status and its ranked
+    topics as an array of (slug, iptc_code, name, score, depth) rows."""
+    inner = page.subquery("page")
+    status = (
+        select(runs.c.status)
+        .where(runs.c.revision_id == _page_revision.c.id)
+        .order_by(runs.c.id.desc())
+        .limit(bindparam("newest_run", 1, literal_execute=True))  # LIMIT 1 in the text
+        .scalar_subquery()
+        .label("annotation_status")
+    )
+    ranked_topics = func.array(
+        select(
+            func.row(
+                topics.c.slug,
+                topics.c.external_code,
+                topics.c.name,
+                article_topics.c.score,
+                article_topics.c.depth,
+            )
+        )
+        .select_from(article_topics.join(topics, topics.c.id == article_topics.c.topic_id))
+        .where(article_topics.c.revision_id == _page_revision.c.id)
+        .order_by(article_topics.c.rank)
+        .scalar_subquery()
+    ).label("topics")
+    names = [c.name for c in ARTICLE_COLUMNS]
+    extra = [c for c in inner.c if c.name not in names]  # the rank of a search
+    return (
+        select(
+            *(inner.c[n] for n in names),
+            status,
+            ranked_topics,
+            *extra,
+            *([] if total is None else [total]),
+        )
+        .select_from(
+            inner.outerjoin(
+                _page_revision,
+                and_(
+                    _page_revision.c.article_id == inner.c.id,
+                    _page_revision.c.number == inner.c.current_revision,
+                ),
+            )
+        )
+        .order_by(*(inner.c[c].desc() for c in order))
+    )
+
+
+def _total_column(params: shaped.Params, has_revisions: bool | None, count: CountUpTo) -> Any:
+    """The listing's count as a column of the page (an InitPlan: counted once), or None.
+    ``count``: ``"all"`` rows, or up to that many plus one."""
+    if count is None:
+        return None
+    listing = _listing(
+        {k: v for k, v in params.items() if not k.startswith("after_")}, has_revisions
+    )
+    return (
+        totals.count_statement(listing, None if count == "all" else count)
+        .scalar_subquery()
+        .label("total")
+    )
+
+
+def _articles_page(
+    params: shaped.Params,
+    sort: ArticleSort,
+    limit: int,
+    has_revisions: bool | None,
+    count: CountUpTo = None,
+) -> Any:
+    col = _sort_column(sort)
+    stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, params, has_revisions)
+    if "after_key" in params:
+        stmt = stmt.where(
+            tuple_(col, articles.c.id)
+            < tuple_(
+                shaped.param(params, "after_key", col),
+                shaped.param(params, "after_id", articles.c.id),
+            )
+        )
+    page = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
+    total = _total_column(params, has_revisions, count)
+    return _with_status_and_topics(page, (col.name, "id"), total)
+
+
+PAGE_COLUMNS = (
+    *(c.name for c in ARTICLE_COLUMNS),
+    "annotation_status",
+    "topics",
+)
 
 
 async def find_articles(
@@ -112,15 +257,39 @@ async def find_articles(
     sort: ArticleSort = "published",
     after: tuple[datetime, int] | None = None,
     limit: int = 50,
+    count: CountUpTo = None,
 ) -> list[DbRow]:
-    """Newest first, keyset-paginated on (sort date, id)."""
-    col = _sort_column(sort)
-    stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
-    stmt = _filtered(stmt, flt)
-    if after is not None:
-        stmt = stmt.where(tuple_(col, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    """Newest first, keyset-paginated on (sort date, id); each row is :data:`PAGE_COLUMNS`
+    (the article, its annotation status, its topics), then with ``count`` the listing's
+    count (``"all"`` rows or up to ``count + 1``; the same on every row). A hot read:
+    built once per shape."""
+    return await shaped.fetch_all(
+        session,
+        "articles.page",
+        lambda params: _articles_page(params, sort, limit, flt.has_revisions, count),
+        _article_params(flt, after),
+        inline=(sort, limit, flt.has_revisions, count),
+    )
+
+
+def _ranked_page(
+    params: shaped.Params, limit: int, has_revisions: bool | None, count: CountUpTo = None
+) -> Any:
+    query = search_query(shaped.param(params, "q", Text))
+    rank = func.ts_rank(revisions.c.search, query).label("rank")
+    stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
+    stmt = _filtered(stmt, params, has_revisions)
+    if "after_key" in params:
+        stmt = stmt.where(
+            tuple_(rank, articles.c.id)
+            < tuple_(
+                shaped.param(params, "after_key", Float),
+                shaped.param(params, "after_id", articles.c.id),
+            )
+        )
+    page = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
+    total = _total_column(params, has_revisions, count)
+    return _with_status_and_topics(page, ("rank", "id"), total)
 
 
 async def find_articles_ranked(
@@ -129,21 +298,34 @@ async def find_articles_ranked(
     *,
     after: tuple[float, int] | None = None,
     limit: int = 50,
+    count: CountUpTo = None,
 ) -> list[DbRow]:
-    """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated."""
+    """Full-text matches of ``flt.q`` best first (ts_rank, then id), keyset-paginated; each
+    row is :data:`PAGE_COLUMNS`, the rank, then with ``count`` the count (see
+    :func:`find_articles`)."""
     assert flt.q is not None
-    rank = func.ts_rank(revisions.c.search, search_query(flt.q)).label("rank")
-    stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
-    stmt = _filtered(stmt, flt)
-    if after is not None:
-        stmt = stmt.where(tuple_(rank, articles.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    return list((await session.execute(stmt)).all())
+    return await shaped.fetch_all(
+        session,
+        "articles.ranked",
+        lambda params: _ranked_page(params, limit, flt.has_revisions, count),
+        _article_params(flt, after),
+        inline=(limit, flt.has_revisions, count),
+    )
 
 
-def articles_listing(flt: ArticleFilter) -> Any:
-    """The statement of every article ``flt`` selects, for its total (db.repositories.totals)."""
-    return _filtered(select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id), flt)
+def _listing(params: shaped.Params, has_revisions: bool | None) -> Any:
+    stmt = select(articles.c.id).join(outlets, outlets.c.id == articles.c.outlet_id)
+    return _filtered(stmt, params, has_revisions)
+
+
+def articles_listing(flt: ArticleFilter) -> shaped.Listing:
+    """Every article ``flt`` selects, for its total (db.repositories.totals)."""
+    return shaped.Listing(
+        "articles.listing",
+        partial(_listing, has_revisions=flt.has_revisions),
+        _article_params(flt),
+        inline=flt.has_revisions,
+    )
 
 
 async def topics_of_articles(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
@@ -324,14 +506,17 @@ async def outlets_named_or_numbered(
     session: AsyncSession, names: Sequence[str], ids: Sequence[int]
 ) -> list[DbRow]:
     """``(id, name)`` of the outlets with these names (case-insensitive) or ids."""
-    stmt = select(outlets.c.id, outlets.c.name).where(
+    params = {"names": [n.lower() for n in names], "ids": [int(i) for i in ids]}
+    return await shaped.fetch_all(session, "outlets.named_or_numbered", _outlets_named, params)
+
+
+def _outlets_named(params: shaped.Params) -> Any:
+    return select(outlets.c.id, outlets.c.name).where(
         or_(
-            func.lower(outlets.c.name) == any_(bindparam("names", type_=ARRAY(Text))),
-            outlets.c.id == any_(ids_param("ids", ids)),
+            func.lower(outlets.c.name) == any_(shaped.param(params, "names", ARRAY(Text))),
+            outlets.c.id == any_(shaped.param(params, "ids", ARRAY(BigInteger))),
         )
     )
-    params = {"names": [n.lower() for n in names]}
-    return list((await session.execute(stmt, params)).all())
 
 
 async def find_outlet_name(session: AsyncSession, name: str) -> str | None:

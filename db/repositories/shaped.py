@@ -97,6 +97,21 @@ def _compile(session: AsyncSession, stmt: Executable, params: Params) -> _Compil
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing's statement as a shape (for its total: ``db.repositories.totals``):
+    ``build(params)``, with ``inline`` what ``build`` writes into the text."""
+
+    query: str
+    build: Callable[[Params], Executable]
+    params: Params
+    inline: Hashable = None
+
+    def statement(self) -> Executable:
+        """The statement with its values bound, to run or compile the generic way."""
+        return self.build(self.params)
+
+
 async def fetch_all(
     session: AsyncSession,
     query: str,
@@ -104,15 +119,19 @@ async def fetch_all(
     params: Params,
     *,
     inline: Hashable = None,
+    prefix: str = "",
 ) -> list[Any]:
     """Rows of ``build(params)``: built and compiled on a shape's first request only.
 
     ``query`` names the statement family; ``inline`` holds what ``build`` writes into the
-    text besides ``params`` (page size, sort), as part of the shape."""
-    key = _shape(query, params, inline)
+    text besides ``params`` (page size, sort), as part of the shape. ``prefix`` goes before
+    the compiled text (``EXPLAIN (FORMAT JSON)``)."""
+    key = _shape(query, params, (inline, prefix))
     entry = _compiled.get(key)
     if entry is None:
         entry = _compile(session, build(params), params)
+        if prefix:
+            entry = _Compiled(f"{prefix} {entry.sql}", entry.names)
         if len(_compiled) >= MAX_SHAPES:  # a bound, not an LRU: shapes are few in practice
             _compiled.clear()
         _compiled[key] = entry

@@ -68,3 +68,31 @@ async def test_claims_by_topic_is_two_statements(
     items = r.json()["items"]
     assert r.status_code == 200 and items and all(i["topics"] for i in items)
     assert len(sent) == 2, sent  # the topic tree, then the page with each claim's topics
+
+
+async def test_articles_list_is_one_statement_plus_filters_and_total(
+    annotated: None, app: FastAPI, anon_client: httpx.AsyncClient
+) -> None:
+    with statements(app) as sent:
+        r = await anon_client.get("/v1/articles")
+    items = r.json()["items"]
+    assert r.status_code == 200 and items
+    assert all(i["annotation_status"] == "done" and i["topics"] for i in items)
+    assert len(sent) == 1, sent  # the page, each item with its status and topics
+    outlet = items[0]["outlet"]["name"]
+    with statements(app) as sent:
+        r = await anon_client.get("/v1/articles", params={"outlet": outlet})
+    assert r.status_code == 200 and r.json()["items"]
+    assert len(sent) == 2, sent  # the outlet's id, then the page
+    for count in ("exact", "estimated"):  # a few rows: estimated counts them exactly
+        with statements(app) as sent:
+            r = await anon_client.get(
+                "/v1/articles", params={"outlet": outlet}, headers={"Prefer": f"count={count}"}
+            )
+        assert r.status_code == 200 and r.json()["total"] == len(r.json()["items"])
+        assert len(sent) == 2, (count, sent)  # the outlet's id, the page with its count
+    topic = items[0]["topics"][0]["slug"]
+    with statements(app) as sent:
+        r = await anon_client.get("/v1/articles", params={"topic": topic})
+    assert r.status_code == 200 and r.json()["items"]
+    assert len(sent) == 2, sent  # the topic tree, then the page
