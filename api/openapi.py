@@ -136,7 +136,7 @@ def _article_links(id_: str, revision: str, etag: str | None) -> dict[str, _Link
 
 def _topic_links(slug: str) -> dict[str, _Link]:
     return {
-        "GetTopic": ("get_topic", {"path.ref": slug}),
+        "GetTopic": ("get_topic", {"path.slug": slug}),
         "UpdateTopic": ("update_topic", {"path.slug": slug}),
         "ReclassifyTopic": ("reclassify_topic", {"path.slug": slug}),
         "DeleteTopic": ("delete_topic", {"path.slug": slug}),
@@ -281,7 +281,9 @@ LINKS: dict[tuple[str, str], dict[str, _Link]] = {
     ("get_topic", "200"): _topic_links(f"{_BODY}/slug"),
     ("update_topic", "200"): _topic_links(f"{_BODY}/slug"),
     ("list_topics", "200"): _topic_links(f"{_FIRST}/slug"),
-    ("delete_topic", "204"): {"GetDeletedTopic": ("get_topic", {"path.ref": "$request.path.slug"})},
+    ("delete_topic", "204"): {
+        "GetDeletedTopic": ("get_topic", {"path.slug": "$request.path.slug"})
+    },
     ("annotate_article", "202"): {
         "GetAnnotations": (
             "revision_annotations",

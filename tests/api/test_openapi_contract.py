@@ -206,3 +206,13 @@ async def test_every_link_names_an_operation_its_parameters_and_values_that_exis
         "parameters": {"path.article_id": "$response.body#/id"},
     }
     assert created["ReplaceArticle"]["parameters"]["header.if-match"] == "$response.body#/etag"
+
+
+async def test_no_two_paths_differ_only_in_their_template_names(schema: dict[str, Any]) -> None:
+    """OpenAPI 3.1: "Templated paths with the same hierarchy but different templated names
+    MUST NOT exist" — tools then take `/topics/{ref}` and `/topics/{slug}` for two resources
+    (schemathesis's Allow-header check did)."""
+    shapes: dict[str, str] = {}
+    for path in schema["paths"]:
+        shape = re.sub(r"\{[^}]+\}", "{}", path)
+        assert shapes.setdefault(shape, path) == path, (shapes[shape], path)
