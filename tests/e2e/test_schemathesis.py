@@ -26,7 +26,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
+from schemathesis.core.failures import FailureGroup
 
 from tests.e2e.server import CLI, _free_port, _stop, _wait_ready
 
@@ -143,6 +145,7 @@ def test_api_workflows_conform_to_its_schema(
     base_url = live_server["base_url"]
     headers = {"Authorization": f"Bearer {live_server['key']}"}
     counts: Counter[str] = Counter()
+    failures: list[str] = []
 
     class Workflows(api_schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
@@ -165,28 +168,43 @@ def test_api_workflows_conform_to_its_schema(
             additional_checks: list[Any] | None = None,
             **kwargs: Any,
         ) -> None:
-            case.validate_response(
-                response,
-                checks=ALL_CHECKS,
-                headers=headers,
-                transport_kwargs=kwargs,
-                recorder=self.recorder,
-            )
+            try:
+                case.validate_response(
+                    response,
+                    checks=ALL_CHECKS,
+                    headers=headers,
+                    transport_kwargs=kwargs,
+                    recorder=self.recorder,
+                )
+            except FailureGroup as group:
+                failures.append(f"{case.method} {case.formatted_path}: {group}")
+                raise
 
-    Workflows.run(
-        settings=settings(
-            max_examples=MAX_EXAMPLES,
-            stateful_step_count=STATEFUL_STEPS,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
+    try:
+        Workflows.run(
+            settings=settings(
+                max_examples=MAX_EXAMPLES,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                derandomize=True,
+                # shrinking replays scenarios against a server whose state has moved on
+                phases=[Phase.explicit, Phase.generate],
+            )
         )
-    )
+    except Flaky:
+        # Hypothesis replays a scenario (to report it, or on a prefix it saw before) and the
+        # live server answers differently the second time (the article now exists, the topic
+        # is gone), so a link leads elsewhere: an artifact of external state, as schemathesis's
+        # own runner treats it, unless a check failed, which `failures` holds.
+        counts["replays that diverged"] += 1
     links = sum(1 for name in counts if name.startswith("link "))
     with capsys.disabled():
         print(
             f"\nstateful phase: {counts['scenarios']} scenarios, {counts['steps']} steps, "
-            f"{counts['linked steps']} steps through a link, {links} distinct links followed"
+            f"{counts['linked steps']} steps through a link, {links} distinct links followed, "
+            f"{counts['replays that diverged']} diverged replays, {len(failures)} failures"
         )
+    assert not failures, "\n\n".join(dict.fromkeys(failures))
     # the phase is only worth its time if scenarios chain operations through the links
     assert counts["linked steps"] > 0, counts
