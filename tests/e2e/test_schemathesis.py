@@ -47,7 +47,10 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
             # a missing If-Match is 428 Precondition Required (RFC 6585), the status made for it;
             # the other statuses are schemathesis's defaults for a missing required header
             "missing_required_header": {"expected-statuses": [400, 401, 403, 406, 415, 422, 428]}
-        }
+        },
+        # scenarios chain valid requests, so that links have answers to follow; invalid
+        # input is the first phase's job (every operation, positive and negative)
+        "phases": {"stateful": {"generation": {"mode": "positive"}}},
     }
 )
 # a valid batch holds up to 1,000 articles, and ingest runs at tens of articles/s on a 2-core
