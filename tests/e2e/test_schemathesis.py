@@ -41,18 +41,16 @@ EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance]
 ALL_CHECKS = [
     check for check in schemathesis.checks.CHECKS.get_all() if check not in EXCLUDED_CHECKS
 ]
-CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
-    {
-        "checks": {
-            # a missing If-Match is 428 Precondition Required (RFC 6585), the status made for it;
-            # the other statuses are schemathesis's defaults for a missing required header
-            "missing_required_header": {"expected-statuses": [400, 401, 403, 406, 415, 422, 428]}
-        },
-        # scenarios chain valid requests, so that links have answers to follow; invalid
-        # input is the first phase's job (every operation, positive and negative)
-        "phases": {"stateful": {"generation": {"mode": "positive"}}},
-    }
-)
+CONFIG: dict[str, Any] = {
+    "checks": {
+        # a missing If-Match is 428 Precondition Required (RFC 6585), the status made for it;
+        # the other statuses are schemathesis's defaults for a missing required header
+        "missing_required_header": {"expected-statuses": [400, 401, 403, 406, 415, 422, 428]}
+    },
+    # scenarios chain valid requests, so that links have answers to follow; invalid
+    # input is the first phase's job (every operation, positive and negative)
+    "phases": {"stateful": {"generation": {"mode": "positive"}}},
+}
 # a valid batch holds up to 1,000 articles, and ingest runs at tens of articles/s on a 2-core
 # machine (docs/benchmarks.md): schemathesis's default 10 s read timeout failed a 1,000-item
 # batch of one repeated article that was still being processed
@@ -107,7 +105,11 @@ def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def api_schema(live_server: dict[str, str]) -> Any:
-    return schemathesis.openapi.from_url(f"{live_server['base_url']}/openapi.json", config=CONFIG)
+    # the key is schemathesis's own auth (not a header we add to each call), so that its
+    # ignored_auth probes can remove or replace it and see the server refuse them
+    auth = {"auth": {"openapi": {"HTTPBearer": {"bearer": live_server["key"]}}}}
+    config = schemathesis.config.SchemathesisConfig.from_dict({**CONFIG, **auth})
+    return schemathesis.openapi.from_url(f"{live_server['base_url']}/openapi.json", config=config)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -123,7 +125,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_api_conforms_to_its_schema(case: Any, live_server: dict[str, str]) -> None:
     case.call_and_validate(
         base_url=live_server["base_url"],
-        headers={"Authorization": f"Bearer {live_server['key']}"},
         checks=ALL_CHECKS,
         timeout=TIMEOUT,
     )
@@ -146,7 +147,6 @@ def test_api_workflows_conform_to_its_schema(
     api_schema: Any, live_server: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     base_url = live_server["base_url"]
-    headers = {"Authorization": f"Bearer {live_server['key']}"}
     counts: Counter[str] = Counter()
     failures: list[str] = []
 
@@ -162,7 +162,7 @@ def test_api_workflows_conform_to_its_schema(
             return super().step(input)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"base_url": base_url, "headers": headers, "timeout": TIMEOUT}
+            return {"base_url": base_url, "timeout": TIMEOUT}
 
         def validate_response(
             self,
@@ -175,7 +175,6 @@ def test_api_workflows_conform_to_its_schema(
                 case.validate_response(
                     response,
                     checks=ALL_CHECKS,
-                    headers=headers,
                     transport_kwargs=kwargs,
                     recorder=self.recorder,
                 )
