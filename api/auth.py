@@ -3,7 +3,8 @@
 * Reads (GET/HEAD) are open unless ``ARTICLE_STORE_REQUIRE_KEY_FOR_READS`` is set.
 * Writes need a key with scope ``write``; routes marked ``openapi_extra={"x-required-scope":
   "admin"}`` (taxonomy edits, entity merges) need ``admin``.
-* Keys come as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+* Keys come as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; two different keys
+  in one request are a 401 (every key presented must be the one that is checked).
 """
 
 from __future__ import annotations
@@ -38,9 +39,14 @@ def required_scope(request: Request) -> Scope | None:
 
 def presented_key(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip() or None
-    return request.headers.get("x-api-key") or None
+    bearer = (auth[7:].strip() or None) if auth[:7].lower() == "bearer " else None
+    api_key = request.headers.get("x-api-key") or None
+    if bearer is not None and api_key is not None and bearer != api_key:
+        # one of them is not checked: an unknown or revoked key must never pass beside a good one
+        raise Unauthorized(
+            "two different API keys were sent (Authorization and X-API-Key); send one"
+        )
+    return bearer or api_key
 
 
 class _KeyCache:

@@ -10,7 +10,11 @@ FastAPI's generated document is adjusted once, at first request of ``/openapi.js
 * the response headers the server sends are declared where it sends them: ``X-Request-ID``
   and the ``RateLimit-*`` trio on every ``/v1/`` answer, ``ETag``/``Location`` on the article
   and topic writes that set them, ``Preference-Applied`` on counted lists, ``Retry-After`` on
-  429 and 503; the ``Idempotency-Key`` request header on every ``POST`` (the routes it honours).
+  429 and 503; the ``Idempotency-Key`` request header on every ``POST`` (the routes it honours);
+* ``If-Match`` is required where a missing one is a 428 (FastAPI writes it optional);
+* OpenAPI links (:data:`LINKS`) say which value of an answer names what another operation
+  takes: the id of the article just created is what ``GET /v1/articles/{article_id}`` takes.
+  Clients and schemathesis's stateful phase follow them (tests/e2e/test_schemathesis.py).
 """
 
 from __future__ import annotations
@@ -108,6 +112,194 @@ IDEMPOTENCY_KEY = {
 }
 
 
+_Link = tuple[str, dict[str, str]]
+
+
+def _article_links(id_: str, revision: str, etag: str | None) -> dict[str, _Link]:
+    """Where an article's id (and revision, and ETag) lead: its reads and its next revision."""
+    path = {"path.article_id": id_}
+    links: dict[str, _Link] = {
+        "GetArticle": ("get_article", path),
+        "ListRevisions": ("list_revisions", path),
+        "GetRevision": ("get_revision", {**path, "path.number": revision}),
+        "GetAnnotations": ("revision_annotations", {**path, "query.revision": revision}),
+        "DiffRevisions": ("diff_revisions", {**path, "query.to": revision}),
+        "RelatedArticles": ("related_articles", path),
+        "AnnotateArticle": ("annotate_article", path),
+        "ListQuotesOfArticle": ("list_quotes", {"query.article_id": id_}),
+        "ListClaimsOfArticle": ("list_claims", {"query.article_id": id_}),
+    }
+    if etag is not None:
+        links["ReplaceArticle"] = ("replace_article", {**path, "header.if-match": etag})
+    return links
+
+
+def _topic_links(slug: str) -> dict[str, _Link]:
+    return {
+        "GetTopic": ("get_topic", {"path.slug": slug}),
+        "UpdateTopic": ("update_topic", {"path.slug": slug}),
+        "ReclassifyTopic": ("reclassify_topic", {"path.slug": slug}),
+        "DeleteTopic": ("delete_topic", {"path.slug": slug}),
+        "ListClaimsOfTopic": ("list_claims", {"query.topic": slug}),
+        "ListArticlesOfTopic": ("list_articles", {"query.topic": slug}),
+    }
+
+
+def _entity_links(id_: str) -> dict[str, _Link]:
+    path = {"path.entity_id": id_}
+    return {
+        "GetEntity": ("get_entity", path),
+        "AddAlias": ("add_alias", path),
+        "MergeEntity": ("merge_entity", path),
+        "UnmergeEntity": ("unmerge_entity", path),
+        "ListQuotesOfSpeaker": ("list_quotes", {"query.speaker_id": id_}),
+        "ListClaimsOfClaimant": ("list_claims", {"query.claimant_id": id_}),
+    }
+
+
+def _quote_links(id_: str) -> dict[str, _Link]:
+    path = {"path.quote_id": id_}
+    return {
+        "GetQuote": ("get_quote", path),
+        "UpdateQuote": ("update_quote", path),
+        "DeleteQuote": ("delete_quote", path),
+    }
+
+
+def _claim_links(id_: str) -> dict[str, _Link]:
+    path = {"path.claim_id": id_}
+    return {"GetClaim": ("get_claim", path), "UpdateClaim": ("update_claim", path)}
+
+
+def _story_links(id_: str) -> dict[str, _Link]:
+    path = {"path.story_id": id_}
+    return {
+        "GetStory": ("get_story", path),
+        "ConfirmStory": ("confirm_story", path),
+        "SplitStory": ("split_story", path),
+        "MergeStories": ("merge_stories", path),
+        "ListArticlesOfStory": ("list_articles", {"query.story_id": id_}),
+    }
+
+
+def _cluster_links(id_: str) -> dict[str, _Link]:
+    return {
+        "GetCluster": ("get_cluster", {"path.cluster_id": id_}),
+        "ListClaimsOfCluster": ("list_claims", {"query.cluster_id": id_}),
+    }
+
+
+_BODY = "$response.body#"
+_FIRST = _BODY + "/items/0"
+_WRITTEN = _article_links(f"{_BODY}/id", f"{_BODY}/revision", f"{_BODY}/etag")
+# (operationId, status) -> link name -> (target operationId, {"<in>.<name>": expression}).
+# Only values the answer always holds (non-null, required) are linked; first items of lists
+# stand for every item (an empty page leaves the link unused).
+LINKS: dict[tuple[str, str], dict[str, _Link]] = {
+    ("create_article", "201"): _WRITTEN,
+    ("create_article", "200"): _WRITTEN,
+    ("replace_article", "200"): _WRITTEN,
+    ("get_article", "200"): _article_links(
+        f"{_BODY}/id", f"{_BODY}/revision", "$response.header.ETag"
+    ),
+    ("list_articles", "200"): _article_links(f"{_FIRST}/id", f"{_FIRST}/revision", None),
+    ("list_revisions", "200"): {
+        "GetRevision": (
+            "get_revision",
+            {"path.article_id": "$request.path.article_id", "path.number": f"{_FIRST}/number"},
+        ),
+        "DiffToRevision": (
+            "diff_revisions",
+            {"path.article_id": "$request.path.article_id", "query.to": f"{_FIRST}/number"},
+        ),
+    },
+    ("get_revision", "200"): {
+        "GetArticle": ("get_article", {"path.article_id": f"{_BODY}/article_id"}),
+        "GetAnnotations": (
+            "revision_annotations",
+            {"path.article_id": f"{_BODY}/article_id", "query.revision": f"{_BODY}/number"},
+        ),
+    },
+    ("related_articles", "200"): {
+        "GetRelatedArticle": ("get_article", {"path.article_id": f"{_FIRST}/article/id"})
+    },
+    ("list_quotes", "200"): _quote_links(f"{_FIRST}/id"),
+    ("list_orphaned_quotes", "200"): _quote_links(f"{_FIRST}/id"),
+    ("get_quote", "200"): {
+        **_quote_links(f"{_BODY}/id"),
+        "GetArticle": ("get_article", {"path.article_id": f"{_BODY}/article_id"}),
+    },
+    ("update_quote", "200"): _quote_links(f"{_BODY}/id"),
+    ("delete_quote", "204"): {
+        "GetDeletedQuote": ("get_quote", {"path.quote_id": "$request.path.quote_id"})
+    },
+    ("list_speakers", "200"): _entity_links(f"{_FIRST}/id"),
+    ("list_entities", "200"): _entity_links(f"{_FIRST}/id"),
+    ("get_entity", "200"): {
+        **_entity_links(f"{_BODY}/id"),
+        "DeleteAlias": (
+            "delete_alias",
+            {"path.entity_id": f"{_BODY}/id", "path.alias_id": f"{_BODY}/aliases/0/id"},
+        ),
+    },
+    ("add_alias", "201"): {
+        "GetEntity": ("get_entity", {"path.entity_id": f"{_BODY}/id"}),
+        "DeleteAlias": (
+            "delete_alias",
+            {"path.entity_id": f"{_BODY}/id", "path.alias_id": f"{_BODY}/aliases/0/id"},
+        ),
+    },
+    ("delete_alias", "200"): {"GetEntity": ("get_entity", {"path.entity_id": f"{_BODY}/id"})},
+    ("merge_entity", "200"): {
+        "GetEntity": ("get_entity", {"path.entity_id": f"{_BODY}/id"}),
+        "GetMergedEntity": ("get_entity", {"path.entity_id": "$request.path.entity_id"}),
+        "UnmergeEntity": ("unmerge_entity", {"path.entity_id": "$request.path.entity_id"}),
+    },
+    ("unmerge_entity", "200"): {"GetEntity": ("get_entity", {"path.entity_id": f"{_BODY}/id"})},
+    ("list_claims", "200"): _claim_links(f"{_FIRST}/id"),
+    ("get_claim", "200"): {
+        **_claim_links(f"{_BODY}/id"),
+        "GetArticle": ("get_article", {"path.article_id": f"{_BODY}/article_id"}),
+    },
+    ("update_claim", "200"): _claim_links(f"{_BODY}/id"),
+    ("list_clusters", "200"): _cluster_links(f"{_FIRST}/id"),
+    ("get_cluster", "200"): _cluster_links(f"{_BODY}/id"),
+    ("get_story", "200"): {
+        **_story_links(f"{_BODY}/id"),
+        "GetMember": ("get_article", {"path.article_id": f"{_BODY}/members/0/id"}),
+    },
+    ("confirm_story", "200"): _story_links(f"{_BODY}/id"),
+    ("merge_stories", "200"): {
+        **_story_links(f"{_BODY}/id"),
+        "GetAbsorbedStory": ("get_story", {"path.story_id": "$request.body#/story_id"}),
+    },
+    ("split_story", "200"): {
+        **_story_links(f"{_BODY}/story/id"),
+        "GetNewStory": ("get_story", {"path.story_id": f"{_BODY}/new_story/id"}),
+    },
+    ("create_topic", "201"): _topic_links(f"{_BODY}/slug"),
+    ("get_topic", "200"): _topic_links(f"{_BODY}/slug"),
+    ("update_topic", "200"): _topic_links(f"{_BODY}/slug"),
+    ("list_topics", "200"): _topic_links(f"{_FIRST}/slug"),
+    ("delete_topic", "204"): {
+        "GetDeletedTopic": ("get_topic", {"path.slug": "$request.path.slug"})
+    },
+    ("annotate_article", "202"): {
+        "GetAnnotations": (
+            "revision_annotations",
+            {"path.article_id": f"{_BODY}/article_id", "query.revision": f"{_BODY}/revision"},
+        )
+    },
+}
+
+
+def _links(operation_id: str, status: str) -> dict[str, Any]:
+    return {
+        name: {"operationId": target, "parameters": dict(parameters)}
+        for name, (target, parameters) in LINKS.get((operation_id, status), {}).items()
+    }
+
+
 def _describe_path_parameter(param: dict[str, Any]) -> None:
     """Path ids and slugs that the routes share a type for say what they name."""
     if param.get("in") != "path" or param.get("description"):
@@ -203,7 +395,7 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                     op.pop("security", None)
                 for param in op.get("parameters", []):
                     _describe_path_parameter(param)
-                    if param.get("in") == "header" and param.get("name") == "If-Match":
+                    if param.get("in") == "header" and param.get("name", "").lower() == "if-match":
                         # optional to FastAPI only so that a missing one is our 428 problem
                         param["required"] = True
                 if method == "post":
@@ -212,6 +404,9 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                         params.append(IDEMPOTENCY_KEY)
             for code, response in responses.items():
                 status = int(code) if code.isdigit() else 0
+                links = _links(op.get("operationId", ""), code)
+                if links:
+                    response["links"] = links
                 headers = response.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", {"$ref": "#/components/headers/X-Request-ID"})
                 if status >= 400:

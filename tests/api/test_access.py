@@ -55,6 +55,28 @@ async def test_write_key_writes_with_either_header(
     assert r.status_code == 201
 
 
+async def test_an_unknown_key_beside_a_good_one_is_401_in_either_header(
+    app: FastAPI, anon_client: httpx.AsyncClient, clean_store: None
+) -> None:
+    """Found by schemathesis's ignored_auth check: a good Bearer key let a bad X-API-Key pass."""
+    key = await access.create_key(app.state.session_factory, "both-headers", "write")
+    good, bad = key.token, "ask_nope_nope"
+    for headers in (
+        {"Authorization": f"Bearer {good}", "X-API-Key": bad},
+        {"Authorization": f"Bearer {bad}", "X-API-Key": good},
+    ):
+        r = await anon_client.post("/v1/articles", json=NEW_ARTICLE, headers=headers)
+        assert r.status_code == 401, (headers.keys(), r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+        r = await anon_client.get("/v1/articles", headers=headers)
+        assert r.status_code == 401
+    both = {"Authorization": f"Bearer {good}", "X-API-Key": good}
+    r = await anon_client.post("/v1/articles", json=NEW_ARTICLE, headers=both)
+    assert r.status_code == 201, r.text
+    count = await anon_client.get("/v1/articles", params={"outlet": "Test Wire"})
+    assert [a["external_id"] for a in count.json()["items"]] == ["access-1"]
+
+
 async def test_unknown_and_revoked_keys_are_401(
     app: FastAPI, anon_client: httpx.AsyncClient
 ) -> None:

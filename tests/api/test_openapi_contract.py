@@ -133,3 +133,86 @@ async def test_every_diff_operation_declares_its_degraded_header(schema: dict[st
     ops = {op["operationId"]: op for _, _, op in _operations(schema)}
     for name in ("diff_revisions", "diff_texts", "diff_texts_unified", "diff_revisions_html"):
         assert "X-Diff-Degraded" in ops[name]["responses"]["200"]["headers"], name
+
+
+async def test_if_match_is_required_where_its_absence_is_a_428(schema: dict[str, Any]) -> None:
+    ops = {op["operationId"]: op for _, _, op in _operations(schema)}
+    replace = ops["replace_article"]
+    assert "428" in replace["responses"]
+    [if_match] = [p for p in replace["parameters"] if p["name"].lower() == "if-match"]
+    assert if_match["in"] == "header" and if_match["required"] is True
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _pointer_exists(schema: dict[str, Any], node: dict[str, Any], pointer: str) -> bool:
+    """Whether the JSON pointer names a required, non-null value of every answer of ``node``."""
+    for token in [t for t in pointer.split("/") if t]:
+        node = _resolve(schema, node)
+        if token.isdigit() or token == "*":
+            if node.get("type") != "array":
+                return False
+            node = node["items"]
+            continue
+        if token not in node.get("properties", {}) or token not in node.get("required", []):
+            return False
+        node = node["properties"][token]
+        if any(option.get("type") == "null" for option in node.get("anyOf", [])):
+            return False
+    return True
+
+
+async def test_every_link_names_an_operation_its_parameters_and_values_that_exist(
+    schema: dict[str, Any],
+) -> None:
+    ops = {op["operationId"]: (path, op) for path, _, op in _operations(schema)}
+    seen = 0
+    for path, _method, op in _operations(schema):
+        for code, response in op["responses"].items():
+            for name, link in response.get("links", {}).items():
+                where = (op["operationId"], code, name)
+                assert link["operationId"] in ops, where
+                _, target = ops[link["operationId"]]
+                declared = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+                assert link["parameters"], where
+                for qualified, expression in link["parameters"].items():
+                    location, _, param = qualified.partition(".")
+                    assert (location, param) in declared, (where, qualified)
+                    source = expression.partition(".")[0]
+                    assert source in ("$response", "$request"), (where, expression)
+                    if expression.startswith("$response.body#"):
+                        media = response["content"]["application/json"]["schema"]
+                        pointer = expression.removeprefix("$response.body#")
+                        assert _pointer_exists(schema, media, pointer), (where, expression)
+                    elif expression.startswith("$response.header."):
+                        assert expression.rsplit(".", 1)[-1] in response["headers"], where
+                    elif expression.startswith("$request.path."):
+                        assert "{" + expression.rsplit(".", 1)[-1] + "}" in path, where
+                    elif expression.startswith("$request.body#"):
+                        body = op["requestBody"]["content"]["application/json"]["schema"]
+                        pointer = expression.removeprefix("$request.body#")
+                        assert _pointer_exists(schema, body, pointer), (where, expression)
+                    else:
+                        raise AssertionError((where, expression))
+                seen += 1
+    assert seen >= 100, seen
+    created = ops["create_article"][1]["responses"]["201"]["links"]
+    assert created["GetArticle"] == {
+        "operationId": "get_article",
+        "parameters": {"path.article_id": "$response.body#/id"},
+    }
+    assert created["ReplaceArticle"]["parameters"]["header.if-match"] == "$response.body#/etag"
+
+
+async def test_no_two_paths_differ_only_in_their_template_names(schema: dict[str, Any]) -> None:
+    """OpenAPI 3.1: "Templated paths with the same hierarchy but different templated names
+    MUST NOT exist" — tools then take `/topics/{ref}` and `/topics/{slug}` for two resources
+    (schemathesis's Allow-header check did)."""
+    shapes: dict[str, str] = {}
+    for path in schema["paths"]:
+        shape = re.sub(r"\{[^}]+\}", "{}", path)
+        assert shapes.setdefault(shape, path) == path, (shapes[shape], path)
