@@ -38,15 +38,22 @@ def required_scope(request: Request) -> Scope | None:
 
 
 def presented_key(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    bearer = (auth[7:].strip() or None) if auth[:7].lower() == "bearer " else None
-    api_key = request.headers.get("x-api-key") or None
-    if bearer is not None and api_key is not None and bearer != api_key:
-        # one of them is not checked: an unknown or revoked key must never pass beside a good one
+    """The one API key the request carries (``Authorization: Bearer`` or ``X-API-Key``, each
+    possibly repeated). Two different keys are a 401: only one would be checked, and an
+    unknown or revoked key must never pass beside a good one (the idempotency layer, which
+    ties records to the key, would see another key than the one authorised)."""
+    tokens = {
+        auth[7:].strip()
+        for auth in request.headers.getlist("authorization")
+        if auth[:7].lower() == "bearer " and auth[7:].strip()
+    }
+    tokens |= {k for k in request.headers.getlist("x-api-key") if k}
+    if len(tokens) > 1:
         raise Unauthorized(
-            "two different API keys were sent (Authorization and X-API-Key); send one"
+            "several different API keys were sent (Authorization, X-API-Key, or one of them "
+            "repeated); send one"
         )
-    return bearer or api_key
+    return next(iter(tokens), None)
 
 
 class _KeyCache:
