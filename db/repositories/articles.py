@@ -229,18 +229,32 @@ def _articles_page(
 ) -> Any:
     col = _sort_column(sort)
     stmt = select(*ARTICLE_COLUMNS).join(outlets, outlets.c.id == articles.c.outlet_id)
+    return _keyset_page(stmt, col, col, params, limit, has_revisions, count)
+
+
+def _keyset_page(
+    stmt: Any,
+    key: Any,
+    key_type: Any,
+    params: shaped.Params,
+    limit: int,
+    has_revisions: bool | None,
+    count: CountUpTo,
+) -> Any:
+    """``stmt`` filtered, after the cursor's ``(key, id)`` when there is one, newest
+    ``(key, id)`` first, one page, with each row's status, topics and the total."""
     stmt = _filtered(stmt, params, has_revisions)
     if "after_key" in params:
         stmt = stmt.where(
-            tuple_(col, articles.c.id)
+            tuple_(key, articles.c.id)
             < tuple_(
-                shaped.param(params, "after_key", col),
+                shaped.param(params, "after_key", key_type),
                 shaped.param(params, "after_id", articles.c.id),
             )
         )
-    page = stmt.order_by(col.desc(), articles.c.id.desc()).limit(page_limit(limit))
+    page = stmt.order_by(key.desc(), articles.c.id.desc()).limit(page_limit(limit))
     total = _total_column(params, has_revisions, count)
-    return _with_status_and_topics(page, (col.name, "id"), total)
+    return _with_status_and_topics(page, (key.name, "id"), total)
 
 
 PAGE_COLUMNS = (
@@ -278,18 +292,7 @@ def _ranked_page(
     query = search_query(shaped.param(params, "q", Text))
     rank = func.ts_rank(revisions.c.search, query).label("rank")
     stmt = select(*ARTICLE_COLUMNS, rank).join(outlets, outlets.c.id == articles.c.outlet_id)
-    stmt = _filtered(stmt, params, has_revisions)
-    if "after_key" in params:
-        stmt = stmt.where(
-            tuple_(rank, articles.c.id)
-            < tuple_(
-                shaped.param(params, "after_key", Float),
-                shaped.param(params, "after_id", articles.c.id),
-            )
-        )
-    page = stmt.order_by(rank.desc(), articles.c.id.desc()).limit(page_limit(limit))
-    total = _total_column(params, has_revisions, count)
-    return _with_status_and_topics(page, ("rank", "id"), total)
+    return _keyset_page(stmt, rank, Float, params, limit, has_revisions, count)
 
 
 async def find_articles_ranked(
