@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -31,10 +32,23 @@ def _start(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.
     )
 
 
-def _make_key(env: dict[str, str], name: str = "e2e") -> str:
-    """A new write-scoped API key made with the CLI against ``env``'s database."""
+def child_env(data_dir: Path, database_url: str | None = None, **settings: str) -> dict[str, str]:
+    """The environment of an `article-store` child under test: this process's environment
+    without its own ``ARTICLE_STORE_*`` settings or ``DATABASE_URL``, then the data dir, JSON
+    logs, ``settings`` (full ``ARTICLE_STORE_…`` names) and ``database_url`` when given
+    (otherwise the child runs the embedded PostgreSQL)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
+    env.pop("DATABASE_URL", None)
+    env.update(ARTICLE_STORE_DATA_DIR=str(data_dir), ARTICLE_STORE_LOG_FORMAT="json", **settings)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def _make_key(env: dict[str, str], name: str = "e2e", scope: str = "write") -> str:
+    """A new API key made with the CLI against ``env``'s database."""
     r = subprocess.run(
-        [*CLI, "keys", "create", "--name", name, "--scope", "write"],
+        [*CLI, "keys", "create", "--name", name, "--scope", scope],
         env=env,
         capture_output=True,
         timeout=120,

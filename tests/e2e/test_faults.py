@@ -17,7 +17,15 @@ import httpx
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from tests.e2e.server import CLI, _free_port, _make_key, _start, _stop, _wait_ready
+from tests.e2e.server import (
+    CLI,
+    _free_port,
+    _make_key,
+    _start,
+    _stop,
+    _wait_ready,
+    child_env,
+)
 
 pytestmark = pytest.mark.e2e
 SEED_000 = Path(__file__).resolve().parents[2] / "seeds" / "000_e96bd463a1726657.txt"
@@ -31,17 +39,9 @@ def tmp_dir() -> Iterator[Path]:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        ARTICLE_STORE_DATA_DIR=str(data_dir),
-        ARTICLE_STORE_LOG_FORMAT="json",
-        # these servers run without a worker (tests start their own): /readyz need not
-        # wait for one, unless a test says otherwise
-        ARTICLE_STORE_READINESS_MIN_WORKERS="0",
-    )
-    env.update(extra)
-    return env
+    # these servers run without a worker (tests start their own): /readyz need not wait for
+    # one, unless a test says otherwise
+    return child_env(data_dir, **{"ARTICLE_STORE_READINESS_MIN_WORKERS": "0", **extra})
 
 
 def _serve_bare(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

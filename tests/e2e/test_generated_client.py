@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import CLI, _free_port, _start, _stop, _wait_ready
+from tests.e2e.server import _free_port, _make_key, _start, _stop, _wait_ready, child_env
 
 pytestmark = pytest.mark.e2e
 
@@ -78,23 +78,13 @@ SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def served(make_database: Callable[[], str]) -> Iterator[tuple[str, str, dict[str, str]]]:
     data_dir = Path(tempfile.mkdtemp(prefix="as-gen-", dir="/tmp"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
-    env.update(ARTICLE_STORE_DATA_DIR=str(data_dir), ARTICLE_STORE_LOG_FORMAT="json")
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = make_database()
+    env = child_env(data_dir, make_database() if os.environ.get("DATABASE_URL") else None)
     port = _free_port()
     log = data_dir / "serve.log"
     proc = _start(env, port, log)
     try:
         _wait_ready(proc, port, log)
-        created = subprocess.run(
-            [*CLI, "keys", "create", "--name", "generated-client", "--scope", "write"],
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-        key = created.stdout.decode().strip().splitlines()[-1]
+        key = _make_key(env, "generated-client")
         yield f"http://127.0.0.1:{port}", key, env
     finally:
         _stop(proc)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
 from schemathesis.core.failures import FailureGroup
 
-from tests.e2e.server import CLI, _free_port, _stop, _wait_ready
+from tests.e2e.server import _free_port, _make_key, _start, _stop, _wait_ready, child_env
 
 pytestmark = pytest.mark.e2e
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
@@ -60,41 +59,21 @@ TIMEOUT = 120
 @pytest.fixture(scope="session")
 def live_server(make_database: Callable[[], str]) -> Iterator[dict[str, str]]:
     data_dir = Path(tempfile.mkdtemp(prefix="as-st-", dir="/tmp"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
-    env.update(
-        ARTICLE_STORE_DATA_DIR=str(data_dir),
-        ARTICLE_STORE_LOG_FORMAT="json",
+    env = child_env(
+        data_dir,
+        make_database() if os.environ.get("DATABASE_URL") else None,
         ARTICLE_STORE_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_ANON_RATE_LIMIT_PER_MINUTE="0",
         ARTICLE_STORE_AUTH_FAILURES_PER_MINUTE="0",
         # the server under test runs no annotation worker (--no-worker): /readyz would be 503
         ARTICLE_STORE_READINESS_MIN_WORKERS="0",
     )
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = make_database()
     port = _free_port()
     log = data_dir / "serve.log"
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = _start(env, port, log, "--no-worker")
     try:
         _wait_ready(proc, port, log)
-        key = (
-            subprocess.run(
-                [*CLI, "keys", "create", "--name", "schemathesis", "--scope", "admin"],
-                env=env,
-                capture_output=True,
-                timeout=120,
-                check=True,
-            )
-            .stdout.decode()
-            .strip()
-            .splitlines()[-1]
-        )
+        key = _make_key(env, "schemathesis", scope="admin")
         yield {"base_url": f"http://127.0.0.1:{port}", "key": key, "log": str(log)}
     finally:
         _stop(proc)

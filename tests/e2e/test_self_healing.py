@@ -18,7 +18,15 @@ import psutil
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from tests.e2e.server import CLI, _free_port, _make_key, _start, _stop, _wait_ready
+from tests.e2e.server import (
+    CLI,
+    _free_port,
+    _make_key,
+    _start,
+    _stop,
+    _wait_ready,
+    child_env,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +39,7 @@ def tmp_dir() -> Iterator[Path]:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        ARTICLE_STORE_DATA_DIR=str(data_dir),
-        ARTICLE_STORE_LOG_FORMAT="json",
-        ARTICLE_STORE_WORKER_STALLED_SECONDS="4",
-        **extra,
-    )
-    return env
+    return child_env(data_dir, ARTICLE_STORE_WORKER_STALLED_SECONDS="4", **extra)
 
 
 def _serve(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import CLI, _free_port, _start, _stop, _wait_ready
+from tests.e2e.server import CLI, _free_port, _start, _stop, _wait_ready, child_env
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +29,7 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def server_env(data_dir: Path, make_database: Callable[[], str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTICLE_STORE_")}
-    env["ARTICLE_STORE_DATA_DIR"] = str(data_dir)
-    env["ARTICLE_STORE_LOG_FORMAT"] = "json"
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = make_database()
-    return env
+    return child_env(data_dir, make_database() if os.environ.get("DATABASE_URL") else None)
 
 
 def _postgres_running(data_dir: Path) -> bool:
