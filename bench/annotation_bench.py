@@ -12,7 +12,8 @@ server) and grouped into stories. Then, in the same run on the same texts:
 * **job path** for each ``--processes`` setting: `article-store worker --processes N`
   started and ready (spaCy loaded), then a new annotation run per revision is committed and
   handed to the queue, and the clock stops when the last run is ``done`` (entities,
-  mentions, quotes, claims, topics, clusters written).
+  mentions, quotes, claims, topics written) and the ``cluster_claims`` job has put their
+  claims in clusters (the clustering queue is empty and no clustering job is left).
 
 Words are whitespace-separated words of the texts. Figures go under "## Annotation
 throughput" in docs/benchmarks.md.
@@ -141,6 +142,14 @@ async def job_path(url: str, processes: int) -> float:
             if done >= len(runs):
                 break
             await asyncio.sleep(0.1)
+        annotated = time.perf_counter() - t0
+        # end to end: the claims of the runs are in clusters too (the cluster_claims job)
+        while await _count(
+            url,
+            "SELECT (SELECT count(*) FROM claim_clustering_queue) + (SELECT count(*) FROM "
+            "procrastinate_jobs WHERE task_name = 'cluster_claims' AND status IN ('todo', 'doing'))",
+        ):
+            await asyncio.sleep(0.1)
         elapsed = time.perf_counter() - t0
         failed = await _count(
             url, f"SELECT count(*) FROM annotation_runs WHERE id >= {first} AND status='failed'"
@@ -152,7 +161,10 @@ async def job_path(url: str, processes: int) -> float:
         deadlocks = await _count(
             url, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
         )
-        print(f"  ({processes} processes: {retried} runs retried; deadlocks so far {deadlocks})")
+        print(
+            f"  ({processes} processes: runs done after {annotated:.1f} s, claims clustered "
+            f"after {elapsed:.1f} s; {retried} runs retried; deadlocks so far {deadlocks})"
+        )
         return elapsed
     finally:
         await queue.close()

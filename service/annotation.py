@@ -281,12 +281,6 @@ async def _apply_curations(session: AsyncSession, batch: list[RunWrite]) -> None
     # (claims citing a dropped machine quote keep their text; their quote_id becomes NULL)
 
 
-async def _assign_clusters(session: AsyncSession, batch: list[RunWrite]) -> None:
-    await claims_service.assign_clusters_many(
-        session, [int(w.row.revision_id) for w in batch if w.claim_ids]
-    )
-
-
 # What a run writes, in order, for a batch of runs: each writer takes every run of the
 # batch and writes its table(s) with set-based statements (one more table is one more
 # function here). The machine rows of the batch's revisions are deleted first.
@@ -297,7 +291,6 @@ WRITERS = (
     _write_claims,
     _write_article_topics,
     _apply_curations,
-    _assign_clusters,
 )
 
 
@@ -307,6 +300,10 @@ async def write_annotations(session: AsyncSession, batch: list[RunWrite]) -> Non
     if not batch:
         return
     rev_ids = [int(w.row.revision_id) for w in batch]
+    # claims join clusters in the batched cluster_claims job, not here (concurrent workers
+    # merging clusters locked each other). Queued first, before any claim row is locked:
+    # the job holds a queue row while it updates claims, so this order cannot close a cycle.
+    await claims_service.queue_clustering(session, rev_ids)
     await repo.delete_mentions_of(session, rev_ids)
     await spans.delete_machine_spans_of(session, spans.QUOTES, rev_ids)
     await spans.delete_machine_spans_of(session, spans.CLAIMS, rev_ids)

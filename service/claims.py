@@ -5,11 +5,14 @@
   full text and cluster; sorted by date or score, keyset-paginated.
 * A curated claim is one a person corrected (``PATCH``: topics, claimant, not-a-claim).
   Re-annotation keeps curated rows and drops machine claims overlapping them
-  (:func:`after_claims_written`); a new revision gets the curated claims of the previous one,
+  (``service.annotation``); a new revision gets the curated claims of the previous one,
   re-anchored (:func:`carry_curated_claims`, mirroring ``service.quotes``).
-* Clusters: when a run writes a revision's claims, each is compared with the claims of other
-  articles of the same story or published within ±7 days (:func:`assign_clusters`), with
-  :mod:`nlp.clusters`' similarity and threshold; matches join (or merge) clusters.
+* Clusters: a run that writes a revision's claims queues the revision
+  (:func:`queue_clustering`); the single-flight ``cluster_claims`` job
+  (:func:`cluster_pending`) then compares each claim with the claims of other articles of the
+  same story or published within ±7 days (:func:`assign_clusters_many`), with
+  :mod:`nlp.clusters`' similarity and threshold; matches join (or merge) clusters. Clusters
+  are therefore settled seconds after the run is ``done``, not in its transaction.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from nlp.clusters import (
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
 from service import entities as entities_svc
-from service.curation import CarryReport, SpanKind, carry_curated, suppress_machine_under_curated
+from service.curation import CarryReport, SpanKind, carry_curated
 from service.errors import EntityNotFound, InvalidInput, NotFound
 from service.outlets import outlet_filter_ids
 from service.pagination import (
@@ -70,6 +73,10 @@ logger = logging.getLogger(__name__)
 
 CLUSTER_WINDOW = timedelta(days=7)
 MAX_CLUSTER_CANDIDATES = 5000
+# Revisions clustered per transaction by the cluster_claims job.
+CLUSTERING_BATCH = 200
+# New claims published within this span of each other share one candidate pool.
+CLUSTER_GROUP_SPAN = timedelta(days=1)
 ClaimSort = Literal["date", "score"]
 
 
@@ -324,13 +331,6 @@ async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange
 # -- after a run writes claims ----------------------------------------------------------------
 
 
-async def after_claims_written(session: AsyncSession, revision_id: int) -> None:
-    """Call at the end of a run's write (same transaction): curated claims win over machine
-    claims overlapping them, then the revision's claims join clusters."""
-    await suppress_machine_under_curated(session, spans.CLAIMS, revision_id)
-    await assign_clusters(session, revision_id)
-
-
 async def assign_clusters(
     session: AsyncSession,
     revision_id: int,
@@ -352,73 +352,126 @@ async def assign_clusters_many(
     threshold: float = DEFAULT_CLUSTER_THRESHOLD,
     window: timedelta = CLUSTER_WINDOW,
 ) -> int:
-    """:func:`assign_clusters` for the revisions an annotation job wrote together: each
-    revision's claims are compared with its own candidates, as one at a time, but the
-    candidates are prepared once for all (the revisions of a batch share most of them) and
-    the IDF weights are computed once over all their claims and candidates (for one
-    revision: exactly :func:`assign_clusters`)."""
-    work: list[tuple[list[Any], set[int]]] = []
-    rows: dict[int, Any] = {}
-    for revision_id in revision_ids:
-        ctx = await spans.revision_context(session, revision_id)
-        if ctx is None or not ctx.is_current:
-            continue
-        new = await clusters_repo.claims_of_revision(session, revision_id)
-        if not new:
-            continue
-        candidates = await clusters_repo.cluster_candidates(
-            session,
-            int(ctx.article_id),
-            int(ctx.story_id) if ctx.story_id is not None else None,
-            ctx.published_at,
-            window,
-            MAX_CLUSTER_CANDIDATES,
-        )
-        if not candidates:
-            continue
-        work.append((new, {int(c.id) for c in candidates}))
-        for r in (*new, *candidates):
-            rows.setdefault(int(r.id), r)
-    if not work:
+    """:func:`assign_clusters` for many revisions with a few statements (the clustering job).
+
+    The revisions are taken in groups published within one day of each other; each group's
+    candidate pool is fetched once: current claims published within ``window`` of the group
+    (at most ``2 × MAX_CLUSTER_CANDIDATES``, nearest to the group's middle first) plus every
+    claim of the group's stories, and the IDF weights are computed over the pool. Each new
+    claim is then matched, in claim id order, against the pool's claims that are candidates
+    for its own revision: another article's, published within ``window`` of it or in the
+    same story — the rule :func:`assign_clusters` applies to one revision."""
+    new = await clusters_repo.claims_of_revisions(session, revision_ids)
+    if not new:
         return 0
+    clustered = 0
+    for group in _by_day(new):
+        clustered += await _cluster_group(session, group, threshold, window)
+    return clustered
+
+
+def _by_day(claims_: list[Any]) -> list[list[Any]]:
+    """New claims in groups whose publication dates lie within one day (date order)."""
+    groups: list[list[Any]] = []
+    for c in sorted(claims_, key=lambda c: (c.published_at, c.id)):
+        if groups and c.published_at - groups[-1][0].published_at <= CLUSTER_GROUP_SPAN:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return groups
+
+
+async def _cluster_group(
+    session: AsyncSession, new: list[Any], threshold: float, window: timedelta
+) -> int:
+    dates = [c.published_at for c in new]
+    stories = sorted({int(c.story_id) for c in new if c.story_id is not None})
+    pool = await clusters_repo.candidates_in_window(
+        session,
+        min(dates) - window,
+        max(dates) + window,
+        dates[len(dates) // 2],
+        stories,
+        2 * MAX_CLUSTER_CANDIDATES,
+    )
+    rows: dict[int, Any] = {int(r.id): r for r in pool}
+    rows.update((int(c.id), c) for c in new)
+    if len(rows) == len(new) and len({c.article_id for c in new}) < 2:
+        return 0  # nothing another article said to compare with
     idf = idf_weights([r.text for r in rows.values()])
-    default = idf_default(idf)
     ents = await clusters_repo.entity_ids_in_claims(session, list(rows))
     cluster_of: dict[int, int | None] = {
         cid: (int(r.cluster_id) if r.cluster_id is not None else None) for cid, r in rows.items()
     }
-    prepared = {
-        cid: PreparedClaim.of(r.text, (str(e) for e in ents.get(cid, ())))
-        for cid, r in rows.items()
-    }
-    pool = sorted({c for _, cands in work for c in cands})
-    claim_index = ClaimIndex([prepared[c] for c in pool], idf, default)
+    ids = sorted(rows)
+    claim_index = ClaimIndex(
+        [PreparedClaim.of(rows[c].text, (str(e) for e in ents.get(c, ()))) for c in ids],
+        idf,
+        idf_default(idf),
+    )
+    position = {c: i for i, c in enumerate(ids)}
+
+    def candidate(other: Any, of: Any) -> bool:
+        if other.article_id == of.article_id:
+            return False
+        if abs(other.published_at - of.published_at) <= window:
+            return True
+        return of.story_id is not None and other.story_id == of.story_id
+
     clustered = 0
-    for new, cands in work:
-        for n in new:
-            matched = [
-                pool[i]
-                for i in claim_index.matches(prepared[int(n.id)], threshold)
-                if pool[i] in cands
-            ]
-            if not matched:
-                continue
-            members = [int(n.id), *matched]
-            existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
-            if existing:
-                into = existing[0]
-                await clusters_repo.merge_clusters(session, into, existing[1:])
-                for cid, k in cluster_of.items():
-                    if k in existing:
-                        cluster_of[cid] = into
-            else:
-                into = await clusters_repo.create_cluster(session)
-            unassigned = [m for m in members if cluster_of[m] != into]
-            await clusters_repo.set_cluster(session, unassigned, into)
-            for m in unassigned:
-                cluster_of[m] = into
-            clustered += 1
+    for n in sorted(new, key=lambda c: int(c.id)):
+        matched = [
+            ids[i]
+            for i in claim_index.matches(claim_index.prepared[position[int(n.id)]], threshold)
+            if candidate(rows[ids[i]], n)
+        ]
+        if not matched:
+            continue
+        members = [int(n.id), *matched]
+        existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
+        if existing:
+            into = existing[0]
+            await clusters_repo.merge_clusters(session, into, existing[1:])
+            for cid, k in cluster_of.items():
+                if k in existing:
+                    cluster_of[cid] = into
+        else:
+            into = await clusters_repo.create_cluster(session)
+        unassigned = [m for m in members if cluster_of[m] != into]
+        await clusters_repo.set_cluster(session, unassigned, into)
+        for m in unassigned:
+            cluster_of[m] = into
+        clustered += 1
     return clustered
+
+
+async def queue_clustering(session: AsyncSession, revision_ids: list[int]) -> None:
+    """Leave these revisions' claims for the ``cluster_claims`` job (caller's transaction)."""
+    await clusters_repo.queue_for_clustering(session, revision_ids)
+
+
+async def clustering_pending(factory: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether annotation runs left claims that are not clustered yet."""
+    async with transaction(factory) as session:
+        return await clusters_repo.clustering_queue_size(session) > 0
+
+
+async def cluster_pending(
+    factory: async_sessionmaker[AsyncSession], batch: int = CLUSTERING_BATCH
+) -> int:
+    """Cluster the claims of every revision in ``claim_clustering_queue``, ``batch``
+    revisions per transaction, lowest id first; returns how many revisions were taken. A
+    failed batch rolls back with its queue rows. Run by one job at a time (the
+    ``cluster_claims`` task's lock), so no two transactions merge clusters concurrently."""
+    total = 0
+    while True:
+        async with transaction(factory) as session:
+            ids = await clusters_repo.take_clustering_batch(session, batch)
+            if ids:
+                await assign_clusters_many(session, ids)
+        total += len(ids)
+        if len(ids) < batch:
+            return total
 
 
 async def recluster_all(

@@ -4,8 +4,12 @@
   and writes their rows together; ``annotate_revision(run_id)`` is the one-run job of
   earlier versions, kept for jobs still queued.
 * ``group_stories`` groups the articles bulk ingest queued (service.stories.group_pending).
+* ``cluster_claims`` puts the claims annotation runs wrote into clusters, many revisions
+  per transaction, one job at a time (service.claims.cluster_pending); each annotation job
+  that finished runs starts it unless one is waiting.
 * ``sweep`` (every minute) retries jobs whose worker stopped sending heartbeats (a crashed
-  or killed worker), enqueues runs that were committed but never handed to the queue, and
+  or killed worker), enqueues runs that were committed but never handed to the queue,
+  starts grouping and clustering jobs that a lost hand-off left undone, and
   deletes idempotency records past their 24 h (service.idempotency.TTL).
 """
 
@@ -117,6 +121,8 @@ class JobQueue:
                 await annotation.record_failed_attempt(resources.factory, run_id, exc, final=last)
                 raise
             logger.info("annotation run %s: %s", run_id, outcome, extra={"run_id": run_id})
+            if outcome == "done":
+                await self.enqueue_clustering()
             return outcome
 
         @self.app.periodic(cron="* * * * *", periodic_id="sweep")
@@ -147,6 +153,8 @@ class JobQueue:
             for outcome in outcomes:
                 counts[outcome] = counts.get(outcome, 0) + 1
             logger.info("annotation runs %s: %s", run_ids, counts)
+            if counts.get("done"):
+                await self.enqueue_clustering()
             return counts
 
         @self.app.task(
@@ -163,6 +171,21 @@ class JobQueue:
 
             return await stories.group_pending(resources.factory)
 
+        @self.app.task(
+            name="cluster_claims",
+            queue=MAINTENANCE_QUEUE,
+            # as group_stories: one waiting job drains the whole queue, one runs at a time,
+            # so no two transactions merge clusters concurrently (no deadlocks between them)
+            queueing_lock="cluster_claims",
+            lock="cluster_claims",
+            retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
+        )
+        async def cluster_claims() -> int:
+            from service import claims
+
+            return await claims.cluster_pending(resources.factory)
+
+        self.cluster_claims_task = cluster_claims
         self.annotate_task = annotate_revision
         self.annotate_runs_task = annotate_runs
         self.group_stories_task = group_stories
@@ -217,6 +240,11 @@ class JobQueue:
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
             await self.group_stories_task.defer_async()
 
+    async def enqueue_clustering(self) -> None:
+        """Start the claim-clustering job unless one is already waiting."""
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            await self.cluster_claims_task.defer_async()
+
     async def sweep(self, orphans_older_than: float = 10) -> tuple[int, int]:
         """Retry stalled jobs; enqueue orphaned pending runs. Returns (retried, enqueued)."""
         stalled = list(
@@ -238,6 +266,10 @@ class JobQueue:
 
         if await stories.grouping_pending(self.resources.factory):
             await self.enqueue_story_grouping()
+        from service import claims
+
+        if await claims.clustering_pending(self.resources.factory):
+            await self.enqueue_clustering()
         await idempotency.purge_expired(self.resources.factory)
         return len(stalled), len(orphans)
 

@@ -11,7 +11,7 @@ from db.models.articles import (
     StoryGroupingQueue,
 )
 from db.models.base import Base
-from db.models.claims import ArticleTopic, Claim, ClaimTopic, Topic
+from db.models.claims import ArticleTopic, Claim, ClaimClusteringQueue, ClaimTopic, Topic
 
 __all__ = [
     "AnnotationRun",
@@ -22,6 +22,7 @@ __all__ = [
     "ArticleTopic",
     "Base",
     "Claim",
+    "ClaimClusteringQueue",
     "ClaimTopic",
     "Entity",
     "EntityAlias",

@@ -88,6 +88,22 @@ class ClaimCluster(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class ClaimClusteringQueue(Base):
+    """Revisions whose claims still have to join clusters.
+
+    An annotation run writes its claims and a row here in its transaction; the
+    ``cluster_claims`` job takes rows in revision id order, many at a time, and deletes them
+    in the transaction that clusters them (service.claims.cluster_pending), so clustering is
+    one single-flight job instead of a lock-contended step of every annotation job."""
+
+    __tablename__ = "claim_clustering_queue"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("article_revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    queued_at: Mapped[datetime] = created_at_column()
+
+
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (

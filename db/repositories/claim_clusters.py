@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     tuple_,
     type_coerce,
     update,
@@ -223,3 +224,82 @@ async def find_clusters(
 async def get_cluster(session: AsyncSession, cluster_id: int) -> DbRow | None:
     stmt = _cluster_summary(None).where(claims.c.cluster_id == cluster_id)
     return (await session.execute(stmt)).first()
+
+
+# --- the batched clustering job (cluster_claims) -------------------------------------------
+
+
+async def queue_for_clustering(session: AsyncSession, revision_ids: Sequence[int]) -> None:
+    """Leave these revisions' claims for the clustering job (service.claims.cluster_pending)."""
+    if revision_ids:
+        await session.execute(
+            text(
+                "INSERT INTO claim_clustering_queue (revision_id) "
+                "SELECT unnest(CAST(:ids AS bigint[])) ORDER BY 1 ON CONFLICT DO NOTHING"
+            ),
+            {"ids": sorted(set(revision_ids))},
+        )
+
+
+async def clustering_queue_size(session: AsyncSession) -> int:
+    return int(
+        (await session.execute(text("SELECT count(*) FROM claim_clustering_queue"))).scalar_one()
+    )
+
+
+async def take_clustering_batch(session: AsyncSession, limit: int) -> list[int]:
+    """Remove up to ``limit`` queued revision ids (lowest first) and return them; the rows
+    come back if the transaction rolls back."""
+    rows = await session.execute(
+        text(
+            "DELETE FROM claim_clustering_queue WHERE revision_id IN ("
+            "  SELECT revision_id FROM claim_clustering_queue ORDER BY revision_id"
+            "  LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING revision_id"
+        ),
+        {"n": limit},
+    )
+    return sorted(int(i) for i in rows.scalars())
+
+
+_POOL_COLUMNS = (*_CLUSTER_COLUMNS, claims.c.published_at, articles.c.story_id)
+
+
+async def claims_of_revisions(session: AsyncSession, revision_ids: Sequence[int]) -> list[DbRow]:
+    """The (not rejected) claims of these revisions if current, with their revision id,
+    published_at and story id, in id order."""
+    stmt = (
+        _current_claims()
+        .with_only_columns(*_POOL_COLUMNS, claims.c.revision_id)
+        .where(claims.c.revision_id.in_(list(revision_ids)))
+        .order_by(claims.c.id)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def candidates_in_window(
+    session: AsyncSession,
+    lo: datetime,
+    hi: datetime,
+    centre: datetime,
+    story_ids: Sequence[int],
+    limit: int,
+) -> list[DbRow]:
+    """Current claims published in [lo, hi] (nearest to ``centre`` first, at most ``limit``)
+    and every current claim of the given stories, each with its published_at and story id."""
+    near = (
+        _current_claims()
+        .with_only_columns(*_POOL_COLUMNS)
+        .where(claims.c.published_at >= lo, claims.c.published_at <= hi)
+        .order_by(func.abs(func.extract("epoch", claims.c.published_at - centre)))
+        .limit(page_limit(limit))
+    )
+    rows = {int(r.id): r for r in (await session.execute(near)).all()}
+    if story_ids:
+        same_story = (
+            _current_claims()
+            .with_only_columns(*_POOL_COLUMNS)
+            .where(articles.c.story_id.in_(sorted(set(story_ids))))
+        )
+        for r in (await session.execute(same_story)).all():
+            rows.setdefault(int(r.id), r)
+    return list(rows.values())

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import transaction
 from nlp.pipeline import Pipeline
 from service import claims as claim_svc
 from service.settings import Settings
@@ -112,3 +113,42 @@ async def test_measured_cluster_figures(annotated: None, db_session: AsyncSessio
     print(f"claims={total} clusters={len(rows)} sizes={[r.n for r in rows]}")
     print(f"multi-outlet={[(r.n, r.a, r.o) for r in rows if r.o >= 3]}")
     assert rows and max(r.o for r in rows) >= 3
+
+
+async def _partition(session: AsyncSession) -> frozenset[frozenset[int]]:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT array_agg(id ORDER BY id) FROM claims WHERE cluster_id IS NOT NULL "
+                "GROUP BY cluster_id"
+            )
+        )
+    ).scalars()
+    return frozenset(frozenset(ids) for ids in rows)
+
+
+async def test_clusters_come_from_the_batched_job_whatever_its_batch_size(
+    clean_store: None, annotated: None, app: FastAPI, db_session: AsyncSession
+) -> None:
+    """Runs queue their revisions; the cluster_claims job drained the queue with the worker.
+    Clustering the same revisions again one per transaction gives the same clusters."""
+    queued = "SELECT count(*) FROM claim_clustering_queue"
+    assert (await db_session.execute(text(queued))).scalar_one() == 0
+    clustered = await _partition(db_session)
+    assert any(len(c) >= 3 for c in clustered), clustered
+    await db_session.rollback()
+
+    factory = app.state.session_factory
+    async with transaction(factory) as s:
+        await s.execute(text("UPDATE claims SET cluster_id = NULL"))
+        await s.execute(text("DELETE FROM claim_clusters"))
+        await s.execute(
+            text(
+                "INSERT INTO claim_clustering_queue (revision_id) SELECT id FROM article_revisions"
+            )
+        )
+        revisions = (await s.execute(text("SELECT count(*) FROM article_revisions"))).scalar_one()
+    assert await claim_svc.clustering_pending(factory)
+    assert await claim_svc.cluster_pending(factory, batch=1) == revisions
+    assert not await claim_svc.clustering_pending(factory)
+    assert await _partition(db_session) == clustered
