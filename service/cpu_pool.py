@@ -91,6 +91,61 @@ async def run(fn: Callable[..., T], *args: Any) -> T:
         _waiting -= 1
 
 
+# A JSON diff of two texts that differ only in a short middle (what is left after their
+# common prefix and suffix: one revision's edit) costs well under a millisecond, less than
+# the hop to a pool process (pickling both texts and the result, two thread hand-offs) and
+# its latency. Such diffs run inline; every other diff goes to the pool.
+INLINE_MAX_MIDDLE = 400
+INLINE_MAX_CHARS = 16_000
+
+
+def differing_middle(a: str, b: str) -> int:
+    """The length of the longer of ``a`` and ``b`` once their common prefix and suffix are
+    removed (0: equal texts). Binary searches over slice comparisons: C speed, O(n log n)."""
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = lo
+    lo, hi = 0, n - prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return max(len(a), len(b)) - prefix - lo
+
+
+def inline_diff(old: str, new: str, fmt: str) -> bool:
+    """Whether :func:`diff_job` over these texts is cheap enough for the event loop."""
+    return (
+        fmt == "json"
+        and len(old) + len(new) <= INLINE_MAX_CHARS
+        and differing_middle(old, new) <= INLINE_MAX_MIDDLE
+    )
+
+
+async def run_diff(
+    old: str,
+    new: str,
+    granularity: Granularity,
+    ignore: frozenset[str],
+    fmt: Literal["json", "unified", "html"],
+    from_label: str,
+    to_label: str,
+) -> RenderedDiff:
+    """:func:`diff_job`, inline when :func:`inline_diff` says it is cheap, else in the pool."""
+    args = (old, new, granularity, ignore, fmt, from_label, to_label)
+    if inline_diff(old, new, fmt):
+        return diff_job(*args)
+    return await run(diff_job, *args)
+
+
 def shutdown() -> None:
     """Stop the pool's processes (app shutdown); the next ``run`` starts a new pool."""
     global _pool

@@ -221,9 +221,10 @@ async def _diff(
     already read, by revision id, else read here)."""
     if granularity not in GRANULARITIES:
         raise InvalidInput(f"unknown granularity {granularity!r}", field="granularity")
-    # CPU-bound and bounded by the engine's budget: in a pool process, off the event loop
-    done = await cpu_pool.run(
-        cpu_pool.diff_job, old.body, new.body, granularity, ignore, fmt, old.label, new.label
+    # CPU-bound and bounded by the engine's budget: in a pool process, off the event loop,
+    # unless the texts differ only in a short middle (then inline: cheaper than the hop)
+    done = await cpu_pool.run_diff(
+        old.body, new.body, granularity, ignore, fmt, old.label, new.label
     )
     if done.data is None:
         return DiffOutput(fmt, text=done.text, degraded=done.degraded)
