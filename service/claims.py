@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -403,6 +404,10 @@ async def _cluster_group(
     cluster_of: dict[int, int | None] = {
         cid: (int(r.cluster_id) if r.cluster_id is not None else None) for cid, r in rows.items()
     }
+    members_of: dict[int, set[int]] = defaultdict(set)  # the pool's claims of each cluster
+    for cid, k in cluster_of.items():
+        if k is not None:
+            members_of[k].add(cid)
     ids = sorted(rows)
     claim_index = ClaimIndex(
         [PreparedClaim.of(rows[c].text, (str(e) for e in ents.get(c, ()))) for c in ids],
@@ -432,15 +437,17 @@ async def _cluster_group(
         if existing:
             into = existing[0]
             await clusters_repo.merge_clusters(session, into, existing[1:])
-            for cid, k in cluster_of.items():
-                if k in existing:
+            for k in existing[1:]:
+                for cid in members_of.pop(k, ()):
                     cluster_of[cid] = into
+                    members_of[into].add(cid)
         else:
             into = await clusters_repo.create_cluster(session)
         unassigned = [m for m in members if cluster_of[m] != into]
         await clusters_repo.set_cluster(session, unassigned, into)
         for m in unassigned:
             cluster_of[m] = into
+            members_of[into].add(m)
         clustered += 1
     return clustered
 
@@ -461,16 +468,29 @@ async def cluster_pending(
 ) -> int:
     """Cluster the claims of every revision in ``claim_clustering_queue``, ``batch``
     revisions per transaction, lowest id first; returns how many revisions were taken. A
-    failed batch rolls back with its queue rows. Run by one job at a time (the
-    ``cluster_claims`` task's lock), so no two transactions merge clusters concurrently."""
+    failed batch rolls back with its queue rows.
+
+    One transaction at a time clusters (an advisory lock,
+    :func:`db.repositories.claim_clusters.try_clustering_lock`): a job that finds the lock
+    held returns at once, and the holder looks at the queue again after releasing it, so
+    revisions queued meanwhile are not left behind."""
     total = 0
     while True:
+        started = time.perf_counter()
         async with transaction(factory) as session:
+            if not await clusters_repo.try_clustering_lock(session):
+                return total  # the holder re-checks the queue once it has released the lock
             ids = await clusters_repo.take_clustering_batch(session, batch)
-            if ids:
-                await assign_clusters_many(session, ids)
+            clustered = await assign_clusters_many(session, ids) if ids else 0
+        if ids:
+            logger.info(
+                "clustered the claims of %s revisions (%s joined a cluster) in %.2f s",
+                len(ids),
+                clustered,
+                time.perf_counter() - started,
+            )
         total += len(ids)
-        if len(ids) < batch:
+        if len(ids) < batch and not await clustering_pending(factory):
             return total
 
 

@@ -174,10 +174,11 @@ class JobQueue:
         @self.app.task(
             name="cluster_claims",
             queue=MAINTENANCE_QUEUE,
-            # as group_stories: one waiting job drains the whole queue, one runs at a time,
-            # so no two transactions merge clusters concurrently (no deadlocks between them)
+            # one waiting job drains the whole queue; one transaction at a time clusters (an
+            # advisory lock, service.claims.cluster_pending: a job that finds it taken ends
+            # at once). Not a procrastinate lock: a job queued behind a running one is only
+            # fetched at the next poll, 5 s later.
             queueing_lock="cluster_claims",
-            lock="cluster_claims",
             retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
         )
         async def cluster_claims() -> int:

@@ -247,6 +247,18 @@ async def clustering_queue_size(session: AsyncSession) -> int:
     )
 
 
+# pg_advisory_xact_lock key of the clustering transactions ("clusters" in ASCII)
+CLUSTERING_LOCK = 0x636C757374657273
+
+
+async def try_clustering_lock(session: AsyncSession) -> bool:
+    """Take the clustering lock for this transaction unless another transaction holds it:
+    clusters are merged by one transaction at a time, so two never lock each other's
+    claims (and a job never waits with a worker slot taken)."""
+    got = await session.execute(select(func.pg_try_advisory_xact_lock(CLUSTERING_LOCK)))
+    return bool(got.scalar_one())
+
+
 async def take_clustering_batch(session: AsyncSession, limit: int) -> list[int]:
     """Remove up to ``limit`` queued revision ids (lowest first) and return them; the rows
     come back if the transaction rolls back."""

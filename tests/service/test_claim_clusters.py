@@ -152,3 +152,25 @@ async def test_clusters_come_from_the_batched_job_whatever_its_batch_size(
     assert await claim_svc.cluster_pending(factory, batch=1) == revisions
     assert not await claim_svc.clustering_pending(factory)
     assert await _partition(db_session) == clustered
+
+
+async def test_a_clustering_job_that_finds_the_lock_taken_ends_at_once(
+    clean_store: None, annotated: None, app: FastAPI
+) -> None:
+    """Two clustering transactions never run together: while one holds the advisory lock a
+    second job takes nothing and ends; the holder's queue is drained afterwards."""
+    from db.repositories.claim_clusters import CLUSTERING_LOCK
+
+    factory = app.state.session_factory
+    async with transaction(factory) as s:
+        await s.execute(
+            text(
+                "INSERT INTO claim_clustering_queue (revision_id) SELECT id FROM article_revisions"
+            )
+        )
+    async with factory() as holder, holder.begin():
+        await holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLUSTERING_LOCK})
+        assert await claim_svc.cluster_pending(factory) == 0
+        assert await claim_svc.clustering_pending(factory)
+    assert await claim_svc.cluster_pending(factory) > 0
+    assert not await claim_svc.clustering_pending(factory)
