@@ -235,23 +235,23 @@ async def _write_article_topics(session: AsyncSession, batch: list[RunWrite]) ->
     """Each revision's ranked topics (top-level and most specific), replacing the previous
     run's. Topics deleted since the text was classified are skipped."""
     topic_ids = await repo.topic_ids_by_slug(session) if any(w.ann.topics for w in batch) else {}
-    for w in batch:
-        await repo.replace_article_topics(
-            session,
-            w.row.revision_id,
-            [
-                {
-                    "revision_id": w.row.revision_id,
-                    "topic_id": topic_ids[t.slug],
-                    "run_id": w.run_id,
-                    "rank": rank,
-                    "score": min(1.0, max(0.0, t.score)),
-                    "depth": t.depth,
-                }
-                for rank, t in enumerate(w.ann.topics)
-                if t.slug in topic_ids
-            ],
-        )
+    await repo.replace_article_topics(
+        session,
+        [int(w.row.revision_id) for w in batch],
+        [
+            {
+                "revision_id": w.row.revision_id,
+                "topic_id": topic_ids[t.slug],
+                "run_id": w.run_id,
+                "rank": rank,
+                "score": min(1.0, max(0.0, t.score)),
+                "depth": t.depth,
+            }
+            for w in batch
+            for rank, t in enumerate(w.ann.topics)
+            if t.slug in topic_ids
+        ],
+    )
 
 
 async def _apply_curations(session: AsyncSession, batch: list[RunWrite]) -> None:

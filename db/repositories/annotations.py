@@ -26,6 +26,7 @@ from db.models import (
     Topic,
 )
 from db.repositories.batching import batches
+from db.repositories.bulk import copy_rows
 from db.repositories.filters import current_revision_of_article
 
 runs: Table = AnnotationRun.__table__  # type: ignore[assignment]
@@ -191,8 +192,7 @@ async def delete_mentions(session: AsyncSession, revision_id: int) -> None:
 
 
 async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(mentions), rows)
+    await copy_rows(session, mentions, rows)
 
 
 async def topic_ids_by_slug(session: AsyncSession) -> dict[str, int]:
@@ -200,17 +200,22 @@ async def topic_ids_by_slug(session: AsyncSession) -> dict[str, int]:
 
 
 async def replace_article_topics(
-    session: AsyncSession, revision_id: int, rows: list[dict[str, Any]]
+    session: AsyncSession, revision_ids: Sequence[int], rows: list[dict[str, Any]]
 ) -> None:
-    """A revision's article topics: the previous set deleted, ``rows`` inserted."""
-    await session.execute(delete(article_topics).where(article_topics.c.revision_id == revision_id))
-    if rows:
-        await session.execute(insert(article_topics), rows)
+    """The article topics of these revisions: their previous sets deleted, ``rows``
+    inserted (one statement and one COPY for all)."""
+    if revision_ids:
+        await session.execute(
+            delete(article_topics).where(article_topics.c.revision_id.in_(list(revision_ids)))
+        )
+    await copy_rows(session, article_topics, rows)
 
 
 async def insert_claim_topics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    for chunk in batches(rows, params_per_row=len(rows[0]) if rows else 1):
-        await session.execute(pg_insert(claim_topics).values(list(chunk)).on_conflict_do_nothing())
+    """Topic links of newly written claims (one COPY; a (claim, topic) pair given twice is
+    written once)."""
+    unique = {(r["claim_id"], r["topic_id"]): r for r in reversed(rows)}
+    await copy_rows(session, claim_topics, list(reversed(unique.values())))
 
 
 async def latest_runs_for_articles(

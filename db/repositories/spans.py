@@ -19,6 +19,7 @@ from sqlalchemy import Table, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Article, ArticleRevision, Claim, Quote
+from db.repositories.bulk import copy_rows
 
 QUOTES: Table = Quote.__table__  # type: ignore[assignment]
 CLAIMS: Table = Claim.__table__  # type: ignore[assignment]
@@ -165,13 +166,12 @@ async def delete_machine_spans_of(
 async def insert_spans_many(
     session: AsyncSession, table: Table, items: Sequence[tuple[Any, list[dict[str, Any]]]]
 ) -> list[list[int]]:
-    """:func:`insert_spans` for many revisions (``(revision, rows)`` pairs) in one
-    executemany; returns each revision's new ids in the order of its rows."""
+    """:func:`insert_spans` for many revisions (``(revision, rows)`` pairs) in one COPY;
+    returns each revision's new ids in the order of its rows."""
     flat = [{**r, **_copied_columns(rev)} for rev, rows in items for r in rows]
     if not flat:
         return [[] for _ in items]
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = [int(r) for r in (await session.execute(stmt, flat)).scalars()]
+    ids = await copy_rows(session, table, flat, ids=True)
     out, k = [], 0
     for _, rows in items:
         out.append(ids[k : k + len(rows)])
