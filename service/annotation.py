@@ -211,13 +211,21 @@ def _claim_rows(w: RunWrite) -> list[dict[str, Any]]:
     ]
 
 
+async def _topic_ids(session: AsyncSession) -> dict[str, int]:
+    """Topic slug → id, read once per transaction (claims and article topics both need it)."""
+    cached: dict[str, int] | None = session.info.get("topic_ids")
+    if cached is None:
+        cached = session.info["topic_ids"] = await repo.topic_ids_by_slug(session)
+    return cached
+
+
 async def _write_claims(session: AsyncSession, batch: list[RunWrite]) -> None:
     """Claims of the runs, linked to their quote, claimant entity and topics (source auto)."""
     ids = await spans.insert_spans_many(
         session, spans.CLAIMS, [(w.row, _claim_rows(w)) for w in batch]
     )
     any_claims = any(w.ann.claims for w in batch)
-    topic_ids = await repo.topic_ids_by_slug(session) if any_claims else {}
+    topic_ids = await _topic_ids(session) if any_claims else {}
     links = []
     for w, claim_ids in zip(batch, ids, strict=True):
         w.claim_ids = claim_ids
@@ -234,7 +242,7 @@ async def _write_claims(session: AsyncSession, batch: list[RunWrite]) -> None:
 async def _write_article_topics(session: AsyncSession, batch: list[RunWrite]) -> None:
     """Each revision's ranked topics (top-level and most specific), replacing the previous
     run's. Topics deleted since the text was classified are skipped."""
-    topic_ids = await repo.topic_ids_by_slug(session) if any(w.ann.topics for w in batch) else {}
+    topic_ids = await _topic_ids(session) if any(w.ann.topics for w in batch) else {}
     await repo.replace_article_topics(
         session,
         [int(w.row.revision_id) for w in batch],

@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -25,7 +24,6 @@ from db.models import (
     Quote,
     Topic,
 )
-from db.repositories.batching import batches
 from db.repositories.bulk import copy_rows
 from db.repositories.filters import current_revision_of_article
 
@@ -150,41 +148,59 @@ async def fail_runs_of_ended_jobs(session: AsyncSession) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_UPSERT_ENTITIES = text(
+    """
+    INSERT INTO entities (key, type, name, normalized_name)
+    SELECT * FROM unnest(CAST(:key AS text[]), CAST(:type AS text[]), CAST(:name AS text[]),
+                         CAST(:normalized AS text[]))
+    ON CONFLICT (key, type) DO UPDATE SET
+        -- keep the fullest name seen so far as the canonical one
+        name = CASE WHEN length(EXCLUDED.name) > length(entities.name)
+                    THEN EXCLUDED.name ELSE entities.name END
+    RETURNING id, key, type
+    """
+)
+
+
 async def upsert_entities(
     session: AsyncSession, items: Sequence[tuple[str, str, str, str]]
 ) -> dict[tuple[str, str], int]:
-    """(key, type, name, normalized_name) → entity id (in statements of bounded size)."""
-    out: dict[tuple[str, str], int] = {}
-    for chunk in batches(items, params_per_row=4):
-        ins = pg_insert(entities).values(
-            [{"key": k, "type": t, "name": n, "normalized_name": nn} for k, t, n, nn in chunk]
-        )
-        stmt = ins.on_conflict_do_update(
-            index_elements=[entities.c.key, entities.c.type],
-            # keep the fullest name seen so far as the canonical one
-            set_={
-                "name": case(
-                    (
-                        func.length(ins.excluded.name) > func.length(entities.c.name),
-                        ins.excluded.name,
-                    ),
-                    else_=entities.c.name,
-                )
-            },
-        ).returning(entities.c.id, entities.c.key, entities.c.type, entities.c.merged_into_id)
-        for row in (await session.execute(stmt)).all():
-            # the entity itself, not a merge survivor: merges are resolved when reading, so
-            # an unmerge can still separate the rows written while the merge was in force
-            out[(row.key, row.type)] = int(row.id)
-    return out
+    """(key, type, name, normalized_name) → entity id, one statement whatever the count
+    (arrays are one parameter each). ``items`` must not repeat a (key, type); rows are
+    written in the given order (callers sort them, so concurrent writers lock alike)."""
+    if not items:
+        return {}
+    keys, types, names, normalized = (list(col) for col in zip(*items, strict=True))
+    rows = await session.execute(
+        _UPSERT_ENTITIES, {"key": keys, "type": types, "name": names, "normalized": normalized}
+    )
+    # the entity itself, not a merge survivor: merges are resolved when reading, so an
+    # unmerge can still separate the rows written while the merge was in force
+    return {(str(r.key), str(r.type)): int(r.id) for r in rows}
+
+
+_ADD_ALIASES = text(
+    """
+    INSERT INTO entity_aliases (entity_id, alias, normalized, source)
+    SELECT e, a, n, :source
+    FROM unnest(CAST(:entity_id AS bigint[]), CAST(:alias AS text[]),
+                CAST(:normalized AS text[])) AS v(e, a, n)
+    ON CONFLICT DO NOTHING
+    """
+)
 
 
 async def add_aliases(
     session: AsyncSession, items: Iterable[tuple[int, str, str]], source: str = "auto"
 ) -> None:
-    values = [{"entity_id": e, "alias": a, "normalized": n, "source": source} for e, a, n in items]
-    for chunk in batches(values, params_per_row=4):
-        await session.execute(pg_insert(aliases).values(list(chunk)).on_conflict_do_nothing())
+    """(entity id, alias, normalized alias) rows, those already there skipped; one statement."""
+    rows = list(items)
+    if rows:
+        ids, names, normalized = (list(col) for col in zip(*rows, strict=True))
+        await session.execute(
+            _ADD_ALIASES,
+            {"entity_id": ids, "alias": names, "normalized": normalized, "source": source},
+        )
 
 
 async def delete_mentions(session: AsyncSession, revision_id: int) -> None:
