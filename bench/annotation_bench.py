@@ -13,7 +13,9 @@ server) and grouped into stories. Then, in the same run on the same texts:
   started and ready (spaCy loaded), then a new annotation run per revision is committed and
   handed to the queue, and the clock stops when the last run is ``done`` (entities,
   mentions, quotes, claims, topics written) and the ``cluster_claims`` job has put their
-  claims in clusters (the clustering queue is empty and no clustering job is left).
+  claims in clusters (the clustering queue is empty and no clustering job is left). Each
+  setting starts from the same store: the previous pass's annotation rows are truncated
+  first, so every pass is a first annotation (inserts, as for an archive).
 
 Words are whitespace-separated words of the texts. Figures go under "## Annotation
 throughput" in docs/benchmarks.md.
@@ -96,12 +98,29 @@ async def _count(url: str, sql: str) -> int:
         await conn.close()
 
 
+# What a pass writes; emptied before each pass, so every setting annotates the same store
+# (a first annotation: inserts only, as an archive's; not the previous pass's deletes too).
+ANNOTATION_TABLES = (
+    "mentions, quotes, claim_topics, claims, claim_clusters, article_topics, entity_aliases, "
+    "entities, claim_clustering_queue, annotation_runs"
+)
+
+
 async def job_path(url: str, processes: int) -> float:
     """Seconds from committing the runs to the last one done, with N worker processes."""
-    from db.engine import create_engine, session_factory, transaction
+    import asyncpg
+
+    from db.engine import create_engine, libpq_url, session_factory, transaction
     from service import annotation
     from service.queue import JobQueue
     from service.settings import Settings
+
+    conn = await asyncpg.connect(libpq_url(url))
+    try:
+        await conn.execute(f"TRUNCATE {ANNOTATION_TABLES}")
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
     env = dict(os.environ, DATABASE_URL=url, ARTICLE_STORE_LOG_LEVEL="WARNING")
     worker = subprocess.Popen(
