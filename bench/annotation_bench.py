@@ -270,7 +270,8 @@ def _write_section(lines: list[str], command: str) -> None:
     section = f"{SECTION}\n\n`{command}` ({date.today()})\n\n" + "\n".join(lines) + "\n"
     if SECTION in text_:
         head, _, rest = text_.partition(SECTION)
-        nxt = rest.find("\n## ")
+        # the measured block only: the section's ### subsections (history, profiles) stay
+        nxt = min((i for i in (rest.find("\n## "), rest.find("\n### ")) if i >= 0), default=-1)
         text_ = head + section + (rest[nxt:] if nxt >= 0 else "")
     else:
         text_ = text_.rstrip("\n") + "\n\n" + section
