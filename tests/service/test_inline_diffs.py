@@ -47,9 +47,17 @@ async def test_an_edit_is_diffed_inline_and_equals_the_pool_result() -> None:
     cpu_pool.shutdown()
 
 
+def test_edits_far_apart_run_inline_too() -> None:
+    edited = BASE.replace("Tuesday", "Monday", 1)
+    edited = edited[:-60] + edited[-60:].replace("choice", "other choice")
+    assert cpu_pool.differing_middle(BASE, edited) > cpu_pool.INLINE_MAX_MIDDLE
+    assert cpu_pool.inline_diff(BASE, edited, "json")
+
+
 def test_rewrites_long_texts_and_rendered_formats_go_to_the_pool() -> None:
-    rewritten = BASE[: len(BASE) // 2] + "x" * 500 + BASE[len(BASE) // 2 + 10 :]
-    assert not cpu_pool.inline_diff(BASE, rewritten, "json")  # middle of 500+ chars
+    words = " ".join(f"word{i}" for i in range(120))
+    rewritten = BASE[: len(BASE) // 2] + words + BASE[len(BASE) // 2 + 10 :]
+    assert not cpu_pool.inline_diff(BASE, rewritten, "json")  # 120 new words in the middle
     edited = BASE.replace("Tuesday", "Monday", 1)
     assert not cpu_pool.inline_diff(BASE, edited, "unified")
     long = BASE * 20
