@@ -459,8 +459,13 @@ async def queue_clustering(session: AsyncSession, revision_ids: list[int]) -> No
 
 async def clustering_pending(factory: async_sessionmaker[AsyncSession]) -> bool:
     """Whether annotation runs left claims that are not clustered yet."""
+    return await clustering_backlog(factory) > 0
+
+
+async def clustering_backlog(factory: async_sessionmaker[AsyncSession]) -> int:
+    """How many revisions wait in ``claim_clustering_queue``."""
     async with transaction(factory) as session:
-        return await clusters_repo.clustering_queue_size(session) > 0
+        return await clusters_repo.clustering_queue_size(session)
 
 
 async def cluster_pending(

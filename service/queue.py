@@ -37,6 +37,8 @@ ANNOTATION_QUEUE = "annotation"
 # Annotation runs per job: the worker runs them through spaCy's nlp.pipe together and writes
 # their rows with one set of statements (service.annotation.execute_runs).
 RUNS_PER_JOB = 8
+# Revisions waiting for clustering at which an annotation job clusters them itself.
+CLUSTER_INLINE_AT = 64
 MAINTENANCE_QUEUE = "maintenance"
 ANNOTATION_RETRY = RetryStrategy(max_attempts=5, wait=2, exponential_wait=2)
 
@@ -122,7 +124,7 @@ class JobQueue:
                 raise
             logger.info("annotation run %s: %s", run_id, outcome, extra={"run_id": run_id})
             if outcome == "done":
-                await self.enqueue_clustering()
+                await self.after_annotation()
             return outcome
 
         @self.app.periodic(cron="* * * * *", periodic_id="sweep")
@@ -154,7 +156,7 @@ class JobQueue:
                 counts[outcome] = counts.get(outcome, 0) + 1
             logger.info("annotation runs %s: %s", run_ids, counts)
             if counts.get("done"):
-                await self.enqueue_clustering()
+                await self.after_annotation()
             return counts
 
         @self.app.task(
@@ -240,6 +242,22 @@ class JobQueue:
         """Start the story-grouping job unless one is already waiting."""
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
             await self.group_stories_task.defer_async()
+
+    async def after_annotation(self) -> None:
+        """Runs were written: their claims must join clusters. While annotation jobs are
+        queued (an archive loading), a ``cluster_claims`` job deferred now would only be
+        fetched after all of them; so once ``CLUSTER_INLINE_AT`` revisions wait, the job
+        that just finished clusters them itself (one transaction at a time: another job
+        holding the lock makes this a no-op). The rest goes to the deferred job."""
+        from service import claims
+
+        factory = self.resources.factory
+        try:
+            if await claims.clustering_backlog(factory) >= CLUSTER_INLINE_AT:
+                await claims.cluster_pending(factory)
+        except Exception:  # the runs are written; the deferred job clusters them later
+            logger.warning("clustering after an annotation job failed", exc_info=True)
+        await self.enqueue_clustering()
 
     async def enqueue_clustering(self) -> None:
         """Start the claim-clustering job unless one is already waiting."""

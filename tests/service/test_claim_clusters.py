@@ -174,3 +174,49 @@ async def test_a_clustering_job_that_finds_the_lock_taken_ends_at_once(
         assert await claim_svc.clustering_pending(factory)
     assert await claim_svc.cluster_pending(factory) > 0
     assert not await claim_svc.clustering_pending(factory)
+
+
+async def test_an_annotation_job_clusters_a_backlog_itself_and_defers_the_rest(
+    clean_store: None,
+    annotated: None,
+    app: FastAPI,
+    db_session: AsyncSession,
+    settings: Settings,
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While an archive loads, a deferred cluster_claims job would run after every queued
+    annotation job: at CLUSTER_INLINE_AT waiting revisions the finishing job clusters them;
+    under it, only the job is deferred."""
+    from service import queue as queue_mod
+
+    factory = app.state.session_factory
+    requeue = (
+        "INSERT INTO claim_clustering_queue (revision_id) SELECT id FROM article_revisions "
+        "ON CONFLICT DO NOTHING"
+    )
+    async with transaction(factory) as s:
+        await s.execute(text(requeue))
+        waiting = (
+            await s.execute(text("SELECT count(*) FROM claim_clustering_queue"))
+        ).scalar_one()
+    q = queue_mod.JobQueue(settings, queue_mod.WorkerResources(settings, lambda: pipeline))
+    await q.open()
+    try:
+        monkeypatch.setattr(queue_mod, "CLUSTER_INLINE_AT", waiting + 1)
+        await q.after_annotation()  # under the threshold: deferred, nothing clustered here
+        assert await claim_svc.clustering_backlog(factory) == waiting
+        monkeypatch.setattr(queue_mod, "CLUSTER_INLINE_AT", waiting)
+        await q.after_annotation()  # at it: clustered by this call
+        assert await claim_svc.clustering_backlog(factory) == 0
+    finally:
+        await q.close()
+    jobs = (
+        await db_session.execute(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs "
+                "WHERE task_name = 'cluster_claims' AND status = 'todo'"
+            )
+        )
+    ).scalar_one()
+    assert jobs == 1  # one waiting job (queueing lock), for whatever comes next
