@@ -492,25 +492,33 @@ def build_entities(doc: Doc) -> EntityIndex:
             c = persons.setdefault(toks, _Cluster(tokens=toks, first=m.start))
             c.label_votes[m.label] += 1
 
-    by_word: defaultdict[str, set[tuple[str, ...]]] = defaultdict(set)
+    # every partial form of every full name → the full names it is a partial form of (a
+    # partial form is a run of the name's words, :func:`_same_name_words`): a partial name is
+    # looked up, not compared with every name sharing its first word (with thousands of
+    # names sharing a given name that was quadratic)
+    partial_of: defaultdict[tuple[str, ...], set[tuple[str, ...]]] = defaultdict(set)
+
+    def index_partials(full: tuple[str, ...]) -> None:
+        for n in range(1, len(full)):
+            for i in range(len(full) - n + 1):
+                short = full[i : i + n]
+                if _same_name_words(short, full):
+                    partial_of[short].add(full)
+
     for pname in persons:
-        for w in pname:
-            by_word[w].add(pname)
+        index_partials(pname)
 
     def person_for(toks: tuple[str, ...]) -> tuple[str, ...] | None:
-        """Full-name cluster a partial name ("Kim", "Mr. Putin") refers to (candidates: the
-        clusters holding its first word, as a partial form is a run of the full name)."""
+        """Full-name cluster a partial name ("Kim", "Mr. Putin") refers to: of the full names
+        it is a partial form of, the one with most votes (then the earliest)."""
         best: tuple[int, int, tuple[str, ...]] | None = None
-        if not toks:
-            return None
-        for full in by_word.get(toks[0], ()):
+        for full in partial_of.get(toks, ()):
             c = persons.get(full)
-            if c is None or len(toks) >= len(full):
+            if c is None:
                 continue
-            if _same_name_words(toks, full):
-                score = (sum(c.label_votes.values()), -c.first, full)
-                if best is None or score > best:
-                    best = score
+            score = (sum(c.label_votes.values()), -c.first, full)
+            if best is None or score > best:
+                best = score
         return best[2] if best else None
 
     # a two-word partial name ("Ortega Marín", "de Vries") joins the longer name it is part
@@ -521,6 +529,15 @@ def build_entities(doc: Doc) -> EntityIndex:
             absorbed = persons.pop(toks)
             persons[full].label_votes.update(absorbed.label_votes)
 
+    # From here on no name gains votes, so each partial name is resolved once (until a new
+    # name of two or more words appears: then the answers are computed afresh).
+    resolved: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+    def resolve(toks: tuple[str, ...]) -> tuple[str, ...] | None:
+        if toks not in resolved:
+            resolved[toks] = person_for(toks)
+        return resolved[toks]
+
     assignment: list[tuple[EntityMention, str]] = []  # mention, cluster id
     for m in raw:
         toks = name_tokens(m.text, "PERSON" if m.label == "PERSON" else m.label)
@@ -529,14 +546,15 @@ def build_entities(doc: Doc) -> EntityIndex:
             if toks in persons:
                 cid = "P|" + " ".join(toks)
             else:
-                full = person_for(toks)
+                full = resolve(toks)
                 cid = "P|" + " ".join(full if full else toks)
                 if not full and toks not in persons:
                     persons[toks] = _Cluster(tokens=toks, first=m.start)
-                    for w in toks:
-                        by_word[w].add(toks)
+                    if len(toks) >= 2:  # a name absorbed into one absorbed in turn
+                        index_partials(toks)
+                        resolved.clear()
         elif m.label in {"ORG", "NORP", "GPE"} and len(toks) <= 3 and not _is_acronym(m.text):
-            full = person_for(name_tokens(m.text, "PERSON"))
+            full = resolve(name_tokens(m.text, "PERSON"))
             if full is not None:  # a surname the small model mislabelled ("Pak" as ORG)
                 cid = "P|" + " ".join(full)
                 m = EntityMention(m.start, m.end, m.tok_start, m.tok_end, "PERSON", m.text)
