@@ -37,6 +37,13 @@ ANNOTATION_QUEUE = "annotation"
 # Annotation runs per job: the worker runs them through spaCy's nlp.pipe together and writes
 # their rows with one set of statements (service.annotation.execute_runs).
 RUNS_PER_JOB = 8
+# Workers fetch the highest priority first, then the oldest job: maintenance (the sweep that
+# retries stalled jobs, story grouping, topic and cluster rebuilds) goes before queued
+# annotation jobs, or it would wait behind a whole archive's backlog (seen: a stalled
+# grouping job never retried while 12,000 annotation jobs were queued). cluster_claims keeps
+# the default: during a backlog the annotation jobs cluster themselves (CLUSTER_INLINE_AT),
+# and fetched first it would run a small pass after every job.
+MAINTENANCE_PRIORITY = 10
 # Revisions waiting for clustering at which an annotation job clusters them itself.
 CLUSTER_INLINE_AT = 64
 MAINTENANCE_QUEUE = "maintenance"
@@ -128,9 +135,16 @@ class JobQueue:
             return outcome
 
         @self.app.periodic(cron="* * * * *", periodic_id="sweep")
-        @self.app.task(name="sweep", queue=MAINTENANCE_QUEUE, queueing_lock="sweep")
+        @self.app.task(
+            name="sweep",
+            queue=MAINTENANCE_QUEUE,
+            queueing_lock="sweep",
+            priority=MAINTENANCE_PRIORITY,
+        )
         async def sweep(timestamp: int) -> None:
             await self.sweep()
+
+        self.sweep_task = sweep
 
         @self.app.task(
             name="annotate_runs",
@@ -162,6 +176,7 @@ class JobQueue:
         @self.app.task(
             name="group_stories",
             queue=MAINTENANCE_QUEUE,
+            priority=MAINTENANCE_PRIORITY,
             # one waiting job is enough (it drains the whole queue) and one runs at a time,
             # so articles are grouped in id order against everything grouped before them
             queueing_lock="group_stories",
@@ -196,6 +211,7 @@ class JobQueue:
         @self.app.task(
             name="reclassify_topic",
             queue=MAINTENANCE_QUEUE,
+            priority=MAINTENANCE_PRIORITY,
             retry=RetryStrategy(max_attempts=3, wait=5),
         )
         async def reclassify_topic(slug: str) -> str:
@@ -207,7 +223,9 @@ class JobQueue:
                 return "missing"
             return f"{report.examined} examined, {report.linked} linked, {report.unlinked} unlinked"
 
-        @self.app.task(name="recluster_claims", queue=MAINTENANCE_QUEUE)
+        @self.app.task(
+            name="recluster_claims", queue=MAINTENANCE_QUEUE, priority=MAINTENANCE_PRIORITY
+        )
         async def recluster_claims() -> int:
             from service import claims
 

@@ -361,3 +361,26 @@ async def test_one_job_annotates_a_batch_of_runs_and_isolates_a_failing_text(
         quotes.get(rid) for rid in bodies if rid != failing_rev
     )
     assert await spans_not_matching_body(db_session) == []
+
+
+async def test_maintenance_jobs_are_fetched_before_a_backlog_of_annotation_jobs(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    """Workers take the highest priority first, then the oldest job: a sweep or story
+    grouping deferred after thousands of annotation jobs must not wait for all of them."""
+    factory = queue.resources.factory
+    runs = await _request_runs(factory, await _revision_ids(factory))
+    await queue.enqueue_runs(runs)
+    await queue.enqueue_story_grouping()
+    await queue.sweep_task.defer_async(timestamp=0)
+    order = (
+        await db_session.execute(
+            text(
+                "SELECT task_name FROM procrastinate_jobs WHERE status = 'todo' "
+                "ORDER BY priority DESC, id"  # procrastinate's fetch order
+            )
+        )
+    ).scalars()
+    names = list(order)
+    assert names[:2] == ["group_stories", "sweep"], names
+    assert set(names[2:]) == {"annotate_runs"}
