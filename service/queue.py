@@ -291,7 +291,22 @@ class JobQueue:
         )
         for job in stalled:
             logger.warning("retrying stalled job %s (%s)", job.id, job.task_name)
-            await self.app.job_manager.retry_job(job)
+            try:
+                await self.app.job_manager.retry_job(job)
+            except procrastinate.exceptions.UniqueViolation:
+                # a job with the same queueing lock is already waiting; these tasks (sweep,
+                # group_stories, cluster_claims) drain a queue, so the waiting one does this
+                # one's work. Retrying raised here on every start and crash-looped the worker.
+                logger.warning(
+                    "stalled job %s (%s): a job with its queueing lock is already waiting; "
+                    "marking it failed",
+                    job.id,
+                    job.task_name,
+                )
+                if job.id is not None:
+                    await self.app.job_manager.finish_job_by_id_async(
+                        job.id, status=procrastinate.jobs.Status.FAILED, delete_job=False
+                    )
         orphans = await annotation.runs_waiting_for_a_job(
             self.resources.factory, orphans_older_than
         )

@@ -384,3 +384,30 @@ async def test_maintenance_jobs_are_fetched_before_a_backlog_of_annotation_jobs(
     names = list(order)
     assert names[:2] == ["group_stories", "sweep"], names
     assert set(names[2:]) == {"annotate_runs"}
+
+
+async def test_a_stalled_job_whose_queueing_lock_is_taken_again_is_ended_not_retried(
+    clean_store: None, queue: JobQueue, db_session: AsyncSession
+) -> None:
+    """Seen on a 100k archive: a story-grouping job left 'doing' by a killed worker, and a
+    second one waiting. Retrying the first would break the queueing lock's uniqueness; that
+    raised in every worker's start-up sweep and the workers crash-looped. The sweep ends the
+    stalled job (the waiting one drains the same queue) and goes on."""
+    await queue.enqueue_story_grouping()
+    await db_session.execute(
+        text(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
+            "WHERE task_name = 'group_stories'"
+        )
+    )
+    await db_session.commit()
+    await queue.enqueue_story_grouping()  # the lock is free again: a second job waits
+    await queue.sweep()
+    rows = (
+        await db_session.execute(
+            text(
+                "SELECT status FROM procrastinate_jobs WHERE task_name = 'group_stories' ORDER BY id"
+            )
+        )
+    ).scalars()
+    assert list(rows) == ["failed", "todo"]
