@@ -282,6 +282,25 @@ class JobQueue:
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
             await self.cluster_claims_task.defer_async()
 
+    async def _recover_stalled(self, job: procrastinate.jobs.Job) -> None:
+        logger.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+        try:
+            await self.app.job_manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            # a job with the same queueing lock is already waiting; these tasks (sweep,
+            # group_stories, cluster_claims) drain a queue, so the waiting one does this
+            # one's work. Retrying raised here on every start and crash-looped the worker.
+            logger.warning(
+                "stalled job %s (%s): a job with its queueing lock is already waiting; "
+                "marking it failed",
+                job.id,
+                job.task_name,
+            )
+            if job.id is not None:
+                await self.app.job_manager.finish_job_by_id_async(
+                    job.id, status=procrastinate.jobs.Status.FAILED, delete_job=False
+                )
+
     async def sweep(self, orphans_older_than: float = 10) -> tuple[int, int]:
         """Retry stalled jobs; enqueue orphaned pending runs. Returns (retried, enqueued)."""
         stalled = list(
@@ -290,23 +309,10 @@ class JobQueue:
             )
         )
         for job in stalled:
-            logger.warning("retrying stalled job %s (%s)", job.id, job.task_name)
             try:
-                await self.app.job_manager.retry_job(job)
-            except procrastinate.exceptions.UniqueViolation:
-                # a job with the same queueing lock is already waiting; these tasks (sweep,
-                # group_stories, cluster_claims) drain a queue, so the waiting one does this
-                # one's work. Retrying raised here on every start and crash-looped the worker.
-                logger.warning(
-                    "stalled job %s (%s): a job with its queueing lock is already waiting; "
-                    "marking it failed",
-                    job.id,
-                    job.task_name,
-                )
-                if job.id is not None:
-                    await self.app.job_manager.finish_job_by_id_async(
-                        job.id, status=procrastinate.jobs.Status.FAILED, delete_job=False
-                    )
+                await self._recover_stalled(job)
+            except Exception:  # e.g. another worker's sweep recovered it first
+                logger.warning("could not recover stalled job %s", job.id, exc_info=True)
         orphans = await annotation.runs_waiting_for_a_job(
             self.resources.factory, orphans_older_than
         )

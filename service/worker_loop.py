@@ -85,7 +85,10 @@ class WorkerLoop:
         queue = JobQueue(self.settings, self.resources)
         try:
             await queue.open()
-            await queue.sweep(orphans_older_than=0)
+            try:
+                await queue.sweep(orphans_older_than=0)
+            except Exception:  # the periodic sweep tries again; never a reason not to work
+                logger.warning("the start-up sweep failed", exc_info=True)
             task = asyncio.create_task(
                 queue.run_worker(
                     concurrency=self.concurrency,
