@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories import work_queues
+
 DbRow = Any
 
 # The columns bulk ingest writes into article_revisions, in COPY order.
@@ -290,11 +292,4 @@ async def create_runs(
 
 async def queue_story_grouping(session: AsyncSession, article_ids: Sequence[int]) -> None:
     """Leave these articles for the story-grouping job (service.stories.group_pending)."""
-    if article_ids:
-        await session.execute(
-            text(
-                "INSERT INTO story_grouping_queue (article_id) "
-                "SELECT unnest(CAST(:ids AS bigint[])) ON CONFLICT DO NOTHING"
-            ),
-            {"ids": sorted(set(article_ids))},
-        )
+    await work_queues.enqueue(session, "story_grouping_queue", article_ids)

@@ -14,7 +14,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     tuple_,
     type_coerce,
     update,
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.claims import ClaimCluster
+from db.repositories import work_queues
 from db.repositories.claims import (
     articles,
     claim_topics,
@@ -231,20 +231,11 @@ async def get_cluster(session: AsyncSession, cluster_id: int) -> DbRow | None:
 
 async def queue_for_clustering(session: AsyncSession, revision_ids: Sequence[int]) -> None:
     """Leave these revisions' claims for the clustering job (service.claims.cluster_pending)."""
-    if revision_ids:
-        await session.execute(
-            text(
-                "INSERT INTO claim_clustering_queue (revision_id) "
-                "SELECT unnest(CAST(:ids AS bigint[])) ORDER BY 1 ON CONFLICT DO NOTHING"
-            ),
-            {"ids": sorted(set(revision_ids))},
-        )
+    await work_queues.enqueue(session, "claim_clustering_queue", revision_ids)
 
 
 async def clustering_queue_size(session: AsyncSession) -> int:
-    return int(
-        (await session.execute(text("SELECT count(*) FROM claim_clustering_queue"))).scalar_one()
-    )
+    return await work_queues.size(session, "claim_clustering_queue")
 
 
 # pg_advisory_xact_lock key of the clustering transactions ("clusters" in ASCII)
@@ -260,17 +251,8 @@ async def try_clustering_lock(session: AsyncSession) -> bool:
 
 
 async def take_clustering_batch(session: AsyncSession, limit: int) -> list[int]:
-    """Remove up to ``limit`` queued revision ids (lowest first) and return them; the rows
-    come back if the transaction rolls back."""
-    rows = await session.execute(
-        text(
-            "DELETE FROM claim_clustering_queue WHERE revision_id IN ("
-            "  SELECT revision_id FROM claim_clustering_queue ORDER BY revision_id"
-            "  LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING revision_id"
-        ),
-        {"n": limit},
-    )
-    return sorted(int(i) for i in rows.scalars())
+    """Remove up to ``limit`` queued revision ids (lowest first) and return them."""
+    return await work_queues.take(session, "claim_clustering_queue", limit)
 
 
 _POOL_COLUMNS = (*_CLUSTER_COLUMNS, claims.c.published_at, articles.c.story_id)

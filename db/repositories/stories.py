@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ArticleLshBand, Story
+from db.repositories import work_queues
 from db.repositories.articles import ARTICLE_COLUMNS, articles, outlets, revisions
 from db.repositories.filters import current_revision_of_article, page_limit
 
@@ -232,23 +233,13 @@ async def current_bodies(session: AsyncSession, article_ids: Sequence[int]) -> d
 
 
 async def grouping_queue_size(session: AsyncSession) -> int:
-    return int(
-        (await session.execute(text("SELECT count(*) FROM story_grouping_queue"))).scalar_one()
-    )
+    return await work_queues.size(session, "story_grouping_queue")
 
 
 async def take_grouping_batch(session: AsyncSession, limit: int) -> list[int]:
     """Remove up to ``limit`` queued article ids (lowest first) and return them; the rows
     come back if the transaction rolls back."""
-    rows = await session.execute(
-        text(
-            "DELETE FROM story_grouping_queue WHERE article_id IN ("
-            "  SELECT article_id FROM story_grouping_queue ORDER BY article_id"
-            "  LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING article_id"
-        ),
-        {"n": limit},
-    )
-    return sorted(int(i) for i in rows.scalars())
+    return await work_queues.take(session, "story_grouping_queue", limit)
 
 
 async def lock_current_revisions(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
