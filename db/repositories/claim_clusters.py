@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     tuple_,
     type_coerce,
     update,
@@ -135,13 +136,50 @@ async def set_cluster(session: AsyncSession, claim_ids: Sequence[int], cluster_i
         )
 
 
-async def merge_clusters(session: AsyncSession, into: int, others: Sequence[int]) -> None:
-    if not others:
-        return
-    await session.execute(
-        update(claims).where(claims.c.cluster_id.in_(list(others))).values(cluster_id=into)
+async def create_clusters(session: AsyncSession, count: int) -> list[int]:
+    """``count`` new clusters' ids, ascending."""
+    if count <= 0:
+        return []
+    rows = await session.execute(
+        text(
+            "INSERT INTO claim_clusters (created_at) SELECT now() FROM generate_series(1, :n) "
+            "RETURNING id"
+        ),
+        {"n": count},
     )
-    await session.execute(delete(clusters).where(clusters.c.id.in_(list(others))))
+    return sorted(int(i) for i in rows.scalars())
+
+
+async def merge_clusters_many(session: AsyncSession, moves: Sequence[tuple[int, int]]) -> None:
+    """(cluster, the cluster it joins) pairs: every claim of the first moves, the first is
+    deleted. One statement each, whatever the number of merges."""
+    if not moves:
+        return
+    src, dst = [m[0] for m in moves], [m[1] for m in moves]
+    await session.execute(
+        text(
+            "UPDATE claims c SET cluster_id = m.dst "
+            "FROM unnest(CAST(:src AS bigint[]), CAST(:dst AS bigint[])) AS m(src, dst) "
+            "WHERE c.cluster_id = m.src"
+        ),
+        {"src": src, "dst": dst},
+    )
+    await session.execute(
+        text("DELETE FROM claim_clusters WHERE id = ANY(CAST(:src AS bigint[]))"), {"src": src}
+    )
+
+
+async def set_clusters(session: AsyncSession, assignments: Sequence[tuple[int, int]]) -> None:
+    """(claim id, cluster id) pairs, in one statement."""
+    if assignments:
+        await session.execute(
+            text(
+                "UPDATE claims c SET cluster_id = v.k "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:ks AS bigint[])) AS v(id, k) "
+                "WHERE c.id = v.id"
+            ),
+            {"ids": [a[0] for a in assignments], "ks": [a[1] for a in assignments]},
+        )
 
 
 async def clear_clusters(session: AsyncSession) -> None:
