@@ -332,36 +332,23 @@ async def update_claim(session: AsyncSession, claim_id: int, change: ClaimChange
 # -- after a run writes claims ----------------------------------------------------------------
 
 
-async def assign_clusters(
-    session: AsyncSession,
-    revision_id: int,
-    threshold: float = DEFAULT_CLUSTER_THRESHOLD,
-    window: timedelta = CLUSTER_WINDOW,
-) -> int:
-    """Put the revision's claims in clusters with the claims they repeat (inside the caller's
-    transaction). Candidates are current claims of other articles of the same story or
-    published within ``window`` (at most :data:`MAX_CLUSTER_CANDIDATES`, nearest first);
-    word weights (IDF) are computed over candidates plus new claims. A claim matching
-    claims of two clusters merges them. Returns how many of the revision's claims are in a
-    cluster."""
-    return await assign_clusters_many(session, [revision_id], threshold, window)
-
-
 async def assign_clusters_many(
     session: AsyncSession,
     revision_ids: list[int],
     threshold: float = DEFAULT_CLUSTER_THRESHOLD,
     window: timedelta = CLUSTER_WINDOW,
 ) -> int:
-    """:func:`assign_clusters` for many revisions with a few statements (the clustering job).
+    """Put the claims of these revisions (current ones only; inside the caller's transaction)
+    in clusters with the claims they repeat, with a few statements (the clustering job).
 
-    The revisions are taken in groups published within one day of each other; each group's
-    candidate pool is fetched once: current claims published within ``window`` of the group
-    (at most ``2 × MAX_CLUSTER_CANDIDATES``, nearest to the group's middle first) plus every
-    claim of the group's stories, and the IDF weights are computed over the pool. Each new
-    claim is then matched, in claim id order, against the pool's claims that are candidates
-    for its own revision: another article's, published within ``window`` of it or in the
-    same story — the rule :func:`assign_clusters` applies to one revision."""
+    A claim's candidates are current claims of other articles published within ``window``
+    of it or in the same story. The revisions are taken in groups published within one day
+    of each other; each group's candidate pool is fetched once: current claims published
+    within ``window`` of the group (at most ``2 × MAX_CLUSTER_CANDIDATES``, nearest to the
+    group's middle first) plus every claim of the group's stories, and the word weights
+    (IDF) are computed over the pool. Each new claim is matched, in claim id order, against
+    its own candidates in the pool; a claim matching claims of two clusters merges them.
+    Returns how many new claims joined a cluster."""
     new = await clusters_repo.claims_of_revisions(session, revision_ids)
     if not new:
         return 0

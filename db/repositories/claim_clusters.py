@@ -58,46 +58,6 @@ def _current_claims() -> Any:
     )
 
 
-async def claims_of_revision(session: AsyncSession, revision_id: int) -> list[DbRow]:
-    stmt = (
-        select(*_CLUSTER_COLUMNS)
-        .where(claims.c.revision_id == revision_id, claims.c.not_a_claim.is_(False))
-        .order_by(claims.c.id)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def cluster_candidates(
-    session: AsyncSession,
-    article_id: int,
-    story_id: int | None,
-    published_at: datetime,
-    window: Any,
-    limit: int,
-) -> list[DbRow]:
-    """Claims of other articles' current revisions that a new claim may repeat: those of the
-    same story, and those published within ``window`` (indexed on published_at), nearest
-    in time first, at most ``limit`` of the latter."""
-    near = (
-        _current_claims()
-        .where(
-            claims.c.article_id != article_id,
-            claims.c.published_at >= published_at - window,
-            claims.c.published_at <= published_at + window,
-        )
-        .order_by(func.abs(func.extract("epoch", claims.c.published_at - published_at)))
-        .limit(page_limit(limit))
-    )
-    rows = {int(r.id): r for r in (await session.execute(near)).all()}
-    if story_id is not None:
-        same_story = _current_claims().where(
-            claims.c.article_id != article_id, articles.c.story_id == story_id
-        )
-        for r in (await session.execute(same_story)).all():
-            rows.setdefault(int(r.id), r)
-    return list(rows.values())
-
-
 async def entity_ids_in_claims(
     session: AsyncSession, claim_ids: Sequence[int]
 ) -> dict[int, set[int]]:
