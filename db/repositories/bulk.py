@@ -222,29 +222,32 @@ async def copy_rows(
         new_ids = await allocate_ids(session, table.name, len(records))
         records = [(i, *rec) for i, rec in zip(new_ids, records, strict=True)]
         columns = ["id", *columns]
-    driver = await driver_connection(session)
-    try:
-        await driver.copy_records_to_table(table.name, records=records, columns=columns)
-    except asyncpg.PostgresError as exc:
-        # as SQLAlchemy reports a failed INSERT (callers and the job's error say IntegrityError
-        # for a violated constraint; ``orig.sqlstate`` as on every DBAPIError)
-        kind = (
-            IntegrityError
-            if isinstance(exc, asyncpg.IntegrityConstraintViolationError)
-            else DBAPIError
-        )
-        raise kind(f"COPY {table.name}", None, exc) from exc
+    await _copy(session, table.name, records, columns)
     return new_ids
 
 
 async def copy_revisions(session: AsyncSession, records: Sequence[tuple[Any, ...]]) -> None:
     """COPY revision rows (:data:`REVISION_COPY_COLUMNS` order) into article_revisions."""
-    if not records:
-        return
+    if records:
+        await _copy(session, "article_revisions", records, REVISION_COPY_COLUMNS)
+
+
+async def _copy(
+    session: AsyncSession, table: str, records: Sequence[tuple[Any, ...]], columns: Sequence[str]
+) -> None:
+    """Binary COPY on the session's connection. A failure is raised as SQLAlchemy reports a
+    failed INSERT: IntegrityError for a violated constraint, else DBAPIError, with
+    ``orig.sqlstate`` (what callers, the API's error handlers and a job's error read)."""
     driver = await driver_connection(session)
-    await driver.copy_records_to_table(
-        "article_revisions", records=records, columns=REVISION_COPY_COLUMNS
-    )
+    try:
+        await driver.copy_records_to_table(table, records=records, columns=list(columns))
+    except asyncpg.PostgresError as exc:
+        kind = (
+            IntegrityError
+            if isinstance(exc, asyncpg.IntegrityConstraintViolationError)
+            else DBAPIError
+        )
+        raise kind(f"COPY {table}", None, exc) from exc
 
 
 _UPDATE_REVISED = text(
