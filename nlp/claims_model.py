@@ -106,29 +106,17 @@ def span_features(sent: Span) -> dict[str, list[str]]:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One TF-IDF block: term → (idf, coefficient)."""
+    """One TF-IDF block: term → (idf, coefficient). :meth:`logit` is the reference scoring
+    (the training features' logit); :class:`Scorer` computes the same for all blocks at once."""
 
     name: str
     weights: Mapping[str, tuple[float, float]]
-    # The char block's fast path: term ids, idf and coef as arrays, and a bounded cache of
-    # each word's in-vocabulary n-gram ids.
-    _ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
-    _idf: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
-    _coef: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
-    _words: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
         cls, name: str, terms: Sequence[str], idf: Sequence[float], coef: Sequence[float]
     ) -> Block:
-        weights = dict(zip(terms, zip(idf, coef, strict=True), strict=True))
-        return cls(
-            name,
-            weights,
-            {t: i for i, t in enumerate(terms)},
-            np.asarray(idf, dtype=np.float64),
-            np.asarray(coef, dtype=np.float64),
-        )
+        return cls(name, dict(zip(terms, zip(idf, coef, strict=True), strict=True)))
 
     def logit(self, terms: Iterable[str]) -> float:
         """The block's share of the logit: coef · tfidf(terms), L2-normalised over the block."""
@@ -142,24 +130,126 @@ class Block:
             dot += x * w[1]
         return dot / math.sqrt(sq) if sq else 0.0
 
-    def char_logit(self, words: Sequence[str]) -> float:
-        """:meth:`logit` of ``_char_ngrams(words)``: each word's n-grams are looked up once,
-        the sentence's hundreds of terms are summed with numpy."""
-        cache, ids = self._words, self._ids
+
+# The n-gram blocks (name → the n-gram sizes of :func:`span_features`).
+_NGRAM_BLOCKS = {"word": (1, 2), "entword": (1, 3), "tag": (1, 3)}
+
+
+class Scorer:
+    """Every block's logit of a sentence in one numpy pass (equal to the sum of
+    :meth:`Block.logit` over :func:`span_features`, up to float rounding).
+
+    All blocks' terms share one index space. The n-gram blocks' tokens get integer ids, in a
+    separate range per block, so an n-gram is one integer (``((t1·K)+t2)·K+t3``, a unigram
+    below ``K``, a bigram below ``K²``) and a sentence's n-grams are found in the vocabulary
+    with one ``searchsorted``: no n-gram string is built. A word's character n-grams are
+    looked up once per word (a bounded cache), dependency features by dictionary.
+    """
+
+    def __init__(self, blocks: Sequence[Block]) -> None:
+        names = [b.name for b in blocks]
+        idf: list[float] = []
+        coef: list[float] = []
+        block_of: list[int] = []
+        self.tokens: dict[str, dict[str, int]] = {n: {} for n in _NGRAM_BLOCKS if n in names}
+        self.direct: dict[str, dict[str, int]] = {}  # char and dep: term → global index
+        next_token = 1  # 0 marks a token that no n-gram of the vocabulary contains
+        ngram_terms: list[tuple[str, str, int]] = []
+        for bi, b in enumerate(blocks):
+            table: dict[str, int] = {}
+            for term, (i, c) in b.weights.items():
+                g = len(idf)
+                idf.append(i)
+                coef.append(c)
+                block_of.append(bi)
+                if b.name in self.tokens:
+                    ngram_terms.append((b.name, term, g))
+                else:
+                    table[term] = g
+            if b.name not in self.tokens:
+                self.direct[b.name] = table
+        for name, term, _ in ngram_terms:
+            toks = self.tokens[name]
+            for t in term.split(" "):
+                if t not in toks:
+                    toks[t] = next_token
+                    next_token += 1
+        self.k = next_token
+        codes = np.asarray(
+            [
+                self._code([self.tokens[n][t] for t in term.split(" ")])
+                for n, term, _ in ngram_terms
+            ],
+            dtype=np.int64,
+        )
+        order = np.argsort(codes, kind="stable")
+        self.codes = codes[order]
+        self.code_term = np.asarray([g for _, _, g in ngram_terms], dtype=np.intp)[order]
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.block_of = np.asarray(block_of, dtype=np.intp)
+        self.n_blocks = len(blocks)
+        self.max_n = max((_NGRAM_BLOCKS[n][1] for n in self.tokens), default=1)
+        self._char_cache: dict[str, list[int]] = {}
+
+    def _code(self, ids: Sequence[int]) -> int:
+        code = 0
+        for t in ids:
+            code = code * self.k + t
+        return code
+
+    def _char_ids(self, words: Sequence[str]) -> list[int]:
+        table = self.direct.get("char")
+        if table is None:
+            return []
+        cache = self._char_cache
         found: list[int] = []
         for w in words:
-            grams = cache.get(w)
-            if grams is None:
+            ids = cache.get(w)
+            if ids is None:
                 if len(cache) > _WORD_CACHE_SIZE:
                     cache.clear()
-                grams = cache[w] = [ids[g] for g in _char_ngrams((w,)) if g in ids]
-            found.extend(grams)
-        if not found:
+                ids = cache[w] = [g for x in _char_ngrams((w,)) if (g := table.get(x)) is not None]
+            found.extend(ids)
+        return found
+
+    def logit(self, sent: Span) -> float:
+        """The sum of every block's logit for one sentence (the intercept excluded)."""
+        words, entword, tags, deps = _token_sequences(sent)
+        seqs = {"word": words, "entword": entword, "tag": tags}
+        # every n-gram block's token ids in one array, 0 between blocks: no n-gram crosses
+        # a 0, so the word block's trigrams (and cross-block n-grams) never match a term
+        seq: list[int] = []
+        for name, toks in self.tokens.items():
+            seq.extend(toks.get(t, 0) for t in seqs[name])
+            seq.append(0)
+        found = self._char_ids(words)
+        dep = self.direct.get("dep")
+        if dep is not None:
+            found.extend(g for d in deps if (g := dep.get(d)) is not None)
+        arr = np.asarray(seq, dtype=np.int64)
+        grams = [arr[arr > 0]]
+        code, ok = arr, arr > 0
+        for n in range(1, min(self.max_n, len(arr))):
+            code = code[:-1] * self.k + arr[n:]
+            ok = ok[:-1] & (arr[n:] > 0)
+            grams.append(code[ok])
+        codes = np.concatenate(grams)
+        if len(self.codes) and len(codes):
+            at = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+            hit = self.codes[at] == codes
+            terms = np.concatenate([self.code_term[at[hit]], np.asarray(found, dtype=np.intp)])
+        else:
+            terms = np.asarray(found, dtype=np.intp)
+        if not len(terms):
             return 0.0
-        uniq, counts = np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
-        x = (1.0 + np.log(counts)) * self._idf[uniq]
-        sq = float(x @ x)
-        return float(x @ self._coef[uniq]) / math.sqrt(sq) if sq else 0.0
+        uniq, counts = np.unique(terms, return_counts=True)
+        x = (1.0 + np.log(counts)) * self.idf[uniq]
+        blocks = self.block_of[uniq]
+        sq = np.bincount(blocks, weights=x * x, minlength=self.n_blocks)
+        dot = np.bincount(blocks, weights=x * self.coef[uniq], minlength=self.n_blocks)
+        nz = sq > 0
+        return float(np.sum(dot[nz] / np.sqrt(sq[nz])))
 
 
 @dataclass(frozen=True)
@@ -172,22 +262,16 @@ class ClaimsModel:
     combiner_bias: float
     combiner_weights: Mapping[str, float]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    scorer: Scorer | None = field(default=None, repr=False, compare=False)
 
     def text_logit(self, sent: Span) -> float:
         """Stage 1: the text model's logit for one sentence (equal to the logit over
-        :func:`span_features`, computed without building the character n-grams each time)."""
-        words, entword, tags, deps = _token_sequences(sent)
-        seqs = {"word": (words, 1, 2), "entword": (entword, 1, 3), "tag": (tags, 1, 3)}
-        z = self.intercept
-        for b in self.blocks:
-            if b.name == "char":
-                z += b.char_logit(words)
-            elif b.name == "dep":
-                z += b.logit(deps)
-            else:
-                seq, lo, hi = seqs[b.name]
-                z += b.logit(_ngrams(seq, lo, hi))
-        return z
+        :func:`span_features`, computed by :class:`Scorer`)."""
+        scorer = self.scorer
+        if scorer is None:
+            scorer = Scorer(self.blocks)
+            object.__setattr__(self, "scorer", scorer)
+        return self.intercept + scorer.logit(sent)
 
     def combine(self, text_logit: float, features: Mapping[str, float]) -> float:
         """The calibrated check-worthiness in [0, 1] from stage 1's logit and the features."""
@@ -211,6 +295,7 @@ class ClaimsModel:
             combiner_bias=float(comb["bias"]),
             combiner_weights={k: float(v) for k, v in comb["weights"].items()},
             meta={k: data[k] for k in ("trained", "data", "params", "figures") if k in data},
+            scorer=Scorer(blocks),
         )
 
 

@@ -196,7 +196,9 @@ def test_fast_text_logit_equals_the_logit_over_the_training_features(pipeline: P
         "The Senate passed the bill 68-32 on Tuesday. Critics called it a disgrace!\n"
         "“We will appeal,” said Ms. O'Neill, whose company lost $4.5 billion in 2023."
     )
-    for sent in [*doc.sents, doc[:]]:
+    # whole sentences, the whole text, one token, no token, words the vocabulary lacks
+    odd = pipeline.nlp("Zyxwvut qwertyuiop 12,345 florbs gribbled.")
+    for sent in [*doc.sents, doc[:], doc[:1], doc[:0], odd[:], odd[1:3]]:
         feats = span_features(sent)
         slow = model.intercept + sum(b.logit(feats[b.name]) for b in model.blocks)
         assert model.text_logit(sent) == pytest.approx(slow, abs=1e-9)
