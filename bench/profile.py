@@ -82,6 +82,7 @@ async def _run(
     for stmt, times in sorted(seen.items(), key=lambda kv: -sum(kv[1])):
         print(f"  {len(times) / n:4.1f}× {sum(times) / len(times) * 1000:7.2f} ms  {stmt}")
     out = io.StringIO()
+    prof.dump_stats(os.environ.get("PROFILE_DUMP", "/tmp/api.prof"))
     pstats.Stats(prof, stream=out).sort_stats(sort).print_stats(top)
     print(out.getvalue())
 

@@ -199,9 +199,14 @@ def _apply(stmt: Any, params: shaped.Params, *, for_estimate: bool = False) -> A
     return stmt
 
 
-def claims_listing(flt: ClaimFilter) -> Any:
-    """The statement of every claim ``flt`` selects, for its total (db.repositories.totals)."""
-    return _apply(_base(), _claim_params(flt), for_estimate=True)
+def claims_listing(flt: ClaimFilter) -> shaped.Listing:
+    """Every claim ``flt`` selects, for its total (db.repositories.totals): built only when
+    a total is asked for, once per shape."""
+    return shaped.Listing("claims.listing", _listing, _claim_params(flt))
+
+
+def _listing(params: shaped.Params) -> Any:
+    return _apply(_base(), params, for_estimate=True)
 
 
 def _claims_page(params: shaped.Params, sort: ClaimSort, limit: int) -> Any:

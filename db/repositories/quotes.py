@@ -154,9 +154,10 @@ async def find_quotes(
     )
 
 
-def quotes_listing(flt: QuoteFilter) -> Any:
-    """The statement of every quote ``flt`` selects, for its total (db.repositories.totals)."""
-    return _quotes_listing(_quote_params(flt, None))
+def quotes_listing(flt: QuoteFilter) -> shaped.Listing:
+    """Every quote ``flt`` selects, for its total (db.repositories.totals): built only when
+    a total is asked for, once per shape."""
+    return shaped.Listing("quotes.listing", _quotes_listing, _quote_params(flt, None))
 
 
 def orphaned_quotes_listing(article_id: int | None) -> Any:
