@@ -110,6 +110,9 @@ class PreparedClaim:
         words = _content_words(text)
         return cls(frozenset(words), " ".join(words), frozenset(entities))
 
+    def with_entities(self, entities: Iterable[str]) -> PreparedClaim:
+        return PreparedClaim(self.words, self.joined, frozenset(entities))
+
 
 def prepared_similarity(
     a: PreparedClaim,
@@ -165,8 +168,10 @@ class ClaimIndex:
             dtype=np.float64,
         )
 
-    def matches(self, claim: PreparedClaim, threshold: float) -> list[int]:
-        """Indices of the candidates ``claim`` repeats (similarity ≥ ``threshold``)."""
+    def possible(self, claim: PreparedClaim, threshold: float) -> list[int]:
+        """Indices of the candidates that can reach ``threshold`` with ``claim``: its best
+        possible similarity with each (perfect token-set and entity parts) does. Neither
+        side's entities are read, so the candidates may be prepared without them."""
         if not claim.words or not self.prepared:
             return []
         n = len(self.prepared)
@@ -192,10 +197,13 @@ class ClaimIndex:
             W_DICE * dice + W_TOKEN_SET * balance + W_ENTITIES,
             (W_DICE * dice + W_TOKEN_SET * balance) / (W_DICE + W_TOKEN_SET),
         )
-        possible = touched[best >= threshold - 1e-9]
+        return [int(i) for i in touched[best >= threshold - 1e-9]]
+
+    def matches(self, claim: PreparedClaim, threshold: float) -> list[int]:
+        """Indices of the candidates ``claim`` repeats (similarity ≥ ``threshold``)."""
         return [
-            int(i)
-            for i in possible
+            i
+            for i in self.possible(claim, threshold)
             if prepared_similarity(claim, self.prepared[i], self.idf, self.default) >= threshold
         ]
 

@@ -40,6 +40,7 @@ from nlp.clusters import (
     PreparedClaim,
     idf_default,
     idf_weights,
+    prepared_similarity,
 )
 from nlp.clusters import cluster_claims as nlp_cluster_claims
 from nlp.types import ClaimForClustering
@@ -387,7 +388,6 @@ async def _cluster_group(
     if len(rows) == len(new) and len({c.article_id for c in new}) < 2:
         return 0  # nothing another article said to compare with
     idf = idf_weights([r.text for r in rows.values()])
-    ents = await clusters_repo.entity_ids_in_claims(session, list(rows))
     cluster_of: dict[int, int | None] = {
         cid: (int(r.cluster_id) if r.cluster_id is not None else None) for cid, r in rows.items()
     }
@@ -396,11 +396,10 @@ async def _cluster_group(
         if k is not None:
             members_of[k].add(cid)
     ids = sorted(rows)
-    claim_index = ClaimIndex(
-        [PreparedClaim.of(rows[c].text, (str(e) for e in ents.get(c, ()))) for c in ids],
-        idf,
-        idf_default(idf),
-    )
+    # The pool is prepared without its entities: the index's bound assumes a perfect entity
+    # part, so only the new claims and the candidates that pass the bound need theirs (one
+    # statement for a few hundred claims rather than for a pool of thousands).
+    claim_index = ClaimIndex([PreparedClaim.of(rows[c].text) for c in ids], idf, idf_default(idf))
     position = {c: i for i, c in enumerate(ids)}
 
     def candidate(other: Any, of: Any) -> bool:
@@ -417,18 +416,34 @@ async def _cluster_group(
     # such statements per 200 revisions of an archive). New clusters get placeholder ids
     # above every real one, so "the oldest cluster survives a merge" holds as before.
     initial = dict(cluster_of)
+    new_ids = sorted(int(c.id) for c in new)
+    possible = {
+        cid: [
+            ids[i]
+            for i in claim_index.possible(claim_index.prepared[position[cid]], threshold)
+            if candidate(rows[ids[i]], rows[cid])
+        ]
+        for cid in new_ids
+    }
+    needed = set(new_ids).union(*possible.values())
+    ents = await clusters_repo.entity_ids_in_claims(session, sorted(needed))
+    prepared = {
+        cid: claim_index.prepared[position[cid]].with_entities(str(e) for e in ents.get(cid, ()))
+        for cid in needed
+    }
     next_new = _NEW_CLUSTER
     merged_into: dict[int, int] = {}  # real cluster merged away → the cluster it joined
     clustered = 0
-    for n in sorted(new, key=lambda c: int(c.id)):
+    for nid in new_ids:
         matched = [
-            ids[i]
-            for i in claim_index.matches(claim_index.prepared[position[int(n.id)]], threshold)
-            if candidate(rows[ids[i]], n)
+            m
+            for m in possible[nid]
+            if prepared_similarity(prepared[nid], prepared[m], idf, claim_index.default)
+            >= threshold
         ]
         if not matched:
             continue
-        members = [int(n.id), *matched]
+        members = [nid, *matched]
         existing = sorted({k for m in members if (k := cluster_of[m]) is not None})
         if existing:
             into = existing[0]
