@@ -13,8 +13,8 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from api.auth import authorize, install_access_state
-from api.deps import reject_unknown_query_params
+from api.auth import install_access_state
+from api.deps import guard_v1, reject_unknown_query_params
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each resource router is included in the app itself, under /v1 with the /v1
     # dependencies: FastAPI matches a request against every level of nested routers (and
     # each level twice), so one level fewer is less routing work on every request.
-    v1_dependencies = [Depends(reject_unknown_query_params), Depends(authorize)]
+    v1_dependencies = [Depends(guard_v1)]
     for router in (
         articles.router,
         outlets_v1.router,

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth import authorize
 from service.errors import BadRequest, DomainError
 from service.jobs import JobHandOff
 from service.settings import Settings
@@ -87,6 +88,13 @@ async def reject_unknown_query_params(request: Request) -> None:
             f"{', '.join(sorted(allowed)) or 'none'}",
             parameters=unknown,
         )
+
+
+async def guard_v1(request: Request) -> None:
+    """Every /v1/ request, in one dependency: strict query parameters, then access control
+    (:func:`api.auth.authorize`: key, scope, rate limit)."""
+    await reject_unknown_query_params(request)
+    await authorize(request)
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.auth import SECURITY_REQUIREMENT, SECURITY_SCHEMES
 from service.values import MAX_ID
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -381,6 +382,7 @@ def _integer_bounds(node: Any) -> None:
 
 def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str, Any]:
     """Apply the adjustments listed in the module docstring to FastAPI's document."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     for path, ops in schema.get("paths", {}).items():
         v1 = path.startswith("/v1/")
         for method, op in ops.items():
@@ -391,8 +393,8 @@ def complete_schema(schema: dict[str, Any], *, reads_need_key: bool) -> dict[str
                     extra.update(WRITE_PROBLEMS)
                 for code, description in extra.items():
                     responses.setdefault(code, {"description": description})
-                if method in ("get", "head") and not reads_need_key:
-                    op.pop("security", None)
+                if method not in ("get", "head") or reads_need_key:
+                    op["security"] = [dict(r) for r in SECURITY_REQUIREMENT]
                 for param in op.get("parameters", []):
                     _describe_path_parameter(param)
                     if param.get("in") == "header" and param.get("name", "").lower() == "if-match":
