@@ -5,7 +5,12 @@
 
 The app is built by :func:`api.app.create_app` and driven through httpx's ASGI transport (no
 socket, no server), so the figures are the app's own cost per request: the statements it sends
-(counted and timed with SQLAlchemy cursor events) and a cProfile of the whole request.
+(counted and timed with SQLAlchemy cursor events) and a cProfile of the whole request,
+also written to ``PROFILE_DUMP`` (default ``/tmp/api.prof``) for ``pstats``.
+
+cProfile inflates Python-heavy code several times over: a change it credits with a
+millisecond may save nothing measurable (docs/benchmarks.md, session of 2026-12-02). Check
+a change with the server's own CPU per request, or py-spy on a served worker.
 """
 
 from __future__ import annotations
