@@ -92,14 +92,18 @@ def _token_sequences(sent: Span) -> tuple[list[str], list[str], list[str], list[
     return words, entword, tags, deps
 
 
+# The n-gram blocks: name → the n-gram sizes (shared by span_features and Scorer).
+_NGRAM_BLOCKS = {"word": (1, 2), "entword": (1, 3), "tag": (1, 3)}
+
+
 def span_features(sent: Span) -> dict[str, list[str]]:
     """The feature strings of one sentence, per block (see the module docstring)."""
     words, entword, tags, deps = _token_sequences(sent)
     return {
-        "word": _ngrams(words, 1, 2),
+        "word": _ngrams(words, *_NGRAM_BLOCKS["word"]),
         "char": _char_ngrams(words),
-        "entword": _ngrams(entword, 1, 3),
-        "tag": _ngrams(tags, 1, 3),
+        "entword": _ngrams(entword, *_NGRAM_BLOCKS["entword"]),
+        "tag": _ngrams(tags, *_NGRAM_BLOCKS["tag"]),
         "dep": deps,
     }
 
@@ -129,10 +133,6 @@ class Block:
             sq += x * x
             dot += x * w[1]
         return dot / math.sqrt(sq) if sq else 0.0
-
-
-# The n-gram blocks (name → the n-gram sizes of :func:`span_features`).
-_NGRAM_BLOCKS = {"word": (1, 2), "entword": (1, 3), "tag": (1, 3)}
 
 
 class Scorer:
@@ -262,16 +262,15 @@ class ClaimsModel:
     combiner_bias: float
     combiner_weights: Mapping[str, float]
     meta: Mapping[str, Any] = field(default_factory=dict)
-    scorer: Scorer | None = field(default=None, repr=False, compare=False)
+    scorer: Scorer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scorer", Scorer(self.blocks))  # derived from the blocks
 
     def text_logit(self, sent: Span) -> float:
         """Stage 1: the text model's logit for one sentence (equal to the logit over
         :func:`span_features`, computed by :class:`Scorer`)."""
-        scorer = self.scorer
-        if scorer is None:
-            scorer = Scorer(self.blocks)
-            object.__setattr__(self, "scorer", scorer)
-        return self.intercept + scorer.logit(sent)
+        return self.intercept + self.scorer.logit(sent)
 
     def combine(self, text_logit: float, features: Mapping[str, float]) -> float:
         """The calibrated check-worthiness in [0, 1] from stage 1's logit and the features."""
@@ -295,7 +294,6 @@ class ClaimsModel:
             combiner_bias=float(comb["bias"]),
             combiner_weights={k: float(v) for k, v in comb["weights"].items()},
             meta={k: data[k] for k in ("trained", "data", "params", "figures") if k in data},
-            scorer=Scorer(blocks),
         )
 
 
