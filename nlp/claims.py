@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from spacy.tokens import Doc, Span
 
@@ -201,6 +202,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+class _Candidate(NamedTuple):
+    """A sentence of :func:`score_sentences` before its text logit is known."""
+
+    start: int
+    end: int
+    span: Span
+    feats: dict[str, float]
+    in_quote: bool
+    quote_index: int | None
+    entity_keys: list[str]
+    labels: list[str]
+
+
 def score_sentences(
     doc: Doc,
     text: str,
@@ -226,7 +240,9 @@ def score_sentences(
     ment_starts = [m.start for m in ments]
     ents = list(doc.ents)  # sorted by position
     ent_starts = [e.start_char for e in ents]
-    out: list[Claim] = []
+    # First every sentence's features and span, then the text model's logits of all spans in
+    # one pass (ClaimsModel.text_logits), then the claims.
+    found: list[_Candidate] = []
     bio_paragraph_end = -1
     for sent in doc.sents:
         start, end = _trim(text, sent.start_char, sent.end_char)
@@ -266,7 +282,13 @@ def score_sentences(
                 labels.append(ments[k].label)
             k += 1
         span = doc.char_span(start, end, alignment_mode="expand") or sent
-        z = model.text_logit(span)
+        found.append(_Candidate(start, end, span, feats, in_quote, best_i, keys, labels))
+    logits = model.text_logits([c.span for c in found])
+    out: list[Claim] = []
+    for (start, end, _, feats, in_quote, best_i, keys, labels), z in zip(
+        found, logits, strict=True
+    ):
+        q_best = quotes[best_i] if best_i is not None else None
         s = round(model.combine(z, feats), 4)
         feats[TEXT_FEATURE] = sigmoid(z)
         topic_matches = classify(text[start:end], topics, labels) if s >= DEFAULT_THRESHOLD else []

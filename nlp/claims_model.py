@@ -215,41 +215,70 @@ class Scorer:
 
     def logit(self, sent: Span) -> float:
         """The sum of every block's logit for one sentence (the intercept excluded)."""
-        words, entword, tags, deps = _token_sequences(sent)
-        seqs = {"word": words, "entword": entword, "tag": tags}
-        # every n-gram block's token ids in one array, 0 between blocks: no n-gram crosses
-        # a 0, so the word block's trigrams (and cross-block n-grams) never match a term
-        seq: list[int] = []
-        for name, toks in self.tokens.items():
-            seq.extend(toks.get(t, 0) for t in seqs[name])
-            seq.append(0)
-        found = self._char_ids(words)
+        return float(self.logits([sent])[0])
+
+    def logits(self, sents: Sequence[Span]) -> np.ndarray:
+        """:meth:`logit` of each sentence, all of them in one numpy pass (a sentence's
+        numpy calls cost more than its arithmetic: scoring a document's sentences together
+        is several times faster than one by one, with the same sums)."""
+        seq: list[int] = []  # every sentence's n-gram token ids, 0 after each block
+        seq_sent: list[int] = []  # the sentence of each position of `seq`
+        found: list[int] = []  # the char and dep terms found by dictionary
+        found_sent: list[int] = []
         dep = self.direct.get("dep")
-        if dep is not None:
-            found.extend(g for d in deps if (g := dep.get(d)) is not None)
+        for si, sent in enumerate(sents):
+            words, entword, tags, deps = _token_sequences(sent)
+            seqs = {"word": words, "entword": entword, "tag": tags}
+            # 0 between blocks and sentences: no n-gram crosses a 0, so the word block's
+            # trigrams (and cross-block or cross-sentence n-grams) never match a term
+            n0 = len(seq)
+            for name, toks in self.tokens.items():
+                seq.extend(toks.get(t, 0) for t in seqs[name])
+                seq.append(0)
+            seq_sent.extend([si] * (len(seq) - n0))
+            f0 = len(found)
+            found.extend(self._char_ids(words))
+            if dep is not None:
+                found.extend(g for d in deps if (g := dep.get(d)) is not None)
+            found_sent.extend([si] * (len(found) - f0))
+        n_sents = len(sents)
+        if not n_sents:
+            return np.zeros(0)
         arr = np.asarray(seq, dtype=np.int64)
-        grams = [arr[arr > 0]]
-        code, ok = arr, arr > 0
+        sid = np.asarray(seq_sent, dtype=np.int64)
+        ok = arr > 0
+        grams, gram_sent = [arr[ok]], [sid[ok]]
+        code = arr
         for n in range(1, min(self.max_n, len(arr))):
             code = code[:-1] * self.k + arr[n:]
             ok = ok[:-1] & (arr[n:] > 0)
             grams.append(code[ok])
+            gram_sent.append(sid[: len(ok)][ok])
         codes = np.concatenate(grams)
+        codes_sent = np.concatenate(gram_sent)
+        terms = np.asarray(found, dtype=np.int64)
+        terms_sent = np.asarray(found_sent, dtype=np.int64)
         if len(self.codes) and len(codes):
             at = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
             hit = self.codes[at] == codes
-            terms = np.concatenate([self.code_term[at[hit]], np.asarray(found, dtype=np.intp)])
-        else:
-            terms = np.asarray(found, dtype=np.intp)
+            terms = np.concatenate([self.code_term[at[hit]], terms])
+            terms_sent = np.concatenate([codes_sent[hit], terms_sent])
+        out = np.zeros(n_sents)
         if not len(terms):
-            return 0.0
-        uniq, counts = np.unique(terms, return_counts=True)
-        x = (1.0 + np.log(counts)) * self.idf[uniq]
-        blocks = self.block_of[uniq]
-        sq = np.bincount(blocks, weights=x * x, minlength=self.n_blocks)
-        dot = np.bincount(blocks, weights=x * self.coef[uniq], minlength=self.n_blocks)
+            return out
+        n_terms = len(self.idf)
+        uniq, counts = np.unique(terms_sent * n_terms + terms, return_counts=True)
+        term, sent_of = uniq % n_terms, uniq // n_terms
+        x = (1.0 + np.log(counts)) * self.idf[term]
+        cell = sent_of * self.n_blocks + self.block_of[term]
+        size = n_sents * self.n_blocks
+        sq = np.bincount(cell, weights=x * x, minlength=size).reshape(n_sents, self.n_blocks)
+        dot = np.bincount(cell, weights=x * self.coef[term], minlength=size)
+        dot = dot.reshape(n_sents, self.n_blocks)
         nz = sq > 0
-        return float(np.sum(dot[nz] / np.sqrt(sq[nz])))
+        np.divide(dot, np.sqrt(sq, where=nz, out=np.ones_like(sq)), where=nz, out=dot)
+        dot[~nz] = 0.0
+        return np.asarray(dot.sum(axis=1))
 
 
 @dataclass(frozen=True)
@@ -271,6 +300,10 @@ class ClaimsModel:
         """Stage 1: the text model's logit for one sentence (equal to the logit over
         :func:`span_features`, computed by :class:`Scorer`)."""
         return self.intercept + self.scorer.logit(sent)
+
+    def text_logits(self, sents: Sequence[Span]) -> list[float]:
+        """:meth:`text_logit` of each sentence, scored together (:meth:`Scorer.logits`)."""
+        return [self.intercept + float(z) for z in self.scorer.logits(sents)]
 
     def combine(self, text_logit: float, features: Mapping[str, float]) -> float:
         """The calibrated check-worthiness in [0, 1] from stage 1's logit and the features."""

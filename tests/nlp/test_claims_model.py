@@ -198,7 +198,13 @@ def test_fast_text_logit_equals_the_logit_over_the_training_features(pipeline: P
     )
     # whole sentences, the whole text, one token, no token, words the vocabulary lacks
     odd = pipeline.nlp("Zyxwvut qwertyuiop 12,345 florbs gribbled.")
-    for sent in [*doc.sents, doc[:], doc[:1], doc[:0], odd[:], odd[1:3]]:
+    spans = [*doc.sents, doc[:], doc[:1], doc[:0], odd[:], odd[1:3]]
+    slow = []
+    for sent in spans:
         feats = span_features(sent)
-        slow = model.intercept + sum(b.logit(feats[b.name]) for b in model.blocks)
-        assert model.text_logit(sent) == pytest.approx(slow, abs=1e-9)
+        slow.append(model.intercept + sum(b.logit(feats[b.name]) for b in model.blocks))
+        assert model.text_logit(sent) == pytest.approx(slow[-1], abs=1e-9)
+    # scored together (what score_sentences does), in any order: the same logits
+    assert model.text_logits(spans) == pytest.approx(slow, abs=1e-9)
+    assert model.text_logits(spans[::-1]) == pytest.approx(slow[::-1], abs=1e-9)
+    assert model.text_logits([]) == []
