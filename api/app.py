@@ -34,7 +34,7 @@ from api.v1 import outlets as outlets_v1
 from api.v1 import problems as problems_v1
 from api.v1 import quotes as quotes_v1
 from api.v1 import topics as topics_v1
-from db.engine import create_engine, read_session_factory, session_factory
+from db.engine import create_engine, read_connections, session_factory
 from service import cpu_pool
 from service.jobs import JobHandOff
 from service.lifeline import tie_to_serve
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.read_engine = read_engine
         app.state.session_factory = session_factory(engine)
-        app.state.read_session_factory = read_session_factory(read_engine)
+        app.state.read_connections = read_connections(read_engine)
         # writes hand their jobs over after commit (service/jobs.py); with no queue the API
         # still serves, and the worker's sweep enqueues the committed runs later
         app.state.jobs = await JobHandOff.open(settings)

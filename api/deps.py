@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth import authorize
 from service.errors import BadRequest, DomainError
@@ -109,11 +109,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session on the read replica when one is configured, else the primary."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.read_session_factory
-    async with factory() as session:
-        yield session
+async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A Core connection (autocommit) on the read replica when one is configured, else the
+    primary: read routes run Core statements only, so no ORM session is built for them."""
+    engine: AsyncEngine = request.app.state.read_connections
+    async with engine.connect() as conn:
+        yield conn
 
 
 def get_jobs(request: Request) -> JobHandOff | None:
@@ -123,7 +124,7 @@ def get_jobs(request: Request) -> JobHandOff | None:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 JobsDep = Annotated[JobHandOff | None, Depends(get_jobs)]
 

@@ -7,14 +7,19 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+Reader = AsyncSession | AsyncConnection
+"""What a read function takes: a session (inside a use case's transaction), or a bare Core
+connection (read routes: :func:`read_connections`; no ORM session machinery per request)."""
 
 
 def _with_driver(url: str, driver: str) -> str:
@@ -115,16 +120,22 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for read-only requests: autocommit, so no BEGIN/ROLLBACK round trips.
+def read_connections(engine: AsyncEngine) -> AsyncEngine:
+    """The engine read requests connect with (``async with read_connections(e).connect()``):
+    autocommit, so no BEGIN/ROLLBACK round trips, and no ORM session around the connection.
 
     Shares the engine's pool. Each statement sees its own snapshot; read endpoints
     that need several statements to agree must use a regular session."""
-    return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        expire_on_commit=False,
-        autoflush=False,
-    )
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def connection_of(db: Reader) -> AsyncConnection:
+    """The connection a :data:`Reader` runs statements on."""
+    return db if isinstance(db, AsyncConnection) else await db.connection()
+
+
+def dialect_of(db: Reader) -> Dialect:
+    return db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import transaction
+from db.engine import Reader, transaction
 from db.repositories import annotations as repo
 from db.repositories import spans
 from nlp.types import Annotations
@@ -514,7 +514,23 @@ async def execute_runs(
     return [outcome[r] for r in run_ids]
 
 
+_ACCT = [0.0]
+
+
 def _annotate_each(annotator: Annotator, texts: list[str]) -> list[Annotations | Exception]:
+    import os as _o
+    import time as _t
+
+    _c = _t.thread_time()
+    try:
+        return _annotate_each2(annotator, texts)
+    finally:
+        _ACCT[0] += _t.thread_time() - _c
+        with open(f"/tmp/diag/acct.{_o.getpid()}", "w") as _f:
+            _f.write(f"{_ACCT[0]:.2f} {_t.process_time():.2f}\n")
+
+
+def _annotate_each2(annotator: Annotator, texts: list[str]) -> list[Annotations | Exception]:
     """The annotations of each text, or the exception the pipeline raised on it: all texts
     in one batch (``annotate_many``) when none fails, else one by one to find the culprit."""
     many = getattr(annotator, "annotate_many", None)
@@ -558,7 +574,7 @@ async def fail_runs_of_ended_jobs(factory: async_sessionmaker[AsyncSession]) -> 
 
 
 async def statuses_for_articles(
-    session: AsyncSession, article_ids: list[int]
+    session: Reader, article_ids: list[int]
 ) -> dict[int, AnnotationStatus]:
     rows = await repo.latest_runs_for_articles(session, article_ids)
     return {

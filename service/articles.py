@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.repositories import articles as repo
 from service import annotation, cpu_pool, stories
 from service.errors import (
@@ -103,7 +104,7 @@ class ArticleListQuery:
     count: CountMode | None = None
 
 
-async def list_articles(session: AsyncSession, query: ArticleListQuery) -> Page[dict[str, Any]]:
+async def list_articles(session: Reader, query: ArticleListQuery) -> Page[dict[str, Any]]:
     """Articles newest first (or by relevance with ``q``). A filter naming a resource that
     does not exist (outlet, story, topic) is :class:`UnknownFilterValue` (404); ``topic``
     includes descendants, as for GET /v1/claims?topic=."""
@@ -226,7 +227,7 @@ def article_list_item(row: Any) -> dict[str, Any]:
 
 
 async def article_topics(
-    session: AsyncSession, article_ids: list[int]
+    session: Reader, article_ids: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
     """Each article's ranked topics (its current revision's, as annotated): top-level topics,
     each followed by the most specific topic the text supports under it."""
@@ -244,7 +245,7 @@ async def article_topics(
     return out
 
 
-async def get_article(session: AsyncSession, article_id: int) -> dict[str, Any]:
+async def get_article(session: Reader, article_id: int) -> dict[str, Any]:
     row = await repo.get_article(session, article_id)
     if row is None:
         raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
@@ -670,7 +671,7 @@ async def ingest_batch(
 
 
 async def list_revisions(
-    session: AsyncSession, article_id: int, *, cursor: str | None, limit: int
+    session: Reader, article_id: int, *, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     if await repo.get_article(session, article_id) is None:
         raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
@@ -686,7 +687,7 @@ async def list_revisions(
     return Page(items=[dict(r._mapping) for r in rows], next_cursor=next_cursor)
 
 
-async def get_revision(session: AsyncSession, article_id: int, number: int) -> dict[str, Any]:
+async def get_revision(session: Reader, article_id: int, number: int) -> dict[str, Any]:
     row = await repo.get_revision(session, article_id, number)
     if row is None:
         if await repo.get_article(session, article_id) is None:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import transaction
+from db.engine import Reader, transaction
 from db.repositories import articles as article_repo
 from db.repositories import claim_clusters as clusters_repo
 from db.repositories import claims as repo
@@ -178,7 +178,7 @@ _CLAIM_WIDTH = shaped.expect_columns(
 )
 
 
-async def _items(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
+async def _items(session: Reader, rows: list[Any]) -> list[dict[str, Any]]:
     by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for claim_id, slug, name, score, source in await repo.topics_for_claims(
         session, [r[0] for r in rows]
@@ -207,7 +207,7 @@ def _cursor_kind(sort: ClaimSort) -> str:
 
 
 async def list_claims(
-    session: AsyncSession, query: ClaimListQuery, count: CountMode | None = None
+    session: Reader, query: ClaimListQuery, count: CountMode | None = None
 ) -> Page[dict[str, Any]]:
     """Claims of current revisions. A filter naming a resource that does not exist (topic,
     outlet, article, story, claimant id, cluster) is :class:`UnknownFilterValue`; a claimant
@@ -263,7 +263,7 @@ async def list_claims(
     return Page(claim_items(rows), next_cursor, total, is_estimate)
 
 
-async def get_claim(session: AsyncSession, claim_id: int) -> dict[str, Any]:
+async def get_claim(session: Reader, claim_id: int) -> dict[str, Any]:
     row = await repo.get_claim(session, claim_id)
     if row is None:
         raise ClaimNotFound(f"no claim with id {claim_id}", claim_id=claim_id)
@@ -569,7 +569,7 @@ async def recluster_all(
 
 
 async def list_clusters(
-    session: AsyncSession,
+    session: Reader,
     topic: str | None,
     include_descendants: bool = True,
     cursor: str | None = None,
@@ -609,7 +609,7 @@ def cluster_item(row: Any) -> dict[str, Any]:
     }
 
 
-async def get_cluster(session: AsyncSession, cluster_id: int) -> dict[str, Any]:
+async def get_cluster(session: Reader, cluster_id: int) -> dict[str, Any]:
     row = await clusters_repo.get_cluster(session, cluster_id)
     if row is None:
         raise ClusterNotFound(f"no claim cluster with id {cluster_id}", cluster_id=cluster_id)

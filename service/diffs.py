@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from db.engine import Reader
 from db.repositories import articles as repo
 from db.repositories import diff_view as diff_repo
 from service import cpu_pool
@@ -97,14 +96,14 @@ def parse_ref(value: str, name: str) -> tuple[int, int | None]:
     return int(m.group(1)), int(m.group(2)) if m.group(2) else None
 
 
-async def _article(session: AsyncSession, article_id: int) -> Any:
+async def _article(session: Reader, article_id: int) -> Any:
     article = await repo.get_article(session, article_id)
     if article is None:
         raise ArticleNotFound(f"no article with id {article_id}", article_id=article_id)
     return article
 
 
-async def _texts(session: AsyncSession, article: Any, numbers: list[int]) -> list[TextRef]:
+async def _texts(session: Reader, article: Any, numbers: list[int]) -> list[TextRef]:
     """The article's revisions ``numbers`` (in that order), loaded in one statement."""
     article_id = int(article.id)
     revs = await repo.get_revision_texts(session, article_id, sorted(set(numbers)))
@@ -133,7 +132,7 @@ def _text_ref(article: Any, rev: Any) -> TextRef:
 
 
 async def diff_article_revisions(
-    session: AsyncSession,
+    session: Reader,
     article_id: int,
     *,
     from_revision: int | None,
@@ -187,7 +186,7 @@ def _row_ref(row: Any) -> TextRef:
 
 
 async def diff_stored_texts(
-    session: AsyncSession,
+    session: Reader,
     left: str,
     right: str,
     *,
@@ -208,7 +207,7 @@ async def diff_stored_texts(
 
 
 async def _diff(
-    session: AsyncSession,
+    session: Reader,
     old: TextRef,
     new: TextRef,
     granularity: Granularity,

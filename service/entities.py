@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.repositories import entities as repo
 from nlp.entities import name_tokens, same_person
 from nlp.lexicon import NAME_PARTICLES
@@ -50,7 +51,7 @@ def _normalized_query(q: str | None) -> str | None:
 
 
 async def list_speakers(
-    session: AsyncSession,
+    session: Reader,
     q: str | None,
     *,
     cursor: str | None,
@@ -85,7 +86,7 @@ async def list_speakers(
 
 
 async def list_entities(
-    session: AsyncSession,
+    session: Reader,
     q: str | None,
     types: list[str],
     *,
@@ -115,14 +116,14 @@ async def list_entities(
     )
 
 
-async def _require(session: AsyncSession, entity_id: int, *, lock: bool = False) -> Any:
+async def _require(session: Reader, entity_id: int, *, lock: bool = False) -> Any:
     row = await repo.get_entity(session, entity_id, lock=lock)
     if row is None:
         raise EntityNotFound(f"no entity with id {entity_id}", entity_id=entity_id)
     return row
 
 
-async def get_entity(session: AsyncSession, entity_id: int) -> dict[str, Any]:
+async def get_entity(session: Reader, entity_id: int) -> dict[str, Any]:
     """The entity with everything merged into it: aliases, counts, articles.
 
     For an entity that was merged into another, ``merged_into`` names the survivor and the
@@ -220,7 +221,7 @@ async def delete_alias(session: AsyncSession, entity_id: int, alias_id: int) -> 
 
 
 async def entity_ids_for_filter(
-    session: AsyncSession, name: str | None, entity_id: int | None, *, id_parameter: str
+    session: Reader, name: str | None, entity_id: int | None, *, id_parameter: str
 ) -> list[int] | None:
     """The entity ids a name filter (``speaker``, ``claimant``) and/or an id filter allow.
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from db.engine import Reader
 from db.repositories import articles as repo
 from service.errors import InvalidInput, UnknownFilterValue
 from service.pagination import Page, decode_cursor, encode_cursor
@@ -17,7 +16,7 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
-async def outlet_filter_ids(session: AsyncSession, values: list[str]) -> list[int] | None:
+async def outlet_filter_ids(session: Reader, values: list[str]) -> list[int] | None:
     """The outlet ids an ``outlet`` filter (ids or names, case-insensitive) means; None for no
     filter. A value naming no outlet is :class:`UnknownFilterValue` (404), as for every filter
     that names a resource (docs/api.md). Resolved before the page query, so the page is read
@@ -50,9 +49,7 @@ async def outlet_filter_ids(session: AsyncSession, values: list[str]) -> list[in
 _OUTLETS = "outlets:name"
 
 
-async def list_outlets(
-    session: AsyncSession, *, cursor: str | None, limit: int
-) -> Page[dict[str, Any]]:
+async def list_outlets(session: Reader, *, cursor: str | None, limit: int) -> Page[dict[str, Any]]:
     """Every outlet by name, with its article count; keyset-paginated."""
     after = decode_cursor(cursor, _OUTLETS, (str, int)) if cursor else None
     rows = await repo.find_outlets(session, after=after, limit=limit + 1)

@@ -13,8 +13,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.repositories import shaped, totals
 from service.errors import InvalidCursor
 from service.values import DEFAULT_LIMIT, MAX_BIGINT, MAX_LIMIT, MIN_BIGINT
@@ -57,7 +57,7 @@ EXACT_UP_TO = 1000
 
 
 async def listing_total(
-    session: AsyncSession,
+    session: Reader,
     mode: CountMode | None,
     listing: Select[Any] | shaped.Listing,
     *,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.repositories import entities as entity_repo
 from db.repositories import quotes as repo
 from db.repositories import revision_view as view_repo
@@ -144,7 +145,7 @@ _QUOTE_WIDTH = shaped.expect_columns(
 
 
 async def list_quotes(
-    session: AsyncSession, query: QuoteListQuery, count: CountMode | None = None
+    session: Reader, query: QuoteListQuery, count: CountMode | None = None
 ) -> Page[dict[str, Any]]:
     """Quotes of current revisions, newest first. A filter naming a resource that does not
     exist is :class:`UnknownFilterValue`; a speaker search matching nobody an empty page."""
@@ -184,7 +185,7 @@ _ORPHANS_CURSOR = "quotes:orphans"
 
 
 async def list_orphaned_quotes(
-    session: AsyncSession,
+    session: Reader,
     article_id: int | None,
     cursor: str | None,
     limit: int,
@@ -206,7 +207,7 @@ async def list_orphaned_quotes(
     return Page([quote_item(r) for r in rows], next_cursor, total, is_estimate)
 
 
-async def get_quote(session: AsyncSession, quote_id: int) -> dict[str, Any]:
+async def get_quote(session: Reader, quote_id: int) -> dict[str, Any]:
     row = await repo.get_quote(session, quote_id)
     if row is None or row.deleted_at is not None:
         raise QuoteNotFound(f"no quote with id {quote_id}", quote_id=quote_id)
@@ -323,7 +324,7 @@ QUOTE_SPANS = SpanKind("quotes", spans.QUOTES, _quote_copy, stored_context=True)
 
 
 async def revision_annotations(
-    session: AsyncSession, article_id: int, revision: int | None
+    session: Reader, article_id: int, revision: int | None
 ) -> dict[str, Any]:
     """Everything stored on one revision (the current one by default), for a viewer: one
     statement (``db.repositories.revision_view``)."""

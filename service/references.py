@@ -5,8 +5,7 @@ naming something that does not exist is :class:`UnknownFilterValue` (404, with t
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from db.engine import Reader
 from db.repositories.filters import Referenced, id_exists
 from service.errors import UnknownFilterValue
 
@@ -20,7 +19,7 @@ ID_FILTERS: dict[str, Referenced] = {
 }
 
 
-async def require_referenced(session: AsyncSession, **filters: int | None) -> None:
+async def require_referenced(session: Reader, **filters: int | None) -> None:
     """Raise :class:`UnknownFilterValue` for the first id filter (by parameter name, e.g.
     ``story_id=…``) naming no row; filters that are None are not given."""
     for parameter, value in filters.items():

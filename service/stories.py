@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import transaction
+from db.engine import Reader, transaction
 from db.repositories import articles as article_repo
 from db.repositories import stories as repo
 from service.errors import ArticleNotFound, InvalidInput, StoryNotFound
@@ -190,7 +190,7 @@ async def get_story(session: AsyncSession, story_id: int) -> StoryView:
 
 
 async def related_articles(
-    session: AsyncSession, article_id: int, *, limit: int = 10, min_score: float = 0.0
+    session: Reader, article_id: int, *, limit: int = 10, min_score: float = 0.0
 ) -> list[dict[str, Any]]:
     """Other articles about the same event, best first, each with a score in [0, 1].
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import transaction
+from db.engine import Reader, transaction
 from db.repositories import topics as repo
 from nlp.topics import classify, topic_from_dict, topic_to_dict
 from nlp.types import TopicDef
@@ -136,7 +136,7 @@ def is_iptc_code(ref: str) -> bool:
     return ref.lower().startswith("medtop:")
 
 
-async def _get_by_ref(session: AsyncSession, ref: str) -> Any:
+async def _get_by_ref(session: Reader, ref: str) -> Any:
     if is_iptc_code(ref):
         return await repo.get_topic_by_code(session, ref)
     return await repo.get_topic(session, ref)
@@ -150,7 +150,7 @@ async def slug_of(session: AsyncSession, ref: str) -> str:
     return str((await get_topic(session, ref))["slug"])
 
 
-async def get_topic(session: AsyncSession, ref: str) -> dict[str, Any]:
+async def get_topic(session: Reader, ref: str) -> dict[str, Any]:
     """A topic by slug or by IPTC code (``medtop:15000000``)."""
     row = await _get_by_ref(session, ref)
     if row is None:
@@ -196,7 +196,7 @@ class TopicListQuery(BaseModel):
     cursor: Cursor = None
 
 
-async def list_topics(session: AsyncSession, query: TopicListQuery) -> Page[dict[str, Any]]:
+async def list_topics(session: Reader, query: TopicListQuery) -> Page[dict[str, Any]]:
     """Topics by slug, filtered; keyset-paginated on the slug."""
     parent_id = None
     if query.parent is not None:
@@ -220,7 +220,7 @@ async def list_topics(session: AsyncSession, query: TopicListQuery) -> Page[dict
 
 
 async def resolve_topic_ids(
-    session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
+    session: Reader, slug_or_code: str, *, include_descendants: bool = True
 ) -> list[int]:
     """The topic ids a ``topic`` filter means: the topic (by slug or IPTC code) and, unless
     switched off, its descendants. An unknown topic is :class:`UnknownFilterValue` (404), as

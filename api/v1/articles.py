@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from api.deps import (
     JobsDep,
-    ReadSessionDep,
+    ReadConnectionDep,
     SessionDep,
     SettingsDep,
     problem_responses,
@@ -78,7 +78,7 @@ def to_article_read(row: dict[str, Any]) -> dict[str, Any]:
     responses=problem_responses(400, 404, 422),
 )
 async def list_articles(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     outlet: Annotated[
         list[str] | None,
         Query(
@@ -298,7 +298,7 @@ async def replace_article(
     responses=problem_responses(400, 404, 422),
 )
 async def list_revisions(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: ArticleId,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
@@ -315,7 +315,7 @@ async def list_revisions(
     responses=problem_responses(404, 422),
 )
 async def get_revision(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: ArticleId,
     number: Annotated[int, Path(ge=1, le=2**31 - 1, description="Revision number.")],
 ) -> dict[str, Any]:
@@ -334,7 +334,7 @@ async def get_revision(
     responses=problem_responses(404, 422),
 )
 async def related_articles(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: ArticleId,
     limit: Annotated[int, Query(ge=1, le=100, description="How many, 1–100.")] = 10,
 ) -> dict[str, Any]:
@@ -353,7 +353,7 @@ async def related_articles(
     responses=problem_responses(404, 422),
 )
 async def get_article(
-    session: ReadSessionDep, article_id: ArticleId, response: Response
+    session: ReadConnectionDep, article_id: ArticleId, response: Response
 ) -> dict[str, Any]:
     article = await svc.get_article(session, article_id)
     response.headers["ETag"] = svc.etag_for(article_id, int(article["current_revision"]))

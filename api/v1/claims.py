@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.deps import ReadConnectionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.claims import ClaimDetail, ClaimPage, ClaimUpdate, ClusterDetail, ClusterPage
 from api.v1.params import CountPreference, CursorQuery, IdPath, LimitQuery, page_response
@@ -47,7 +47,7 @@ IncludeDescendants = Annotated[bool, Query(description="Set false to match only 
     responses=problem_responses(400, 404, 422),
 )
 async def list_claims(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     query: Annotated[svc.ClaimListQuery, Query()],
     count: CountPreference = None,
 ) -> JsonBytes:
@@ -68,7 +68,7 @@ async def list_claims(
     responses=problem_responses(400, 404, 422),
 )
 async def list_clusters(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     topic: TopicParam = None,
     include_descendants: IncludeDescendants = True,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -89,7 +89,7 @@ async def list_clusters(
     ),
     responses=problem_responses(404, 422),
 )
-async def get_cluster(session: ReadSessionDep, cluster_id: IdPath) -> dict[str, Any]:
+async def get_cluster(session: ReadConnectionDep, cluster_id: IdPath) -> dict[str, Any]:
     return await svc.get_cluster(session, cluster_id)
 
 
@@ -100,7 +100,7 @@ async def get_cluster(session: ReadSessionDep, cluster_id: IdPath) -> dict[str, 
     description="A claim by id (any revision), with the scorer's `features`.",
     responses=problem_responses(404, 422),
 )
-async def get_claim(session: ReadSessionDep, claim_id: IdPath) -> dict[str, Any]:
+async def get_claim(session: ReadConnectionDep, claim_id: IdPath) -> dict[str, Any]:
     return await svc.get_claim(session, claim_id)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from api.deps import ReadSessionDep, problem_responses
+from api.deps import ReadConnectionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.diffs import DiffRead
 from service import diffs as svc
@@ -96,7 +96,7 @@ def _render(out: svc.DiffOutput) -> Response:
     responses=DIFF_RESPONSES,
 )
 async def diff_revisions(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     from_: FromRevisionQuery = None,
     to: ToRevisionQuery = None,
@@ -127,7 +127,7 @@ async def diff_revisions(
     responses=DIFF_RESPONSES,
 )
 async def diff_texts(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     left: SideQuery,
     right: SideQuery,
     granularity: GranularityQuery = None,
@@ -173,7 +173,7 @@ def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
 
     # the same use case and rendering as the format= operations (X-Diff-Degraded included)
     async def revisions_as_text(
-        session: ReadSessionDep,
+        session: ReadConnectionDep,
         article_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The article's id.")],
         from_: FromRevisionQuery = None,
         to: ToRevisionQuery = None,
@@ -183,7 +183,7 @@ def _add_text_routes(fmt: Literal["unified", "html"]) -> None:
         return await diff_revisions(session, article_id, from_, to, granularity, fmt, ignore)
 
     async def texts_as_text(
-        session: ReadSessionDep,
+        session: ReadConnectionDep,
         left: SideQuery,
         right: SideQuery,
         granularity: GranularityQuery = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import StringConstraints
 
-from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.deps import ReadConnectionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.entities import (
     AliasCreate,
@@ -51,7 +51,7 @@ NameQuery = Annotated[
     responses=problem_responses(400, 422),
 )
 async def list_speakers(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     q: NameQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
@@ -74,7 +74,7 @@ async def list_speakers(
     responses=problem_responses(400, 422),
 )
 async def list_entities(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     q: NameQuery = None,
     type: Annotated[
         list[EntityType] | None,
@@ -102,7 +102,7 @@ async def list_entities(
     ),
     responses=problem_responses(404, 422),
 )
-async def get_entity(session: ReadSessionDep, entity_id: EntityId) -> dict[str, Any]:
+async def get_entity(session: ReadConnectionDep, entity_id: EntityId) -> dict[str, Any]:
     return await svc.get_entity(session, entity_id)
 
 

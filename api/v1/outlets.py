@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import ReadSessionDep, problem_responses
+from api.deps import ReadConnectionDep, problem_responses
 from api.responses import JsonBytes
 from api.v1.params import CursorQuery, LimitQuery
 from service import outlets as svc
@@ -37,7 +37,7 @@ class OutletPage(BaseModel):
     responses=problem_responses(400, 422),
 )
 async def list_outlets(
-    session: ReadSessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+    session: ReadConnectionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> JsonBytes:
     page = await svc.list_outlets(session, cursor=cursor, limit=limit)
     return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})

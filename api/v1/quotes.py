@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.deps import ReadConnectionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.quotes import QuotePage, QuoteRead, QuoteUpdate, RevisionAnnotations
 from api.v1.params import (
@@ -43,7 +43,7 @@ articles_router = APIRouter(prefix="/articles", tags=["articles"])
     responses=problem_responses(400, 404, 422),
 )
 async def list_quotes(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     query: Annotated[svc.QuoteListQuery, Query()],
     count: CountPreference = None,
 ) -> JsonBytes:
@@ -65,7 +65,7 @@ async def list_quotes(
     responses=problem_responses(400, 404, 422),
 )
 async def list_orphaned_quotes(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: Annotated[
         OptionalIdQuery,
         Query(description="Only this article's orphans. An unknown article is 404."),
@@ -85,7 +85,7 @@ async def list_orphaned_quotes(
     description="A quote by id. Deleted (tombstoned) quotes are 404.",
     responses=problem_responses(404, 422),
 )
-async def get_quote(session: ReadSessionDep, quote_id: IdPath) -> dict[str, Any]:
+async def get_quote(session: ReadConnectionDep, quote_id: IdPath) -> dict[str, Any]:
     return await svc.get_quote(session, quote_id)
 
 
@@ -137,7 +137,7 @@ async def delete_quote(session: SessionDep, quote_id: IdPath) -> Response:
     responses=problem_responses(404, 422),
 )
 async def revision_annotations(
-    session: ReadSessionDep,
+    session: ReadConnectionDep,
     article_id: IdPath,
     revision: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Revision number.")

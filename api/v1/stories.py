@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import ReadSessionDep, SessionDep, problem_responses
+from api.deps import ReadConnectionDep, SessionDep, problem_responses
 from api.schemas.stories import StoryMerge, StoryRead, StorySplit, StorySplitResult
 from api.v1.articles import to_article_read
 from service import stories as svc
@@ -38,7 +38,7 @@ async def _read(session: Any, story_id: int) -> dict[str, Any]:
     ),
     responses=problem_responses(404, 422),
 )
-async def get_story(session: ReadSessionDep, story_id: StoryId) -> dict[str, Any]:
+async def get_story(session: ReadConnectionDep, story_id: StoryId) -> dict[str, Any]:
     return await _read(session, story_id)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import JobsDep, ReadSessionDep, SessionDep, problem_responses
+from api.deps import JobsDep, ReadConnectionDep, SessionDep, problem_responses
 from api.responses import JsonBytes
 from api.schemas.topics import (
     SLUG_PATTERN,
@@ -61,7 +61,7 @@ ADMIN = {"x-required-scope": "admin"}
     responses=problem_responses(400, 404, 422),
 )
 async def list_topics(
-    session: ReadSessionDep, query: Annotated[svc.TopicListQuery, Query()]
+    session: ReadConnectionDep, query: Annotated[svc.TopicListQuery, Query()]
 ) -> JsonBytes:
     page = await svc.list_topics(session, query)
     return JsonBytes({"items": page.items, "next_cursor": page.next_cursor})
@@ -77,7 +77,7 @@ async def list_topics(
     ),
     responses=problem_responses(404, 422),
 )
-async def get_topic(session: ReadSessionDep, slug: TopicRef) -> dict[str, Any]:
+async def get_topic(session: ReadConnectionDep, slug: TopicRef) -> dict[str, Any]:
     return await svc.get_topic(session, slug)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import (
     AnnotationRun,
     Article,
@@ -234,9 +235,7 @@ async def insert_claim_topics(session: AsyncSession, rows: list[dict[str, Any]])
     await copy_rows(session, claim_topics, list(reversed(unique.values())))
 
 
-async def latest_runs_for_articles(
-    session: AsyncSession, article_ids: Sequence[int]
-) -> dict[int, DbRow]:
+async def latest_runs_for_articles(session: Reader, article_ids: Sequence[int]) -> dict[int, DbRow]:
     """The newest run of each article's current revision."""
     if not article_ids:
         return {}

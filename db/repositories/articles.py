@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import AnnotationRun, Article, ArticleRevision, ArticleTopic, Outlet, Topic
 from db.repositories import shaped, totals
 from db.repositories.filters import (
@@ -265,7 +266,7 @@ PAGE_COLUMNS = (
 
 
 async def find_articles(
-    session: AsyncSession,
+    session: Reader,
     flt: ArticleFilter,
     *,
     sort: ArticleSort = "published",
@@ -296,7 +297,7 @@ def _ranked_page(
 
 
 async def find_articles_ranked(
-    session: AsyncSession,
+    session: Reader,
     flt: ArticleFilter,
     *,
     after: tuple[float, int] | None = None,
@@ -331,7 +332,7 @@ def articles_listing(flt: ArticleFilter) -> shaped.Listing:
     )
 
 
-async def topics_of_articles(session: AsyncSession, article_ids: Sequence[int]) -> list[DbRow]:
+async def topics_of_articles(session: Reader, article_ids: Sequence[int]) -> list[DbRow]:
     """The ranked topics of each article's current revision (article_id, rank order)."""
     if not article_ids:
         return []
@@ -355,7 +356,7 @@ async def topics_of_articles(session: AsyncSession, article_ids: Sequence[int]) 
     return list((await session.execute(stmt)).all())
 
 
-async def get_article(session: AsyncSession, article_id: int) -> DbRow | None:
+async def get_article(session: Reader, article_id: int) -> DbRow | None:
     stmt = (
         select(*ARTICLE_COLUMNS)
         .join(outlets, outlets.c.id == articles.c.outlet_id)
@@ -381,7 +382,7 @@ REVISION_META_COLUMNS = (
 )
 
 
-async def get_revision(session: AsyncSession, article_id: int, number: int) -> DbRow | None:
+async def get_revision(session: Reader, article_id: int, number: int) -> DbRow | None:
     """One revision with its text, raw HTML and fingerprint."""
     stmt = select(
         *REVISION_META_COLUMNS, revisions.c.body, revisions.c.raw_html, revisions.c.fingerprint
@@ -390,7 +391,7 @@ async def get_revision(session: AsyncSession, article_id: int, number: int) -> D
 
 
 async def get_revision_texts(
-    session: AsyncSession, article_id: int, numbers: Sequence[int]
+    session: Reader, article_id: int, numbers: Sequence[int]
 ) -> dict[int, DbRow]:
     """Revisions of one article by number, with their text (not the raw HTML), in one
     statement."""
@@ -402,7 +403,7 @@ async def get_revision_texts(
 
 
 async def list_revisions(
-    session: AsyncSession, article_id: int, *, after: int | None = None, limit: int = 50
+    session: Reader, article_id: int, *, after: int | None = None, limit: int = 50
 ) -> list[DbRow]:
     """Revisions oldest first (by number), without their text."""
     stmt = select(*REVISION_META_COLUMNS).where(revisions.c.article_id == article_id)
@@ -506,7 +507,7 @@ async def count_all_articles(session: AsyncSession) -> int:
 
 
 async def outlets_named_or_numbered(
-    session: AsyncSession, names: Sequence[str], ids: Sequence[int]
+    session: Reader, names: Sequence[str], ids: Sequence[int]
 ) -> list[DbRow]:
     """``(id, name)`` of the outlets with these names (case-insensitive) or ids."""
     params = {"names": [n.lower() for n in names], "ids": [int(i) for i in ids]}
@@ -522,14 +523,14 @@ def _outlets_named(params: shaped.Params) -> Any:
     )
 
 
-async def find_outlet_name(session: AsyncSession, name: str) -> str | None:
+async def find_outlet_name(session: Reader, name: str) -> str | None:
     """The outlet's exact stored name for a case-insensitive match, if there is one."""
     stmt = select(outlets.c.name).where(func.lower(outlets.c.name) == name.strip().lower())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def find_outlets(
-    session: AsyncSession, *, after: tuple[str, int] | None, limit: int
+    session: Reader, *, after: tuple[str, int] | None, limit: int
 ) -> list[DbRow]:
     """Outlets by name (keyset on (name, id)) with how many articles each has."""
     count = (

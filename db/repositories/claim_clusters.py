@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models.claims import ClaimCluster
 from db.repositories import work_queues
 from db.repositories.claims import (
@@ -199,7 +200,7 @@ def clusters_listing(topic_ids: Sequence[int] | None) -> Any:
 
 
 async def find_clusters(
-    session: AsyncSession,
+    session: Reader,
     topic_ids: Sequence[int] | None,
     *,
     after: tuple[int, int] | None = None,
@@ -219,7 +220,7 @@ async def find_clusters(
     return list((await session.execute(stmt)).all())
 
 
-async def get_cluster(session: AsyncSession, cluster_id: int) -> DbRow | None:
+async def get_cluster(session: Reader, cluster_id: int) -> DbRow | None:
     stmt = _cluster_summary(None).where(claims.c.cluster_id == cluster_id)
     return (await session.execute(stmt)).first()
 

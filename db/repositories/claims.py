@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Mention, Outlet, Topic
 from db.models.claims import ClaimCluster
 from db.repositories import shaped
@@ -224,7 +225,7 @@ def _claims_page(params: shaped.Params, sort: ClaimSort, limit: int) -> Any:
 
 
 async def find_claims(
-    session: AsyncSession,
+    session: Reader,
     flt: ClaimFilter,
     *,
     sort: ClaimSort = "date",
@@ -261,7 +262,7 @@ def _topics_of_claims(params: shaped.Params) -> Any:
     )
 
 
-async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> list[DbRow]:
+async def topics_for_claims(session: Reader, claim_ids: Sequence[int]) -> list[DbRow]:
     if not claim_ids:
         return []
     # one array parameter: the same statement text (one prepared statement) for every page size
@@ -270,7 +271,7 @@ async def topics_for_claims(session: AsyncSession, claim_ids: Sequence[int]) -> 
     )
 
 
-async def get_claim(session: AsyncSession, claim_id: int, *, lock: bool = False) -> DbRow | None:
+async def get_claim(session: Reader, claim_id: int, *, lock: bool = False) -> DbRow | None:
     """One claim of any revision, with its features, revision id, body and curation flags."""
     stmt = (
         _base(current_only=False)

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, Table, any_, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision, Claim, Entity, Mention, Outlet, Quote
 from db.repositories import shaped
 
@@ -136,7 +136,7 @@ def _revisions_to_diff(params: shaped.Params, annotations: bool) -> Any:
 
 
 async def revisions_to_diff(
-    session: AsyncSession,
+    session: Reader,
     article_id: int,
     from_revision: int | None,
     to_revision: int | None,
@@ -170,7 +170,7 @@ def _annotations_of(params: shaped.Params) -> Any:
 
 
 async def revision_annotations(
-    session: AsyncSession, revision_ids: Sequence[int]
+    session: Reader, revision_ids: Sequence[int]
 ) -> dict[int, dict[str, list[tuple[Any, ...]]]]:
     """The quotes, entities and claims stored for each revision (rows as in
     :func:`annotation_columns`), in one statement."""

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision, Entity, EntityAlias, Mention, Outlet, Quote
 from db.repositories import shaped
 from db.repositories.filters import current_revision_of_article, page_limit
@@ -75,7 +76,7 @@ def _ids_for_name_statement() -> Any:
     )
 
 
-async def entity_ids_for_name(session: AsyncSession, prefix_query: str) -> list[int]:
+async def entity_ids_for_name(session: Reader, prefix_query: str) -> list[int]:
     """Every entity id (survivors and those merged into them) answering to the name."""
     rows = await shaped.fetch_all(
         session,
@@ -86,7 +87,7 @@ async def entity_ids_for_name(session: AsyncSession, prefix_query: str) -> list[
     return [int(r[0]) for r in rows]
 
 
-async def member_ids(session: AsyncSession, root_id: int) -> list[int]:
+async def member_ids(session: Reader, root_id: int) -> list[int]:
     stmt = select(entities.c.id).where(
         or_(entities.c.id == root_id, entities.c.merged_into_id == root_id)
     )
@@ -123,7 +124,7 @@ def speakers_listing(prefix_query: str | None) -> Any:
 
 
 async def find_speakers(
-    session: AsyncSession,
+    session: Reader,
     prefix_query: str | None,
     *,
     after: tuple[int, int] | None,
@@ -156,7 +157,7 @@ def entities_listing(prefix_query: str | None, types: Sequence[str] | None) -> A
 
 
 async def find_entities(
-    session: AsyncSession,
+    session: Reader,
     prefix_query: str | None,
     types: Sequence[str] | None,
     *,
@@ -173,7 +174,7 @@ async def find_entities(
     return list((await session.execute(stmt)).all())
 
 
-async def get_entity(session: AsyncSession, entity_id: int, *, lock: bool = False) -> DbRow | None:
+async def get_entity(session: Reader, entity_id: int, *, lock: bool = False) -> DbRow | None:
     stmt = select(
         entities.c.id,
         entities.c.key,
@@ -187,7 +188,7 @@ async def get_entity(session: AsyncSession, entity_id: int, *, lock: bool = Fals
     return (await session.execute(stmt)).first()
 
 
-async def merged_members(session: AsyncSession, root_id: int) -> list[DbRow]:
+async def merged_members(session: Reader, root_id: int) -> list[DbRow]:
     stmt = (
         select(entities.c.id, entities.c.name, entities.c.type)
         .where(entities.c.merged_into_id == root_id)
@@ -196,7 +197,7 @@ async def merged_members(session: AsyncSession, root_id: int) -> list[DbRow]:
     return list((await session.execute(stmt)).all())
 
 
-async def aliases_of(session: AsyncSession, ids: Sequence[int]) -> list[DbRow]:
+async def aliases_of(session: Reader, ids: Sequence[int]) -> list[DbRow]:
     stmt = (
         select(aliases.c.id, aliases.c.entity_id, aliases.c.alias, aliases.c.source)
         .where(aliases.c.entity_id.in_(list(ids)))
@@ -205,7 +206,7 @@ async def aliases_of(session: AsyncSession, ids: Sequence[int]) -> list[DbRow]:
     return list((await session.execute(stmt)).all())
 
 
-async def mention_count(session: AsyncSession, ids: Sequence[int]) -> int:
+async def mention_count(session: Reader, ids: Sequence[int]) -> int:
     stmt = (
         select(func.count())
         .select_from(
@@ -219,7 +220,7 @@ async def mention_count(session: AsyncSession, ids: Sequence[int]) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def quote_count(session: AsyncSession, ids: Sequence[int]) -> int:
+async def quote_count(session: Reader, ids: Sequence[int]) -> int:
     stmt = (
         select(func.count())
         .select_from(_current_quotes())
@@ -228,7 +229,7 @@ async def quote_count(session: AsyncSession, ids: Sequence[int]) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def articles_of(session: AsyncSession, ids: Sequence[int], limit: int = 100) -> list[DbRow]:
+async def articles_of(session: Reader, ids: Sequence[int], limit: int = 100) -> list[DbRow]:
     """Articles whose current revision mentions or quotes the entity, newest first."""
     ids = list(ids)
     mentioned = (

@@ -21,8 +21,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision, Entity, Story
 from db.models.claims import ClaimCluster
 from db.repositories import shaped
@@ -40,7 +40,7 @@ _REFERENCED: dict[str, Table] = {
 }
 
 
-async def id_exists(session: AsyncSession, kind: Referenced, id_: int) -> bool:
+async def id_exists(session: Reader, kind: Referenced, id_: int) -> bool:
     """Whether a row of ``kind`` has this id (a primary-key lookup)."""
     table = _REFERENCED[kind]
     stmt = select(table.c.id).where(table.c.id == id_)

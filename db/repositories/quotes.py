@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision, Entity, Mention, Outlet, Quote
 from db.repositories import shaped
 from db.repositories.filters import (
@@ -135,7 +136,7 @@ def _quotes_page(params: shaped.Params, limit: int) -> Any:
 
 
 async def find_quotes(
-    session: AsyncSession,
+    session: Reader,
     flt: QuoteFilter,
     *,
     after: tuple[datetime, int] | None = None,
@@ -173,7 +174,7 @@ def orphaned_quotes_listing(article_id: int | None) -> Any:
 
 
 async def find_orphaned_quotes(
-    session: AsyncSession, article_id: int | None, after_id: int | None, limit: int
+    session: Reader, article_id: int | None, after_id: int | None, limit: int
 ) -> list[DbRow]:
     """Curated quotes a newer revision could not carry (anchor_status 'orphaned'), newest
     first by id (keyset), tombstones excluded."""
@@ -184,7 +185,7 @@ async def find_orphaned_quotes(
     return list((await session.execute(stmt)).all())
 
 
-async def get_quote(session: AsyncSession, quote_id: int, *, lock: bool = False) -> DbRow | None:
+async def get_quote(session: Reader, quote_id: int, *, lock: bool = False) -> DbRow | None:
     """One quote (tombstones included) with its revision body, for curation."""
     stmt = _with_speaker(
         select(
@@ -205,7 +206,7 @@ async def update_quote(session: AsyncSession, quote_id: int, values: dict[str, A
     await session.execute(update(quotes).where(quotes.c.id == quote_id).values(**values))
 
 
-async def article_exists(session: AsyncSession, article_id: int) -> bool:
+async def article_exists(session: Reader, article_id: int) -> bool:
     stmt = select(articles.c.id).where(articles.c.id == article_id)
     return (await session.execute(stmt)).first() is not None
 

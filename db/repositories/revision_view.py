@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Article, ArticleRevision
 from db.repositories import claims as claims_repo
 from db.repositories import quotes as quotes_repo
@@ -58,7 +58,7 @@ def _view(params: shaped.Params) -> Any:
     ).where(articles.c.id == shaped.param(params, "article_id", articles.c.id))
 
 
-async def revision_view(session: AsyncSession, article_id: int, number: int | None) -> Any | None:
+async def revision_view(session: Reader, article_id: int, number: int | None) -> Any | None:
     """(id, number, body, quotes, mentions, claims) of revision ``number`` of the article (its
     current one if None), or None if there is none. ``quotes``: tuples of
     ``quotes.QUOTE_COLUMNS``; ``mentions``: of ``quotes.MENTION_COLUMNS``; ``claims``: of

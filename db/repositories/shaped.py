@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
+
+from db.engine import Reader, connection_of, dialect_of
 
 Params = Mapping[str, Any]
 
@@ -84,9 +85,9 @@ def _args(names: Sequence[str], params: Params) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _compile(session: AsyncSession, stmt: Executable, params: Params) -> _Compiled:
+def _compile(session: Reader, stmt: Executable, params: Params) -> _Compiled:
     compiled = stmt.compile(  # type: ignore[attr-defined]
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+        dialect=dialect_of(session), compile_kwargs={"render_postcompile": True}
     )
     entry = _Compiled(compiled.string, tuple(compiled.positiontup or ()))
     used = {n if n in params else n.rpartition("_")[0] for n in entry.names}
@@ -113,7 +114,7 @@ class Listing:
 
 
 async def fetch_all(
-    session: AsyncSession,
+    session: Reader,
     query: str,
     build: Callable[[Params], Executable],
     params: Params,
@@ -135,6 +136,6 @@ async def fetch_all(
         if len(_compiled) >= MAX_SHAPES:  # a bound, not an LRU: shapes are few in practice
             _compiled.clear()
         _compiled[key] = entry
-    conn = await session.connection()
+    conn = await connection_of(session)
     result = await conn.exec_driver_sql(entry.sql, _args(entry.names, params))
     return list(result.all())

@@ -10,6 +10,7 @@ from sqlalchemy import Table, delete, exists, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import ArticleLshBand, Story
 from db.repositories import work_queues
 from db.repositories.articles import ARTICLE_COLUMNS, articles, outlets, revisions
@@ -130,7 +131,7 @@ async def lock_members(session: AsyncSession, story_id: int) -> None:
     )
 
 
-async def member_ids(session: AsyncSession, story_id: int) -> list[int]:
+async def member_ids(session: Reader, story_id: int) -> list[int]:
     stmt = select(articles.c.id).where(articles.c.story_id == story_id).order_by(articles.c.id)
     return [int(i) for i in (await session.execute(stmt)).scalars()]
 
@@ -165,7 +166,7 @@ async def delete_if_empty(session: AsyncSession, story_id: int) -> bool:
 
 
 async def find_related_candidates(
-    session: AsyncSession,
+    session: Reader,
     article_id: int,
     around: datetime,
     window: timedelta,

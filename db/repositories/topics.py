@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader
 from db.models import Claim, ClaimTopic, Mention, Topic
 from db.models.claims import TopicClosure
 from db.repositories import shaped
@@ -85,7 +86,7 @@ class TopicFilter:
 
 
 async def find_topics(
-    session: AsyncSession, flt: TopicFilter, *, after: str | None = None, limit: int = 50
+    session: Reader, flt: TopicFilter, *, after: str | None = None, limit: int = 50
 ) -> list[DbRow]:
     """Topics by slug, keyset-paginated on the slug (the taxonomy is ~1,100 rows: no index
     is needed for the name search or the depth)."""
@@ -110,7 +111,7 @@ async def find_topics(
     return list((await session.execute(stmt)).all())
 
 
-async def get_topic_by_code(session: AsyncSession, code: str) -> DbRow | None:
+async def get_topic_by_code(session: Reader, code: str) -> DbRow | None:
     """The topic with this IPTC code (case-insensitive); the IPTC concept itself first when a
     user topic carries the code too."""
     stmt = (
@@ -133,7 +134,7 @@ async def all_topics(session: AsyncSession) -> list[DbRow]:
     return list((await session.execute(stmt)).all())
 
 
-async def get_topic(session: AsyncSession, slug: str, *, lock: bool = False) -> DbRow | None:
+async def get_topic(session: Reader, slug: str, *, lock: bool = False) -> DbRow | None:
     stmt = _select_topics().where(topics.c.slug == slug)
     if lock:
         stmt = stmt.with_for_update(of=topics)
@@ -161,7 +162,7 @@ def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
 
 
 async def filter_topic_ids(
-    session: AsyncSession, slug_or_code: str, *, include_descendants: bool = True
+    session: Reader, slug_or_code: str, *, include_descendants: bool = True
 ) -> list[int] | None:
     """The ids a ``topic`` filter means, in one statement: the topic (by slug, else by IPTC
     code, case-insensitive) and, if asked, its descendants from the closure. None: no such

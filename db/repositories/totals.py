@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import Reader, connection_of, dialect_of
 from db.repositories import shaped
 
 
@@ -29,7 +29,7 @@ def count_statement(listing: Select[Any], at_most: int | None) -> Select[Any]:
 
 
 async def count_rows(
-    session: AsyncSession, listing: Select[Any] | shaped.Listing, *, at_most: int | None = None
+    session: Reader, listing: Select[Any] | shaped.Listing, *, at_most: int | None = None
 ) -> int:
     """The listing's rows; with ``at_most``, counting stops once it is exceeded (the answer
     is then ``at_most + 1``), so the cost is bounded by ``at_most`` rows. A
@@ -51,7 +51,7 @@ async def count_rows(
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def planner_rows(session: AsyncSession, listing: Select[Any] | shaped.Listing) -> int:
+async def planner_rows(session: Reader, listing: Select[Any] | shaped.Listing) -> int:
     """PostgreSQL's estimate of the listing's rows (``EXPLAIN``: no row is read)."""
     if isinstance(listing, shaped.Listing):
         build = listing.build
@@ -65,11 +65,11 @@ async def planner_rows(session: AsyncSession, listing: Select[Any] | shaped.List
         )
         return int(rows[0][0][0]["Plan"]["Plan Rows"])
     compiled = _unordered(listing).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+        dialect=dialect_of(session), compile_kwargs={"render_postcompile": True}
     )
     values = compiled.construct_params()
     args = tuple(values[name] for name in compiled.positiontup or ())
-    conn = await session.connection()
+    conn = await connection_of(session)
     result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}", args)
     plan = result.scalar_one()
     return int(plan[0]["Plan"]["Plan Rows"])

@@ -8,12 +8,19 @@ from sqlalchemy import text
 
 
 async def test_api_sessions_disable_parallel_query_and_set_a_timeout(app: FastAPI) -> None:
-    for factory in (app.state.session_factory, app.state.read_session_factory):
-        async with factory() as session:
-            workers = (await session.execute(text("SHOW max_parallel_workers_per_gather"))).scalar()
-            timeout = (await session.execute(text("SHOW statement_timeout"))).scalar()
-        assert workers == "0"
-        assert timeout == "10s"
+    async with app.state.session_factory() as session:
+        workers = (await session.execute(text("SHOW max_parallel_workers_per_gather"))).scalar()
+        timeout = (await session.execute(text("SHOW statement_timeout"))).scalar()
+    assert (workers, timeout) == ("0", "10s")
+    # read routes' connections (no session): the same settings, and autocommit
+    async with app.state.read_connections.connect() as conn:
+        workers = (await conn.execute(text("SHOW max_parallel_workers_per_gather"))).scalar()
+        timeout = (await conn.execute(text("SHOW statement_timeout"))).scalar()
+        # autocommit: each statement its own transaction (now() is a transaction's start)
+        first = (await conn.execute(text("SELECT now()"))).scalar()
+        second = (await conn.execute(text("SELECT now()"))).scalar()
+    assert (workers, timeout) == ("0", "10s")
+    assert first != second
 
 
 async def test_startup_objects_are_frozen_out_of_the_gc(app: FastAPI) -> None:
