@@ -48,6 +48,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="load generator (auto: wrk if on PATH, else the async httpx client)",
     )
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="API/floor pairs per endpoint, in alternating order; the median ratio is kept",
+    )
     ap.add_argument("--workers", type=int, default=2, help="server processes (API and floor)")
     ap.add_argument("--pool-size", type=int, default=5, help="connections per server process")
     ap.add_argument("--loaders", type=int, default=2, help="corpus loader processes")
@@ -71,8 +77,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         args.driver = "wrk" if shutil.which("wrk") else "httpx"
     elif args.driver == "wrk" and not shutil.which("wrk"):
         ap.error("--driver wrk: wrk is not on PATH (apt-get install wrk)")
-    if args.concurrency < 1 or args.threads < 1:
-        ap.error("--concurrency and --threads must be at least 1")
+    if args.concurrency < 1 or args.threads < 1 or args.rounds < 1:
+        ap.error("--concurrency, --threads and --rounds must be at least 1")
     return args
 
 
@@ -223,11 +229,14 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
             return wrk_driver.drive(base, ep, threads=args.threads, **kw)
         return asyncio.run(load.drive(base, ep, **kw))
 
-    api_results: dict[str, load.Result] = {}
-    floor_results: dict[str, load.Result] = {}
+    # (api, floor) results of each round, per endpoint
+    rounds: dict[str, list[tuple[load.Result | None, load.Result]]] = {}
     # Both servers are up, but only one is under load at a time: each endpoint is measured
-    # on the API and then on the floor, seconds apart, so that the ratio of one endpoint
-    # compares two measurements under the same load from the machine's other users.
+    # on the API and on the floor, seconds apart, so that the ratio of one endpoint compares
+    # two measurements under the same load from the machine's other users. With --rounds N
+    # the pair is measured N times, the order alternating (API first, then floor first), and
+    # the round with the median ratio is kept: this host's speed drifts by tens of percent
+    # within a minute, and one pair can land on either side of a drift.
     api.start()
     try:
         floor.start()
@@ -236,21 +245,26 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
             if args.only:
                 eps = [e for e in eps if e.name in args.only]
             for ep in eps:
-                if ep.api:
-                    api_results[ep.name] = drive(api.base, ep)
-                    print(
-                        f"  api   {ep.name:<26} {api_results[ep.name].rps:8.0f} req/s", flush=True
-                    )
-                floor_results[ep.name] = drive(floor.base, ep)
-                print(f"  floor {ep.name:<26} {floor_results[ep.name].rps:8.0f} req/s", flush=True)
+                for r in range(args.rounds):
+                    order = ["api", "floor"] if r % 2 == 0 else ["floor", "api"]
+                    got: dict[str, load.Result] = {}
+                    for side in order:
+                        if side == "api" and not ep.api:
+                            continue
+                        got[side] = drive(api.base if side == "api" else floor.base, ep)
+                        print(f"  {side:<5} {ep.name:<26} {got[side].rps:8.0f} req/s", flush=True)
+                    rounds.setdefault(ep.name, []).append((got.get("api"), got["floor"]))
         finally:
             floor.stop()
     finally:
         api.stop()
     rows = []
     for ep in eps:
-        a, f = api_results.get(ep.name), floor_results.get(ep.name)
+        a, f, ratios = _median_round(rounds[ep.name])
         note = ep.note
+        if len(ratios) > 1:
+            note = f"{note} ratios {min(ratios):.0%}–{max(ratios):.0%} in {len(ratios)} rounds"
+            note = note.strip()
         if a is not None and a.errors:
             note = f"{note} api errors: {a.statuses}".strip()
         if f is not None and f.errors:
@@ -265,6 +279,19 @@ def run_load(args: argparse.Namespace, url: str, params: load.Params) -> list[di
             }
         )
     return rows
+
+
+def _median_round(
+    pairs: list[tuple[load.Result | None, load.Result]],
+) -> tuple[load.Result | None, load.Result, list[float]]:
+    """The (api, floor) pair of the round with the median ratio (the lower middle one of an
+    even count), and every round's ratio."""
+    ratios = [a.rps / f.rps for a, f in pairs if a is not None and f.rps]
+    if len(ratios) < len(pairs):  # no API route, or a floor that answered nothing
+        return pairs[0][0], pairs[0][1], ratios
+    order = sorted(range(len(pairs)), key=lambda i: ratios[i])
+    a, f = pairs[order[(len(order) - 1) // 2]]
+    return a, f, ratios
 
 
 if __name__ == "__main__":
