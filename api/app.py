@@ -18,13 +18,11 @@ from api.deps import guard_v1, reject_unknown_query_params
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
-from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
 from api.middleware import (
     BodyGuardMiddleware,
     HeadAsGetMiddleware,
     RequestContextMiddleware,
-    SecurityHeadersMiddleware,
 )
 from api.openapi import complete_schema
 from api.v1 import articles, diff, health, stories
@@ -204,8 +202,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Retry-After",
             ],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -13,6 +13,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import request_id_var
+from api.metrics import request_finished, request_started
 from api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from service.values import MAX_BIGINT, MIN_BIGINT
 
@@ -46,8 +47,11 @@ async def _send_problem(
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (X-Request-ID, echoed back), logs it, and turns any
-    unhandled exception into a 500 problem without a stack trace."""
+    """The outermost layer, one for everything every response needs: gives every request an
+    id (X-Request-ID, echoed back), adds the rate-limit and security headers
+    (:func:`security_headers`), records its latency (:mod:`api.metrics`), logs it, and turns
+    any unhandled exception into a 500 problem without a stack trace. (One middleware, not
+    three: each ASGI layer and send wrapper costs every request.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,13 +66,14 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status_holder = {"status": 500, "started": False}
+        security = security_headers(scope.get("path", ""))
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 message.setdefault("headers", [])
-                extra = [(REQUEST_ID_HEADER, rid.encode())]
+                extra = [(REQUEST_ID_HEADER, rid.encode()), *security]
                 limit = scope["state"].get("rate_limit")
                 if limit is not None:  # (limit, remaining, seconds to wait)
                     extra += [
@@ -79,6 +84,7 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], *extra]
             await send(message)
 
+        request_started()
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception:
@@ -96,10 +102,13 @@ class RequestContextMiddleware:
                         request_id=rid,
                     ),
                     rid,
+                    security,
                 )
             status_holder["status"] = 500
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            seconds = time.perf_counter() - started
+            request_finished(scope, int(status_holder["status"]), seconds)
+            elapsed_ms = seconds * 1000
             logger.info(
                 "%s %s %s",
                 scope.get("method"),
@@ -294,30 +303,10 @@ DOCS_CSP = (
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 
 
-class SecurityHeadersMiddleware:
-    """nosniff, no framing, no referrer, and a Content-Security-Policy on every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
-        csp = DOCS_CSP if docs else API_CSP
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *SECURITY_HEADERS,
-                    (b"content-security-policy", csp),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """nosniff, no framing, no referrer, and the Content-Security-Policy for ``path``."""
+    docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
+    return [*SECURITY_HEADERS, (b"content-security-policy", DOCS_CSP if docs else API_CSP)]
 
 
 class HeadAsGetMiddleware:

@@ -76,6 +76,9 @@ async def test_unexpected_error_is_500_problem_without_traceback(
     assert r.headers["content-type"] == PROBLEM
     assert "secret" not in r.text and "Traceback" not in r.text
     assert r.json()["request_id"] == r.headers["x-request-id"]
+    # the last-resort answer carries the security headers too
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
