@@ -218,9 +218,16 @@ async def list_claims(
         after = decode_cursor(
             query.cursor, kind, (datetime, int) if query.sort == "date" else (float, int)
         )
+    # A topic tree is resolved inside the page statement (one round trip), unless the count
+    # (whose estimate wants the tree as a list) or the topic alone is asked for.
+    topic_ref = (
+        query.topic
+        if query.topic is not None and query.include_descendants and count is None
+        else None
+    )
     topic_ids = (
         await resolve_topic_ids(session, query.topic, include_descendants=query.include_descendants)
-        if query.topic is not None
+        if query.topic is not None and topic_ref is None
         else None
     )
     await require_referenced(
@@ -241,6 +248,7 @@ async def list_claims(
         return Page.empty(count)
     flt = repo.ClaimFilter(
         topic_ids=topic_ids,
+        topic_ref=topic_ref,
         claimant_ids=claimant_ids,
         claimant_outlet=claimant_outlet,
         article_id=query.article_id,
@@ -253,6 +261,8 @@ async def list_claims(
         cluster_id=query.cluster_id,
     )
     rows = await repo.find_claims(session, flt, sort=query.sort, after=after, limit=query.limit + 1)
+    if topic_ref is not None and not rows:
+        await resolve_topic_ids(session, topic_ref)  # no claims, or no such topic (404)?
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]

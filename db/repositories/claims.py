@@ -31,6 +31,7 @@ from db.models import Article, ArticleRevision, Claim, ClaimTopic, Entity, Menti
 from db.models.claims import ClaimCluster
 from db.repositories import shaped
 from db.repositories.filters import filter_params, page_limit, where_shared_filters
+from db.repositories.topics import topic_tree_subquery
 
 claims: Table = Claim.__table__  # type: ignore[assignment]
 claim_topics: Table = ClaimTopic.__table__  # type: ignore[assignment]
@@ -122,6 +123,8 @@ def claims_of_revision(revision_id: ColumnElement[int]) -> Any:
 @dataclass(frozen=True, slots=True)
 class ClaimFilter:
     topic_ids: Sequence[int] | None = None  # already expanded to descendants
+    # or a topic's slug or IPTC code, expanded to its descendants inside the statement
+    topic_ref: str | None = None
     claimant_ids: Sequence[int] | None = None  # every entity id (merged ones included)
     # the reporter's own assertions: claimant_text is the outlet's name, no entity
     claimant_outlet: str | None = None
@@ -170,6 +173,18 @@ def _apply(stmt: Any, params: shaped.Params, *, for_estimate: bool = False) -> A
             select(p("topic_ids", ARRAY(BigInteger))).scalar_subquery(),
             ARRAY(BigInteger),
         )
+        stmt = stmt.where(
+            select(claim_topics.c.claim_id)
+            .where(
+                claim_topics.c.claim_id == claims.c.id,
+                claim_topics.c.topic_id == any_(tree),
+            )
+            .exists()
+        )
+    if "topic_ref" in params:
+        # the topic tree resolved inside this statement (one round trip for claims by
+        # topic); a reference naming no topic matches nothing (the caller tells it apart)
+        tree = topic_tree_subquery(p("topic_ref", topics.c.slug))
         stmt = stmt.where(
             select(claim_topics.c.claim_id)
             .where(

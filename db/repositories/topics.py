@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,15 +154,10 @@ async def get_topic(session: Reader, slug: str, *, lock: bool = False) -> DbRow 
     return (await session.execute(stmt)).first()
 
 
-def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
-    wanted = shaped.param(params, "topic", topics.c.slug)
-    descendants = (
-        select(func.array_agg(closure.c.descendant_id))
-        .where(closure.c.ancestor_id == topics.c.id)
-        .scalar_subquery()
-    )
+def _topic_by_ref(wanted: Any) -> Any:
+    """The topic a ``topic`` filter names: by slug, else by IPTC code (case-insensitive)."""
     return (
-        select(topics.c.id, descendants if include_descendants else topics.c.id)
+        select(topics.c.id)
         .where(
             or_(
                 topics.c.slug == wanted,
@@ -157,7 +165,30 @@ def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
             )
         )
         .order_by((topics.c.slug == wanted).desc(), topics.c.id)
-        .limit(page_limit(1))
+        # inline as page_limit's, under a name of its own: this select is also a subquery
+        # of a page statement, whose page_limit would otherwise be written here too
+        .limit(bindparam("one_topic", 1, literal_execute=True))
+    )
+
+
+def topic_tree_subquery(wanted: Any) -> Any:
+    """The ids of the topic ``wanted`` names and its descendants, as one array (NULL when it
+    names none), for a statement that filters by topic without a round trip of its own."""
+    topic = _topic_by_ref(wanted).scalar_subquery()
+    tree = select(func.array_agg(closure.c.descendant_id)).where(closure.c.ancestor_id == topic)
+    return cast(tree.scalar_subquery(), ARRAY(BigInteger))
+
+
+def _filter_topic_ids(params: shaped.Params, include_descendants: bool) -> Any:
+    wanted = shaped.param(params, "topic", topics.c.slug)
+    descendants = (
+        select(func.array_agg(closure.c.descendant_id))
+        .where(closure.c.ancestor_id == topics.c.id)
+        .scalar_subquery()
+    )
+    by_ref = _topic_by_ref(wanted)
+    return by_ref.with_only_columns(
+        topics.c.id, descendants if include_descendants else topics.c.id
     )
 
 

@@ -58,7 +58,7 @@ async def test_revision_diff_is_one_statement(
     assert len(sent) == 5, sent
 
 
-async def test_claims_by_topic_is_two_statements(
+async def test_claims_by_topic_is_one_statement(
     annotated: None, app: FastAPI, anon_client: httpx.AsyncClient
 ) -> None:
     first = (await anon_client.get("/v1/claims")).json()["items"][0]
@@ -67,7 +67,16 @@ async def test_claims_by_topic_is_two_statements(
         r = await anon_client.get("/v1/claims", params={"topic": topic})
     items = r.json()["items"]
     assert r.status_code == 200 and items and all(i["topics"] for i in items)
-    assert len(sent) == 2, sent  # the topic tree, then the page with each claim's topics
+    assert len(sent) == 1, sent  # the page, its topic tree and each claim's topics in one
+    # an empty page asks once more whether the topic exists: empty list or 404
+    with statements(app) as sent:
+        r = await anon_client.get("/v1/claims", params={"topic": topic, "until": "1900-01-01"})
+    assert r.status_code == 200 and r.json()["items"] == []
+    assert len(sent) == 2, sent
+    with statements(app) as sent:
+        r = await anon_client.get("/v1/claims", params={"topic": "no-such-topic-anywhere"})
+    assert r.status_code == 404 and r.json()["parameter"] == "topic"
+    assert len(sent) == 2, sent
 
 
 async def test_articles_list_is_one_statement_plus_filters_and_total(
