@@ -514,23 +514,7 @@ async def execute_runs(
     return [outcome[r] for r in run_ids]
 
 
-_ACCT = [0.0]
-
-
 def _annotate_each(annotator: Annotator, texts: list[str]) -> list[Annotations | Exception]:
-    import os as _o
-    import time as _t
-
-    _c = _t.thread_time()
-    try:
-        return _annotate_each2(annotator, texts)
-    finally:
-        _ACCT[0] += _t.thread_time() - _c
-        with open(f"/tmp/diag/acct.{_o.getpid()}", "w") as _f:
-            _f.write(f"{_ACCT[0]:.2f} {_t.process_time():.2f}\n")
-
-
-def _annotate_each2(annotator: Annotator, texts: list[str]) -> list[Annotations | Exception]:
     """The annotations of each text, or the exception the pipeline raised on it: all texts
     in one batch (``annotate_many``) when none fails, else one by one to find the culprit."""
     many = getattr(annotator, "annotate_many", None)
