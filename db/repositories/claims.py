@@ -162,29 +162,22 @@ def _apply(stmt: Any, params: shaped.Params, *, for_estimate: bool = False) -> A
             )
             .exists()
         )
-    elif "topic_ids" in params:
-        # EXISTS with one array parameter: the statement text (hence the prepared statement
-        # and its cached generic plan) is the same for every topic tree. An IN list of
-        # N parameters made a new statement per tree size, planned afresh every time.
-        # The array goes through a scalar subquery so that custom and generic plans cost
-        # the same: otherwise PostgreSQL 18 (the embedded server) keeps re-planning this
-        # join on every request (7 ms), as 15 did before LIMIT was inlined.
-        tree = cast(
-            select(p("topic_ids", ARRAY(BigInteger))).scalar_subquery(),
-            ARRAY(BigInteger),
-        )
-        stmt = stmt.where(
-            select(claim_topics.c.claim_id)
-            .where(
-                claim_topics.c.claim_id == claims.c.id,
-                claim_topics.c.topic_id == any_(tree),
+    elif "topic_ids" in params or "topic_ref" in params:
+        if "topic_ids" in params:
+            # EXISTS with one array parameter: the statement text (hence the prepared
+            # statement and its cached generic plan) is the same for every topic tree. An IN
+            # list of N parameters made a new statement per tree size, planned afresh every
+            # time. The array goes through a scalar subquery so that custom and generic plans
+            # cost the same: otherwise PostgreSQL 18 (the embedded server) keeps re-planning
+            # this join on every request (7 ms), as 15 did before LIMIT was inlined.
+            tree = cast(
+                select(p("topic_ids", ARRAY(BigInteger))).scalar_subquery(),
+                ARRAY(BigInteger),
             )
-            .exists()
-        )
-    if "topic_ref" in params:
-        # the topic tree resolved inside this statement (one round trip for claims by
-        # topic); a reference naming no topic matches nothing (the caller tells it apart)
-        tree = topic_tree_subquery(p("topic_ref", topics.c.slug))
+        else:
+            # the topic tree resolved inside this statement (one round trip for claims by
+            # topic); a reference naming no topic matches nothing (the caller tells it apart)
+            tree = topic_tree_subquery(p("topic_ref", topics.c.slug))
         stmt = stmt.where(
             select(claim_topics.c.claim_id)
             .where(
