@@ -267,24 +267,38 @@ async def link_known_people(session: AsyncSession, found: Sequence[Entity]) -> d
     Returns entity key -> existing entity id; unlinked keys are absent."""
     people = [e for e in found if e.type == "PERSON" and _name_words(e.name) >= 2]
     known = await repo.existing_keys(session, [e.key for e in people], "PERSON")
-    linked: dict[str, int] = {}
+    todo: list[tuple[Entity, tuple[str, ...], list[str]]] = []
     for person in people:
         if person.key in known:
             continue
         words = name_tokens(person.name, "PERSON")
-        surnames = [w for w in words[1:] if w not in NAME_PARTICLES and len(w) > 1]
-        if not surnames:
-            continue
-        rows = await repo.people_sharing_a_word(
-            session, " | ".join(dict.fromkeys(surnames)), LINK_CANDIDATE_LIMIT + 1
+        surnames = list(
+            dict.fromkeys(w for w in words[1:] if w not in NAME_PARTICLES and len(w) > 1)
         )
-        if len(rows) > LINK_CANDIDATE_LIMIT:
+        if surnames:
+            todo.append((person, words, surnames))
+    # every surname of the batch in one statement; a word shared by more than the limit
+    # makes every name with it too common to link, so LIMIT + 1 rows per word decide exactly
+    by_word = await repo.people_sharing_words(
+        session, [w for _, _, s in todo for w in s], LINK_CANDIDATE_LIMIT + 1
+    )
+    renamed: dict[int, str] = {}  # a stored person given a fuller name by an earlier one here
+    linked: dict[str, int] = {}
+    for person, words, surnames in todo:
+        candidates = {int(r.id): str(r.name) for w in surnames for r in by_word.get(w, ())}
+        if len(candidates) > LINK_CANDIDATE_LIMIT:
             continue
-        fits = [r for r in rows if _name_words(r.name) >= 2 and same_person(person.name, r.name)]
+        names = {i: renamed.get(i, n) for i, n in candidates.items()}
+        fits = [
+            i
+            for i, n in sorted(names.items())
+            if _name_words(n) >= 2 and same_person(person.name, n)
+        ]
         if len(fits) != 1:
             continue
         match = fits[0]
-        linked[person.key] = int(match.id)
-        if len(words) > len(name_tokens(match.name, "PERSON")):
-            await repo.set_name(session, int(match.id), person.name, name_key(person.name))
+        linked[person.key] = match
+        if len(words) > len(name_tokens(names[match], "PERSON")):
+            await repo.set_name(session, match, person.name, name_key(person.name))
+            renamed[match] = person.name
     return linked

@@ -293,23 +293,55 @@ async def delete_alias(session: AsyncSession, entity_ids: Sequence[int], alias_i
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def people_sharing_a_word(session: AsyncSession, words_query: str, limit: int) -> list[DbRow]:
-    """Surviving PERSON entities with an alias (theirs or of an entity merged into them)
-    containing one of the words of ``words_query`` (a ``to_tsquery`` text such as
-    ``'ortega | marin'``): the candidates for linking a name seen in a new article.
-    Rows: id, key, name."""
-    roots = _matching_roots(words_query).subquery("roots")
-    stmt = (
-        select(entities.c.id, entities.c.key, entities.c.name)
-        .where(
-            entities.c.id.in_(select(roots.c.id)),
-            entities.c.type == "PERSON",
-            entities.c.merged_into_id.is_(None),
-        )
-        .order_by(entities.c.id)
-        .limit(limit)
+# One statement for every surname of a batch (service.entities.link_known_people). The
+# matching aliases are found once (the GIN index on to_tsvector('simple', normalized) with
+# an OR of all the words) and MATERIALIZED, so their tsvectors are computed once; only then
+# is each word matched against them. Inlined into a join, PostgreSQL with the stale
+# statistics of a store that is filling up (an archive's first load: the tables looked empty
+# at the last ANALYZE) ran a seq scan of the aliases for every person entity, 1 s a lookup.
+_PEOPLE_SHARING_A_WORD = text(
+    """
+    WITH words(word) AS (SELECT DISTINCT unnest(CAST(:words AS text[]))),
+    hits AS MATERIALIZED (
+        SELECT to_tsvector('simple'::regconfig, a.normalized) AS tsv,
+               coalesce(m.merged_into_id, m.id) AS root
+        FROM entity_aliases a JOIN entities m ON m.id = a.entity_id
+        WHERE to_tsvector('simple'::regconfig, a.normalized)
+              @@ to_tsquery('simple'::regconfig, :any_word)
+    ),
+    pairs AS MATERIALIZED (
+        SELECT DISTINCT w.word, h.root
+        FROM hits h JOIN words w ON h.tsv @@ to_tsquery('simple'::regconfig, w.word)
+    ),
+    ranked AS (
+        SELECT p.word, e.id, e.key, e.name,
+               row_number() OVER (PARTITION BY p.word ORDER BY e.id) AS n
+        FROM pairs p JOIN entities e ON e.id = p.root
+        WHERE e.type = 'PERSON' AND e.merged_into_id IS NULL
     )
-    return list((await session.execute(stmt)).all())
+    SELECT word, id, key, name FROM ranked WHERE n <= :per_word ORDER BY word, id
+    """
+)
+
+
+async def people_sharing_words(
+    session: AsyncSession, words: Sequence[str], per_word: int
+) -> dict[str, list[DbRow]]:
+    """For each of ``words`` (normalised name words, :func:`nlp.entities.name_tokens`), the
+    surviving PERSON entities with an alias (theirs or of an entity merged into them)
+    containing it, lowest id first, at most ``per_word`` of them: the candidates for linking
+    names seen in new articles. Rows: id, key, name; a word nobody has is absent."""
+    unique = sorted(set(words))
+    if not unique:
+        return {}
+    result = await session.execute(
+        _PEOPLE_SHARING_A_WORD,
+        {"words": unique, "any_word": " | ".join(unique), "per_word": per_word},
+    )
+    found: dict[str, list[DbRow]] = {}
+    for row in result:
+        found.setdefault(str(row.word), []).append(row)
+    return found
 
 
 async def existing_keys(session: AsyncSession, keys: Sequence[str], type_: str) -> set[str]:
