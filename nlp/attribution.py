@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from nlp.entities import EntityIndex, name_gender, name_tokens
+from nlp.lemmas import lemma_of
 from nlp.lexicon import (
     CLAUSE_ONLY_VERBS,
     CONTENT_STOP_WORDS,
@@ -176,7 +177,7 @@ def _person_roles(doc: Doc, ents: EntityIndex) -> list[tuple[int, str, frozenset
                 if t.i in range(ts, te) or t.is_punct or t.is_space:
                     continue
                 if abs(t.i - tok.i) <= limit:
-                    words.add(_role(t.lemma_.lower()))
+                    words.add(_role(lemma_of(t).lower()))
 
         for child in root.children:
             if child.i in range(ts, te):
@@ -185,7 +186,7 @@ def _person_roles(doc: Doc, ents: EntityIndex) -> list[tuple[int, str, frozenset
                 add_np(child, words, ts, te)
         if root.dep_ in {"appos", "compound"} and root.head.pos_ in {"NOUN", "PROPN"}:
             head = root.head
-            words.add(_role(head.lemma_.lower()))
+            words.add(_role(lemma_of(head).lower()))
             for child in head.children:
                 if child.dep_ in {"compound", "amod", "nmod"} and child.i != root.i:
                     add_np(child, words, ts, te, 6)
@@ -197,7 +198,7 @@ def _person_roles(doc: Doc, ents: EntityIndex) -> list[tuple[int, str, frozenset
             and doc[i].pos_ in {"NOUN", "PROPN", "ADJ"}
             and doc[i].ent_type_ != "PERSON"
         ):
-            words.add(_role(doc[i].lemma_.lower()))
+            words.add(_role(lemma_of(doc[i]).lower()))
             i -= 1
         if words:
             out.append((ts, key, frozenset(words)))
@@ -218,7 +219,7 @@ def _np_range(head: Token) -> tuple[int, int]:
             child.dep_ == "prep"
             and child.i == end
             and child.lower_ in {"for", "of", "at"}
-            and head.lemma_.lower() in PERSON_ROLE_NOUNS
+            and lemma_of(head).lower() in PERSON_ROLE_NOUNS
         ):
             end = child.right_edge.i + 1  # "a spokesman for the ministry"
     if head.pos_ == "PROPN":  # a name the parser split: "the Harbour | Gazette reported"
@@ -263,14 +264,14 @@ def _entity_in(state: _State, tokens: list[Token], prefer_person: bool) -> Token
 
 
 def _resolve_person_role(state: _State, head: Token) -> str | None:
-    role = _role(head.lemma_.lower())
+    role = _role(lemma_of(head).lower())
     modifiers = {
-        _role(t.lemma_.lower())
+        _role(lemma_of(t).lower())
         for t in head.subtree
         if t.i != head.i and not t.is_punct and t.pos_ in {"PROPN", "NOUN", "ADJ"}
     }
     # "A Dow spokeswoman", "a spokesman for the ministry": only someone of that organisation
-    orgs = {_role(t.lemma_.lower()) for t in _org_modifiers(state, head)}
+    orgs = {_role(lemma_of(t).lower()) for t in _org_modifiers(state, head)}
     best: tuple[int, int, str] | None = None
     for tok_i, key, words in state.roles:
         if role not in words or (orgs and not orgs & words):
@@ -312,7 +313,7 @@ def _org_modifiers(state: _State, head: Token) -> list[Token]:
             return False
         # an organisation noun, or a word of an organisation named in the article ("a
         # spokeswoman for the trust" after "Brightmoor Health Trust")
-        return t.lemma_.lower() in ORG_ROLE_NOUNS or _resolve_org_role(state, t) is not None
+        return lemma_of(t).lower() in ORG_ROLE_NOUNS or _resolve_org_role(state, t) is not None
 
     return [t for t in toks if is_org(t)]
 
@@ -331,7 +332,7 @@ def _latest_org(state: _State, head: Token) -> str | None:
 
 
 def _resolve_org_role(state: _State, head: Token) -> str | None:
-    noun = head.lemma_.lower()
+    noun = lemma_of(head).lower()
     best: tuple[int, str] | None = None
     for ts, _te, key in state.ents.mention_tokens:
         entity = state.ents.entities[key]
@@ -412,7 +413,7 @@ def _person_cands(state: _State) -> list[_Cand]:
     for t in doc:
         if t.pos_ != "NOUN" or t.tag_ != "NN" or t.i in ents.token_key or t.dep_ == "compound":
             continue
-        lemma = t.lemma_.lower()
+        lemma = lemma_of(t).lower()
         if not (
             lemma in PERSON_ROLE_NOUNS or lemma in _UNNAMED_PERSON_NOUNS or lemma in GENDERED_WORDS
         ):
@@ -628,9 +629,9 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
             t = _entity_in(state, list(child.subtree), prefer_person=True)
             if t is not None and state.ents.type_of(state.ents.token_key[t.i]) == "PERSON":
                 return state.ents.token_key[t.i]
-    if head.pos_ == "NOUN" and head.lemma_.lower() in _FINDING_NOUNS - DOCUMENT_NOUNS:
+    if head.pos_ == "NOUN" and lemma_of(head).lower() in _FINDING_NOUNS - DOCUMENT_NOUNS:
         return _finding_issuer(state, head)
-    if head.pos_ == "NOUN" and head.lemma_.lower() not in PERSON_ROLE_NOUNS:
+    if head.pos_ == "NOUN" and lemma_of(head).lower() not in PERSON_ROLE_NOUNS:
         # "The drivers' union, Unite Transit," / "The chipmaker Valtronic" / "The island
         # nation of Tavalu": a common noun named by its appositive or of-phrase
         for child in head.children:
@@ -647,7 +648,7 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
         key = state.ents.lookup(state.doc[a:b].text)
         if key is not None:
             return key
-    lemma = head.lemma_.lower()
+    lemma = lemma_of(head).lower()
     plural = head.tag_ in {"NNS", "NNPS"}
     if lemma in PERSON_ROLE_NOUNS and not plural:
         key = _resolve_person_role(state, head)
@@ -659,7 +660,7 @@ def _resolve_noun(state: _State, head: Token) -> str | None:
             key = state.ents.token_key.get(t.i)
             if key is None:
                 key = _resolve_org_role(state, t)
-            if key is None and t.lemma_.lower() in _GENERIC_ORG_NOUNS:
+            if key is None and lemma_of(t).lower() in _GENERIC_ORG_NOUNS:
                 key = _latest_org(state, t)  # "a spokesman for the company"
             if key is not None:
                 return key
@@ -756,25 +757,25 @@ def _infinitive_content(verb: Token, inf: Token) -> tuple[int, int]:
 
 
 def _is_cue_verb(t: Token) -> bool:
-    lemma = t.lemma_.lower()
+    lemma = lemma_of(t).lower()
     if lemma in PHRASAL_CUES:
         return any(c.dep_ == "prt" and c.lower_ == PHRASAL_CUES[lemma] for c in t.children)
     if lemma in INFINITIVE_ONLY_VERBS:
         return _infinitive_of(t) is not None and (
             lemma != "call" or any(c.dep_ == "prep" and c.lower_ == "on" for c in t.children)
         )
-    if t.dep_ == "acl" and t.head.lemma_.lower() in DOCUMENT_NOUNS:
+    if t.dep_ == "acl" and lemma_of(t.head).lower() in DOCUMENT_NOUNS:
         return lemma in DOCUMENT_PARTICIPLES  # "a statement saying", "a report showing"
     if lemma in _FINDING_VERBS and lemma not in SPEECH_VERBS:  # "The report found that ..."
         return any(c.dep_ == "ccomp" for c in t.children) and any(
-            c.dep_ == "nsubj" and c.lemma_.lower() in _FINDING_NOUNS for c in t.children
+            c.dep_ == "nsubj" and lemma_of(c).lower() in _FINDING_NOUNS for c in t.children
         )
     return lemma in SPEECH_VERBS
 
 
 def _nominal_cue(t: Token) -> tuple[Token, tuple[int, int]] | None:
     """(source, content) of a noun cue with a clause: "the governor's announcement that ..."."""
-    if t.pos_ != "NOUN" or t.lemma_.lower() not in NOMINAL_CUES or t.tag_ == "NNS":
+    if t.pos_ != "NOUN" or lemma_of(t).lower() not in NOMINAL_CUES or t.tag_ == "NNS":
         return None
     clause = None
     for child in t.rights:
@@ -810,7 +811,7 @@ def _find_source(verb: Token) -> Token | None:
         return next((c for c in reversed(subjects) if c.pos_ == "PROPN"), subjects[0])
     # "said Matthew Miller" sometimes parsed as an object or attribute of the verb; never
     # the addressee of tell/inform/... ("she told The Ledger") or a date ("argued Sunday")
-    if verb.lemma_.lower() not in _ADDRESSEE_VERBS:
+    if lemma_of(verb).lower() not in _ADDRESSEE_VERBS:
         for child in verb.rights:
             if (
                 child.dep_ in {"dobj", "attr", "npadvmod", "appos"}
@@ -819,7 +820,7 @@ def _find_source(verb: Token) -> Token | None:
             ):
                 return child
     head = verb.head
-    if verb.dep_ == "acl" and head.lemma_.lower() in DOCUMENT_NOUNS:
+    if verb.dep_ == "acl" and lemma_of(head).lower() in DOCUMENT_NOUNS:
         # "The firm issued a statement saying ...": the issuer, else the document itself
         poss = next((c for c in head.children if c.dep_ == "poss"), None)
         if poss is not None:
@@ -837,18 +838,18 @@ def _find_source(verb: Token) -> Token | None:
         # with the cue as a participle of a noun phrase: the phrase that can speak is the source
         return final_source
     if verb.dep_ in {"advcl", "xcomp", "conj", "pcomp", "acl"} and head.i != verb.i:
-        if head.lemma_ == "cite":  # "cited Russian officials as saying"
+        if lemma_of(head) == "cite":  # "cited Russian officials as saying"
             for child in head.children:
                 if child.dep_ == "dobj":
                     return child
-        if verb.dep_ == "pcomp" and head.head.lemma_ == "cite":
+        if verb.dep_ == "pcomp" and lemma_of(head.head) == "cite":
             for child in head.head.children:
                 if child.dep_ == "dobj":
                     return child
         if head.pos_ not in {"VERB", "AUX"}:
             return None
         outer = head.head
-        if head.dep_ == "ccomp" and outer.lemma_ in SPEECH_VERBS and verb.tag_ == "VBG":
+        if head.dep_ == "ccomp" and lemma_of(outer) in SPEECH_VERBS and verb.tag_ == "VBG":
             # "X said W will monitor ..., reminding ...": X reminds, not W
             return _find_source(outer)
         if (
@@ -868,7 +869,7 @@ def _find_source(verb: Token) -> Token | None:
 
 def _could_speak(noun: Token) -> bool:
     """Could this noun be a source: a name, a person or organisation noun, a document?"""
-    lemma = noun.lemma_.lower()
+    lemma = lemma_of(noun).lower()
     return (
         noun.pos_ in {"PROPN", "PRON"}
         or bool(noun.ent_type_)
@@ -892,7 +893,7 @@ def _misparsed_final_cue(verb: Token) -> Token | None:
     head = verb.head
     if verb.dep_ != "acl" or head.i >= verb.i or verb.tag_ not in {"VBD", "VBZ", "VBP", "VBN"}:
         return None
-    if verb.lemma_.lower() not in SPEECH_VERBS:
+    if lemma_of(verb).lower() not in SPEECH_VERBS:
         return None
     if any(c.dep_ not in _ADJUNCT_DEPS for c in verb.children):
         return None
@@ -915,8 +916,8 @@ def _misparsed_final_cue(verb: Token) -> Token | None:
 def _content_range(verb: Token, sent: Span, cue_tokens: set[int]) -> tuple[int, int] | None:
     """Token range of what the cue reports."""
     comps = [c for c in verb.children if c.dep_ in _CLAUSE_COMP]
-    inf = _infinitive_of(verb) if verb.lemma_.lower() in INFINITIVE_CUES else None
-    if inf is not None and inf.lemma_.lower() in _ANONYMITY and inf.tag_ == "VBN":
+    inf = _infinitive_of(verb) if lemma_of(verb).lower() in INFINITIVE_CUES else None
+    if inf is not None and lemma_of(inf).lower() in _ANONYMITY and inf.tag_ == "VBN":
         return None  # "who asked not to be named"
     if inf is not None and (not comps or inf in comps):
         return _infinitive_content(verb, inf)
@@ -1011,7 +1012,7 @@ def _speaker_like(state: _State, verb: Token) -> bool:
     subj = next((c for c in verb.children if c.dep_ in _SUBJ), None)
     if subj is None:
         return False
-    lemma = subj.lemma_.lower()
+    lemma = lemma_of(subj).lower()
     return (
         subj.i in state.ents.token_key
         or subj.pos_ in {"PRON", "PROPN"}
@@ -1219,15 +1220,15 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             and t.dep_ not in {"amod", "aux", "auxpass"}
             and _is_cue_verb(t)
             and not any(c.dep_ in {"agent", "auxpass", "nsubjpass", "neg"} for c in t.children)
-            and not (t.dep_ == "xcomp" and t.head.lemma_ in NEGATING_HEADS)
+            and not (t.dep_ == "xcomp" and lemma_of(t.head) in NEGATING_HEADS)
         ):
             end_tok = t
-            particle = PHRASAL_CUES.get(t.lemma_.lower())
+            particle = PHRASAL_CUES.get(lemma_of(t).lower())
             if particle and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == particle:
                 end_tok = doc[t.i + 1]  # "pointed out"
             cue = _Cue(t, end_tok, _find_source(t), None)
             cue.infinitive = (
-                t.lemma_.lower() in INFINITIVE_CUES
+                lemma_of(t).lower() in INFINITIVE_CUES
                 and _infinitive_of(t) is not None
                 and not any(c.dep_ in _CLAUSE_COMP for c in t.children)
             )
@@ -1272,7 +1273,7 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
                 and other.token.head.i not in cue_index
                 and a <= other.token.head.i < other.token.i
                 and not any(ch.dep_ in _SUBJ for ch in other.token.children)
-                and other.token.lemma_.lower() in SPEECH_VERBS
+                and lemma_of(other.token).lower() in SPEECH_VERBS
                 and c.token.lower_ != "according"
                 and (other.infinitive or any(ch.dep_ == "ccomp" for ch in other.token.children))
                 and not _speaker_like(state, other.token.head)
@@ -1438,12 +1439,12 @@ def attribute(doc: Doc, ents: EntityIndex, quotes: list[QuoteSpan]) -> list[Quot
             elif (
                 has_verb
                 and _words(doc, a, b) >= 3
-                and (c.infinitive or c.token.lemma_ not in DIRECT_ONLY_VERBS)
+                and (c.infinitive or lemma_of(c.token) not in DIRECT_ONLY_VERBS)
             ):
                 kind, conf = "indirect", 0.7 if not c.nominal else 0.6
             else:
                 continue
-            if c.token.lemma_ in CLAUSE_ONLY_VERBS and not has_verb:
+            if lemma_of(c.token) in CLAUSE_ONLY_VERBS and not has_verb:
                 continue
             sp = speaker_of(c)
             if sp is None or sp.key is None:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from spacy.tokens import Doc, Span
 
 from nlp.claims_model import ClaimsModel, load_model, sigmoid
+from nlp.lemmas import lemma_of
 from nlp.lexicon import SPEECH_VERBS
 from nlp.topics import classify
 from nlp.types import Claim, Mention, Quote, TopicDef
@@ -152,9 +153,9 @@ def sentence_features(
             number = 1.0
         if lower in HEDGE_WORDS:
             hedges += 1
-        lemma = t.lemma_.lower()
         if t.pos_ in ("VERB", "AUX"):
             has_verb = 1.0
+            lemma = lemma_of(t).lower()
             if lemma in SPEECH_VERBS and t.pos_ == "VERB":
                 attributed = 1.0
             if lemma in COMMITMENT_LEMMAS:

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from spacy.tokens import Span
 
+from nlp.lemmas import lemma_of
+
 MODEL_FORMAT = "article-store claims model v1"
 MODEL_RESOURCE = "claims_model.json.gz"
 BLOCKS = ("word", "char", "entword", "tag", "dep")
@@ -88,7 +90,7 @@ def _token_sequences(sent: Span) -> tuple[list[str], list[str], list[str], list[
         dep = t.dep_
         deps.append(f"{dep}:{t.pos_}>{t.head.pos_}")
         if dep in _LEMMA_DEPS:
-            deps.append(f"{dep}={t.lemma_.lower()}")
+            deps.append(f"{dep}={lemma_of(t).lower()}")
     return words, entword, tags, deps
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
+from nlp.lemmas import lemma_of
 from nlp.lexicon import (
     ACRONYM_STOPWORDS,
     GENDERED_WORDS,
@@ -372,11 +373,11 @@ def _with_missed_orgs(doc: Doc, raw: list[EntityMention]) -> list[EntityMention]
         if head.i in covered or head.pos_ != "PROPN" or not head.text[:1].isupper():
             continue
         if head.dep_ in {"nsubj", "nsubjpass"}:
-            speaks = head.head.pos_ == "VERB" and head.head.lemma_.lower() in SPEECH_VERBS
+            speaks = head.head.pos_ == "VERB" and lemma_of(head.head).lower() in SPEECH_VERBS
         elif head.dep_ in {"appos", "conj"}:  # a comma-led conj is an apposition misparsed
             speaks = (
                 head.head.pos_ == "NOUN"
-                and head.head.lemma_.lower() in ORG_ROLE_NOUNS
+                and lemma_of(head.head).lower() in ORG_ROLE_NOUNS
                 and doc[head.left_edge.i - 1].text == ","
                 and not any(t.dep_ == "cc" for t in doc[head.head.i + 1 : head.left_edge.i])
             )
@@ -451,7 +452,7 @@ def _names_an_organisation(doc: Doc, m: EntityMention) -> bool:
     last, nxt = doc[m.tok_end - 1], doc[m.tok_end]
     return (
         nxt.pos_ == "NOUN"
-        and nxt.lemma_.lower() in ORG_ROLE_NOUNS
+        and lemma_of(nxt).lower() in ORG_ROLE_NOUNS
         and last.dep_ == "compound"
         and last.head.i == nxt.i
     )

