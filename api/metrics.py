@@ -56,13 +56,9 @@ ERRORS = Counter(
 
 def _route_template(scope: Scope) -> str:
     """The matched route's template, never the raw path."""
-    # the route Starlette matched (the app's own routes, api.app.add_routes); a route behind
-    # an included router: FastAPI's effective context; else what api.deps recorded
-    route = scope.get("route")
-    path = getattr(route, "path_format", None)
-    if not path:
-        ctx = (scope.get("fastapi") or {}).get("effective_route_context")
-        path = getattr(ctx, "path_format", None)
+    # the route Starlette matched (every route is the app's own, api.app.add_routes); else
+    # what api.deps recorded
+    path = getattr(scope.get("route"), "path_format", None)
     if path:
         return str(path)
     state = scope.get("state") or {}

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
+    Integer,
     String,
     Table,
     and_,
@@ -293,35 +295,48 @@ async def delete_alias(session: AsyncSession, entity_ids: Sequence[int], alias_i
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# One statement for every surname of a batch (service.entities.link_known_people). The
-# matching aliases are found once (the GIN index on to_tsvector('simple', normalized) with
-# an OR of all the words) and MATERIALIZED, so their tsvectors are computed once; only then
-# is each word matched against them. Inlined into a join, PostgreSQL with the stale
-# statistics of a store that is filling up (an archive's first load: the tables looked empty
-# at the last ANALYZE) ran a seq scan of the aliases for every person entity, 1 s a lookup.
-_PEOPLE_SHARING_A_WORD = text(
-    """
-    WITH words(word) AS (SELECT DISTINCT unnest(CAST(:words AS text[]))),
-    hits AS MATERIALIZED (
-        SELECT to_tsvector('simple'::regconfig, a.normalized) AS tsv,
-               coalesce(m.merged_into_id, m.id) AS root
-        FROM entity_aliases a JOIN entities m ON m.id = a.entity_id
-        WHERE to_tsvector('simple'::regconfig, a.normalized)
-              @@ to_tsquery('simple'::regconfig, :any_word)
-    ),
-    pairs AS MATERIALIZED (
-        SELECT DISTINCT w.word, h.root
-        FROM hits h JOIN words w ON h.tsv @@ to_tsquery('simple'::regconfig, w.word)
-    ),
-    ranked AS (
-        SELECT p.word, e.id, e.key, e.name,
-               row_number() OVER (PARTITION BY p.word ORDER BY e.id) AS n
-        FROM pairs p JOIN entities e ON e.id = p.root
-        WHERE e.type = 'PERSON' AND e.merged_into_id IS NULL
+def _people_sharing_words_statement() -> Any:
+    """One statement for every surname of a batch (service.entities.link_known_people). The
+    matching aliases (:func:`_matching_roots` with an OR of all the words: the GIN index) are
+    MATERIALIZED with their tsvectors, computed once; only then is each word matched against
+    them. Inlined into a join, PostgreSQL with the stale statistics of a store that is
+    filling up (an archive's first load: the tables looked empty at the last ANALYZE) ran a
+    seq scan of the aliases for every person entity, 1 s a lookup."""
+    simple = text("'simple'::regconfig")
+    words = select(func.unnest(bindparam("words", type_=ARRAY(String))).label("word")).cte("words")
+    hits = (
+        _matching_roots(bindparam("any_word", type_=String))
+        .add_columns(func.to_tsvector(simple, aliases.c.normalized).label("tsv"))
+        .cte("hits")
+        .prefix_with("MATERIALIZED")
     )
-    SELECT word, id, key, name FROM ranked WHERE n <= :per_word ORDER BY word, id
-    """
-)
+    pairs = (
+        select(words.c.word, hits.c.id)
+        .distinct()
+        .join_from(hits, words, hits.c.tsv.op("@@")(func.to_tsquery(simple, words.c.word)))
+        .cte("pairs")
+        .prefix_with("MATERIALIZED")
+    )
+    ranked = (
+        select(
+            pairs.c.word,
+            entities.c.id,
+            entities.c.key,
+            entities.c.name,
+            func.row_number().over(partition_by=pairs.c.word, order_by=entities.c.id).label("n"),
+        )
+        .join_from(pairs, entities, entities.c.id == pairs.c.id)
+        .where(entities.c.type == "PERSON", entities.c.merged_into_id.is_(None))
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.word, ranked.c.id, ranked.c.key, ranked.c.name)
+        .where(ranked.c.n <= bindparam("per_word", type_=Integer))
+        .order_by(ranked.c.word, ranked.c.id)
+    )
+
+
+_PEOPLE_SHARING_WORDS = _people_sharing_words_statement()
 
 
 async def people_sharing_words(
@@ -330,12 +345,12 @@ async def people_sharing_words(
     """For each of ``words`` (normalised name words, :func:`nlp.entities.name_tokens`), the
     surviving PERSON entities with an alias (theirs or of an entity merged into them)
     containing it, lowest id first, at most ``per_word`` of them: the candidates for linking
-    names seen in new articles. Rows: id, key, name; a word nobody has is absent."""
+    names seen in new articles. Rows: word, id, key, name; a word nobody has is absent."""
     unique = sorted(set(words))
     if not unique:
         return {}
     result = await session.execute(
-        _PEOPLE_SHARING_A_WORD,
+        _PEOPLE_SHARING_WORDS,
         {"words": unique, "any_word": " | ".join(unique), "per_word": per_word},
     )
     found: dict[str, list[DbRow]] = {}
