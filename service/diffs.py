@@ -8,8 +8,10 @@ matched by speaker and text rather than by offset, since offsets move between re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from db.engine import Reader
@@ -241,78 +243,95 @@ async def _diff(
 # --- annotations -----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def _key(value: str | None) -> str:
-    # whitespace runs as one space, trimmed (str.split uses re's \s predicate, faster)
+    # whitespace runs as one space, trimmed (str.split uses re's \s predicate, faster);
+    # cached: the two revisions of a diff share most of their texts, and so do the diffs
+    # of one article
     return " ".join(normalize_quotes(value or "").split()).casefold()
 
 
+Row = tuple[Any, ...]
+
+
 def _split(
-    old_items: list[tuple[Any, dict[str, Any]]], new_items: list[tuple[Any, dict[str, Any]]]
+    old_rows: list[Row],
+    new_rows: list[Row],
+    key: Callable[[Row], Any],
+    fields: Callable[[Row], dict[str, Any]],
+    where: Callable[[Row], dict[str, Any]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Partition items by key into only_old / only_new / both (first occurrence wins)."""
-    old_by_key: dict[Any, dict[str, Any]] = {}
-    for key, item in old_items:
-        old_by_key.setdefault(key, item)
-    new_by_key: dict[Any, dict[str, Any]] = {}
-    for key, item in new_items:
-        new_by_key.setdefault(key, item)
+    """Partition rows by ``key`` into only_old / only_new / both (first occurrence wins):
+    each item is the ``fields`` of its row (the new one's when in both) with ``old`` and
+    ``new`` set to ``where`` it is in each revision (None where it is not)."""
+    old_by_key: dict[Any, Row] = {}
+    for row in old_rows:
+        old_by_key.setdefault(key(row), row)
+    new_by_key: dict[Any, Row] = {}
+    for row in new_rows:
+        new_by_key.setdefault(key(row), row)
     both = []
-    for key, item in new_by_key.items():
-        if key in old_by_key:
-            both.append({**item, "old": old_by_key[key]["new"], "new": item["new"]})
-    only_old = [
-        {**item, "old": item["new"], "new": None}
-        for key, item in old_by_key.items()
-        if key not in new_by_key
-    ]
-    only_new = [{**item, "old": None} for key, item in new_by_key.items() if key not in old_by_key]
+    only_new = []
+    for k, row in new_by_key.items():
+        old_row = old_by_key.get(k)
+        item = fields(row)
+        item["new"] = where(row)
+        if old_row is None:
+            item["old"] = None
+            only_new.append(item)
+        else:
+            item["old"] = where(old_row)
+            both.append(item)
+    only_old = []
+    for k, row in old_by_key.items():
+        if k not in new_by_key:
+            item = fields(row)
+            item["new"] = None
+            item["old"] = where(row)
+            only_old.append(item)
     return {"only_old": only_old, "only_new": only_new, "both": both}
 
 
-def _quote_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
-    return [
-        (
-            (_key(speaker), _key(text)),
-            {
-                "speaker": speaker,
-                "speaker_id": speaker_id,
-                "kind": kind,
-                "text": text,
-                "new": {"quote_id": id_, "start": start, "end": end},
-            },
-        )
-        for id_, kind, text, start, end, speaker_id, speaker in rows
-    ]
+# rows of db.repositories.diff_view.annotation_columns:
+# quotes (id, kind, text, start, end, speaker_id, speaker),
+# entities (entity_id, name, type, mentions, first_start),
+# claims (id, text, start, end, score, claimant_id, claimant)
 
 
-def _entity_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
-    return [
-        (
-            entity_id,
-            {
-                "entity_id": entity_id,
-                "name": name,
-                "type": type_,
-                "new": {"mentions": int(count), "first_start": first_start},
-            },
-        )
-        for entity_id, name, type_, count, first_start in rows
-    ]
+def _quote_key(r: Row) -> tuple[str, str]:
+    return _key(r[6]), _key(r[2])
 
 
-def _claim_items(rows: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
-    return [
-        (
-            (_key(claimant), _key(text)),
-            {
-                "claimant": claimant,
-                "claimant_id": claimant_id,
-                "text": text,
-                "new": {"claim_id": id_, "start": start, "end": end, "score": score},
-            },
-        )
-        for id_, text, start, end, score, claimant_id, claimant in rows
-    ]
+def _quote_fields(r: Row) -> dict[str, Any]:
+    return {"speaker": r[6], "speaker_id": r[5], "kind": r[1], "text": r[2]}
+
+
+def _quote_where(r: Row) -> dict[str, Any]:
+    return {"quote_id": r[0], "start": r[3], "end": r[4]}
+
+
+def _entity_key(r: Row) -> Any:
+    return r[0]
+
+
+def _entity_fields(r: Row) -> dict[str, Any]:
+    return {"entity_id": r[0], "name": r[1], "type": r[2]}
+
+
+def _entity_where(r: Row) -> dict[str, Any]:
+    return {"mentions": int(r[3]), "first_start": r[4]}
+
+
+def _claim_key(r: Row) -> tuple[str, str]:
+    return _key(r[6]), _key(r[1])
+
+
+def _claim_fields(r: Row) -> dict[str, Any]:
+    return {"claimant": r[6], "claimant_id": r[5], "text": r[1]}
+
+
+def _claim_where(r: Row) -> dict[str, Any]:
+    return {"claim_id": r[0], "start": r[2], "end": r[3], "score": r[4]}
 
 
 def compare_annotations(old: RevisionAnnotations, new: RevisionAnnotations) -> dict[str, Any]:
@@ -324,7 +343,9 @@ def compare_annotations(old: RevisionAnnotations, new: RevisionAnnotations) -> d
     available = any(old[k] or new[k] for k in diff_repo.ANNOTATIONS)
     return {
         "available": available,
-        "quotes": _split(_quote_items(old["quotes"]), _quote_items(new["quotes"])),
-        "entities": _split(_entity_items(old["entities"]), _entity_items(new["entities"])),
-        "claims": _split(_claim_items(old["claims"]), _claim_items(new["claims"])),
+        "quotes": _split(old["quotes"], new["quotes"], _quote_key, _quote_fields, _quote_where),
+        "entities": _split(
+            old["entities"], new["entities"], _entity_key, _entity_fields, _entity_where
+        ),
+        "claims": _split(old["claims"], new["claims"], _claim_key, _claim_fields, _claim_where),
     }
