@@ -6,6 +6,12 @@ annotation worker's samples), while our rules read the lemma of a few tokens per
 the lemmatizer out of the pipeline's run and :func:`lemma_of` gives a token the lemma that pipe
 would have given it (same tables, same cache, same rule: a lemma already set, by the
 attribute ruler, is kept), computed on first use and stored on the token.
+
+The model's ``lemma_index`` tables are lists (57,528 nouns), and the rule lemmatizer asks
+``form in index`` for every rule a word ends with: a linear scan per candidate form on each
+cache miss, and a new worker starts with an empty cache. :func:`defer_lemmatizer` turns them
+into sets (membership is all the lemmatizer asks of them: same lemmas); that made
+annotating the 388 bench texts in a fresh process 8.7 → 7.7 s.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ def defer_lemmatizer(nlp: Language, name: str = "lemmatizer") -> None:
     if name not in nlp.pipe_names:
         return
     lemmatizer = nlp.get_pipe(name)
+    lookups = getattr(lemmatizer, "lookups", None)
+    if lookups is not None and lookups.has_table("lemma_index"):
+        index = lookups.get_table("lemma_index")
+        for pos in list(index.keys()):
+            if isinstance(index[pos], list):
+                index[pos] = frozenset(index[pos])
     _LEMMATIZERS[id(nlp.vocab)] = (nlp.vocab, lemmatizer)
     nlp.disable_pipe(name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import spacy
 
+from bench.newstext import real_texts
 from nlp.lemmas import lemma_of
 from nlp.pipeline import SPACY_MODEL, Pipeline
 
@@ -27,3 +28,16 @@ def test_each_token_gets_the_lemma_the_pipe_would_have_given_it(pipeline: Pipeli
     assert {"say", "stall", "tell", "deny", "rise", "warn", "argue", "run"} <= {
         t.lemma_ for t in doc
     }
+
+
+def test_every_token_of_the_shipped_news_gets_the_pipes_lemma(pipeline: Pipeline) -> None:
+    """The lemma index turned into sets (nlp.lemmas) gives the same lemmas, word for word."""
+    texts = list(real_texts())[:120]
+    reference = spacy.load(SPACY_MODEL)
+    checked = 0
+    for doc, ref in zip(
+        pipeline.nlp.pipe(texts, disable=["attribution"]), reference.pipe(texts), strict=True
+    ):
+        assert [lemma_of(t) for t in doc] == [t.lemma_ for t in ref]
+        checked += len(doc)
+    assert checked > 15_000
