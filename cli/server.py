@@ -119,12 +119,15 @@ def worker(
     concurrency: Annotated[
         int,
         typer.Option(
-            help="Jobs run at once in this process (the pipeline runs in threads; 2 keeps "
-            "a core busy while the other job waits on the database).",
+            help="Jobs run at once in each process. 1 is fastest: a job is a batch of "
+            "revisions whose rows are written in a few statements, so there is little "
+            "database wait to fill, and two pipelines in one process contend for its "
+            "interpreter (docs/benchmarks.md: 2 processes at 75-79 % of raw spaCy with 1, "
+            "71-74 % with 2). Use more processes, not more jobs per process, for more cores.",
             min=1,
             max=32,
         ),
-    ] = 2,
+    ] = 1,
     processes: Annotated[
         int | None,
         typer.Option(
