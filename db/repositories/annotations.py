@@ -204,10 +204,6 @@ async def add_aliases(
         )
 
 
-async def delete_mentions(session: AsyncSession, revision_id: int) -> None:
-    await session.execute(delete(mentions).where(mentions.c.revision_id == revision_id))
-
-
 async def insert_mentions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await copy_rows(session, mentions, rows)
 
