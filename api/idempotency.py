@@ -137,11 +137,20 @@ class IdempotencyMiddleware:
 
         start: Message | None = None
         chunks: list[bytes] = []
+        released = False
+
+        def not_kept(status: int) -> bool:
+            return status >= 500 or status in NOT_KEPT or _key_id(scope) is None
 
         async def capture(message: Message) -> None:
-            nonlocal start
+            nonlocal start, released
             if message["type"] == "http.response.start":
                 start = message
+                if not_kept(message["status"]):
+                    # freed before the client has the answer: a retry sent the moment it
+                    # arrives (a 401's, say) must find the key free, not "in progress"
+                    await idempotency.release_key(factory, principal, key)
+                    released = True
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -151,7 +160,9 @@ class IdempotencyMiddleware:
         finally:
             status = start["status"] if start else 500
             key_id = _key_id(scope)
-            if status >= 500 or status in NOT_KEPT or key_id is None:
+            if released:
+                pass
+            elif key_id is None or not_kept(status):
                 await idempotency.release_key(factory, principal, key)
             else:
                 kept = [

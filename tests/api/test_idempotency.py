@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Scope
 
 from api.app import create_app
 from service import idempotency
@@ -185,3 +187,48 @@ async def test_a_retry_that_cannot_wait_is_a_409_with_retry_after(
     assert busy, "no retry overtook the first request"
     assert all(r.headers.get("retry-after") == "1" for r in busy)
     assert all(r.headers["content-type"] == "application/problem+json" for r in busy)
+
+
+async def test_an_unkept_answer_frees_its_key_before_the_client_sees_it(
+    settings: Settings, clean_store: None, db_session: AsyncSession
+) -> None:
+    """A 401 for a made-up key: its placeholder is gone by the time the answer starts, so a
+    retry sent the moment the 401 arrives is answered again (401), not 409 "in progress"
+    (schemathesis's ignored-auth probes over real HTTP met that 409)."""
+    app = create_app(settings)
+    body = orjson.dumps(ARTICLE)
+    records_at_start: list[object] = []
+    statuses: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(int(message["status"]))
+            records_at_start.append(await _records(db_session))
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/articles",
+        "raw_path": b"/v1/articles",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", b"Bearer not-a-key"),
+            (b"idempotency-key", b"probe-1"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert statuses == [401]
+    assert records_at_start == [[]]
